@@ -1,0 +1,14 @@
+import { Command } from 'commander';
+import { databaseOption } from '../options.js';
+import { withDatabase } from '../run.js';
+
+export const migrateCommand = () =>
+  new Command('migrate')
+    .description('create or update the queue tables (drizzle/ migrations)')
+    .addOption(databaseOption())
+    .action(async (opts: { database: string }) => {
+      await withDatabase(opts.database, async (database) => {
+        await database.migrate();
+        console.log(`migrated ${database.label}`);
+      });
+    });

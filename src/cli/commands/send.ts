@@ -1,0 +1,91 @@
+import { Command, Option } from 'commander';
+import { databaseOption, duration, positiveInt, positiveNumber } from '../options.js';
+import { withDatabase } from '../run.js';
+import { drain, type DrainResult } from '../../drain/drain.js';
+import { createSmtpTransport, verifySmtp } from '../../drain/smtp.js';
+import { getSetting, PAUSED } from '../../store/settings.js';
+import { ConfigError } from '../../errors.js';
+import { DEFAULT_BACKOFF } from '../../drain/backoff.js';
+
+export interface SendFlags {
+  database: string;
+  smtp?: string;
+  limit?: number;
+  concurrency: number;
+  lease: number;
+  batchSize?: number;
+  timeLimit?: number;
+  maxDeferred?: number;
+  rate?: number;
+  maxAttempts: number;
+  backoffBase: number;
+  backoffCap: number;
+  socketTimeout: number;
+}
+
+/** The flags `send` and `worker` share. */
+export function addDeliveryOptions(command: Command): Command {
+  return command
+    .addOption(databaseOption())
+    .addOption(new Option('--smtp <url>', 'SMTP server, e.g. smtp://user:pass@host:587').env('SMTP_URL'))
+    .option('--concurrency <n>', 'SMTP connections at once', positiveInt, 5)
+    .option('--lease <seconds>', 'seconds a claimed message stays ours before other drains may take it', positiveInt, 300)
+    .option('--batch-size <n>', 'messages claimed per query (default: 4 × concurrency)', positiveInt)
+    .option('--rate <n>', 'at most N messages started per second', positiveNumber)
+    .option('--max-attempts <n>', 'attempts before a message that keeps deferring is failed', positiveInt, DEFAULT_BACKOFF.maxAttempts)
+    .option('--backoff-base <duration>', 'first retry delay', duration, DEFAULT_BACKOFF.baseSeconds)
+    .option('--backoff-cap <duration>', 'longest retry delay', duration, DEFAULT_BACKOFF.capSeconds)
+    .option('--socket-timeout <duration>', 'give up on a silent SMTP server after this long', duration, 60);
+}
+
+/** Why the run stopped, for the summary line. */
+const STOPPED: Record<DrainResult['stopped'], string> = {
+  empty: 'nothing more is due',
+  limit: 'reached --limit',
+  'time-limit': 'reached --time-limit',
+  'max-deferred': 'reached --max-deferred: the server seems to be failing',
+  signal: 'stopped by signal',
+};
+
+export function summary(result: DrainResult): string {
+  const released = result.released ? `, released ${result.released}` : '';
+  return `sent ${result.sent}, deferred ${result.deferred}, failed ${result.failed}${released} (${STOPPED[result.stopped]})`;
+}
+
+export const sendCommand = () =>
+  addDeliveryOptions(new Command('send').description('drain the queue over SMTP once (run it from cron)'))
+    .option('--limit <n>', 'send at most N messages this run', positiveInt)
+    .option('--time-limit <duration>', 'stop claiming after this long, e.g. 50s or 5m', duration)
+    .option('--max-deferred <n>', 'stop after N deferrals (a failing server)', positiveInt)
+    .action(async (opts: SendFlags) => {
+      if (!opts.smtp) throw new ConfigError('No SMTP server: set SMTP_URL or pass --smtp smtp://user:pass@host:587.');
+      await withDatabase(opts.database, async ({ db }) => {
+        if (process.env.MAILROOM_PAUSED === '1' || (await getSetting(db, PAUSED))) {
+          console.log('sending is paused (mailroom resume, or unset MAILROOM_PAUSED): nothing sent');
+          return;
+        }
+        const smtp = createSmtpTransport(opts.smtp!, { concurrency: opts.concurrency, socketTimeout: opts.socketTimeout * 1000 });
+        const controller = new AbortController();
+        const stop = () => controller.abort();
+        process.once('SIGTERM', stop).once('SIGINT', stop);
+        try {
+          await verifySmtp(smtp, opts.smtp!);
+          const result = await drain(db, {
+            smtp,
+            limit: opts.limit,
+            concurrency: opts.concurrency,
+            batchSize: opts.batchSize,
+            leaseSeconds: opts.lease,
+            timeLimitSeconds: opts.timeLimit,
+            maxDeferred: opts.maxDeferred,
+            rate: opts.rate,
+            signal: controller.signal,
+            backoff: { maxAttempts: opts.maxAttempts, baseSeconds: opts.backoffBase, capSeconds: opts.backoffCap },
+          });
+          console.log(summary(result));
+        } finally {
+          process.off('SIGTERM', stop).off('SIGINT', stop);
+          smtp.close();
+        }
+      });
+    });

@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { databaseOption } from '../options.js';
+import { withDatabase } from '../run.js';
+import { queueStatus } from '../../store/status.js';
+
+export const statusCommand = () =>
+  new Command('status')
+    .description('count messages by state and show the age of the oldest waiting one')
+    .addOption(databaseOption())
+    .option('--json', 'print JSON')
+    .action(async (opts: { database: string; json?: boolean }) => {
+      await withDatabase(opts.database, async ({ db }) => {
+        const { counts, oldestQueuedSeconds } = await queueStatus(db);
+        if (opts.json) {
+          console.log(JSON.stringify({ ...counts, oldestQueuedSeconds }));
+          return;
+        }
+        for (const [state, count] of Object.entries(counts)) console.log(`${state.padEnd(9)} ${count}`);
+        console.log(`oldest waiting: ${oldestQueuedSeconds === null ? '-' : `${oldestQueuedSeconds}s`}`);
+      });
+    });

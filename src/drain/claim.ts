@@ -1,0 +1,71 @@
+import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import type { Db } from '../store/database.js';
+import { messages } from '../store/schema.js';
+
+export type ClaimedMessage = Pick<
+  typeof messages.$inferSelect,
+  'id' | 'messageId' | 'envelopeFrom' | 'recipients' | 'recipientStatus' | 'raw' | 'attempts' | 'priority' | 'subject'
+>;
+
+const claimedColumns = {
+  id: messages.id,
+  messageId: messages.messageId,
+  envelopeFrom: messages.envelopeFrom,
+  recipients: messages.recipients,
+  recipientStatus: messages.recipientStatus,
+  raw: messages.raw,
+  attempts: messages.attempts,
+  priority: messages.priority,
+  subject: messages.subject,
+};
+
+/**
+ * Claims up to `limit` due messages for `owner`: queued or deferred ones whose
+ * time has come, and `sending` ones whose lease ran out (their drain died).
+ *
+ * Safe under any number of concurrent drains: the inner SELECT takes row locks
+ * with FOR UPDATE SKIP LOCKED, so two drains never pick the same row and neither
+ * waits for the other; the UPDATE then stamps the lease in the same statement.
+ * Order: priority (now, high, normal, low), then oldest first.
+ */
+export async function claim(db: Db, owner: string, limit: number, leaseSeconds: number): Promise<ClaimedMessage[]> {
+  const due = db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(
+      or(
+        and(inArray(messages.state, ['queued', 'deferred']), lte(messages.nextAttemptAt, sql`now()`)),
+        and(eq(messages.state, 'sending'), lt(messages.leaseExpiresAt, sql`now()`)),
+      ),
+    )
+    .orderBy(messages.priority, messages.id)
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  const rows = await db
+    .update(messages)
+    .set({
+      state: 'sending',
+      leaseOwner: owner,
+      leaseExpiresAt: sql`now() + make_interval(secs => ${leaseSeconds})`,
+      attempts: sql`${messages.attempts} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(inArray(messages.id, due))
+    .returning(claimedColumns);
+  return rows.sort((a, b) => a.priority - b.priority || a.id - b.id);
+}
+
+/** Gives back claimed messages that were never tried (shutdown, time limit), as they were. */
+export async function release(db: Db, owner: string, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .update(messages)
+    .set({
+      state: sql`case when ${messages.attempts} > 1 then 'deferred' else 'queued' end::mailroom_message_state`,
+      attempts: sql`${messages.attempts} - 1`,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      updatedAt: sql`now()`,
+    })
+    .where(and(inArray(messages.id, ids), eq(messages.leaseOwner, owner), eq(messages.state, 'sending')));
+}

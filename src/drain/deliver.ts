@@ -1,0 +1,80 @@
+import type { Transporter } from 'nodemailer';
+import type { RecipientStatus } from '../store/schema.js';
+
+export type Outcome = 'sent' | 'deferred' | 'failed';
+
+/** What one SMTP attempt did, per message and per recipient. */
+export interface Delivery {
+  outcome: Outcome;
+  code: number | null;
+  reply: string;
+  recipients: string[];
+  status: RecipientStatus;
+}
+
+interface SmtpError {
+  message?: string;
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  recipient?: string;
+  rejectedErrors?: SmtpError[];
+}
+
+/** 5xx is permanent; 4xx, timeouts and broken connections are worth another try. */
+export function isPermanent(code: number | null | undefined): boolean {
+  return typeof code === 'number' && code >= 500 && code < 600;
+}
+
+function replyOf(error: SmtpError): string {
+  return error.response || error.message || error.code || 'unknown error';
+}
+
+function fromRejections(rejections: SmtpError[], status: RecipientStatus): void {
+  for (const rejection of rejections) {
+    if (!rejection.recipient) continue;
+    status[rejection.recipient] = {
+      state: isPermanent(rejection.responseCode) ? 'failed' : 'deferred',
+      reply: replyOf(rejection),
+    };
+  }
+}
+
+/** The message's overall outcome from its recipients': any still deferred means try again. */
+function summarize(status: RecipientStatus, recipients: string[]): Outcome {
+  const states = recipients.map((r) => status[r]?.state ?? 'deferred');
+  if (states.includes('deferred')) return 'deferred';
+  return states.includes('sent') ? 'sent' : 'failed';
+}
+
+/** Sends the stored bytes to the recipients not yet done, and classifies the reply. */
+export async function deliver(
+  transporter: Transporter,
+  message: { envelopeFrom: string; recipients: string[]; raw: Buffer },
+): Promise<Delivery> {
+  const recipients = message.recipients;
+  const status: RecipientStatus = {};
+  try {
+    const info = (await transporter.sendMail({
+      envelope: { from: message.envelopeFrom, to: recipients },
+      raw: message.raw,
+    })) as { accepted?: (string | { address: string })[]; response?: string; rejectedErrors?: SmtpError[] };
+    const reply = info.response ?? '';
+    for (const accepted of info.accepted ?? []) {
+      status[typeof accepted === 'string' ? accepted : accepted.address] = { state: 'sent', reply };
+    }
+    fromRejections(info.rejectedErrors ?? [], status);
+    const code = Number.parseInt(reply, 10);
+    return { outcome: summarize(status, recipients), code: Number.isNaN(code) ? null : code, reply, recipients, status };
+  } catch (error) {
+    const e = error as SmtpError;
+    const code = typeof e.responseCode === 'number' ? e.responseCode : null;
+    const reply = replyOf(e);
+    if (e.rejectedErrors?.length) {
+      fromRejections(e.rejectedErrors, status);
+    } else {
+      for (const r of recipients) status[r] = { state: isPermanent(code) ? 'failed' : 'deferred', reply };
+    }
+    return { outcome: summarize(status, recipients), code, reply, recipients, status };
+  }
+}

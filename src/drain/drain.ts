@@ -1,0 +1,128 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Transporter } from 'nodemailer';
+import type { Db } from '../store/database.js';
+import { blockedAmong, normalizeAddress } from '../store/blocklist.js';
+import { claim, release, type ClaimedMessage } from './claim.js';
+import { deliver, type Delivery } from './deliver.js';
+import { pendingRecipients, recordOutcome } from './outcome.js';
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+
+export interface DrainOptions {
+  /** A pooled SMTP transporter (see createSmtpTransport). */
+  smtp: Transporter;
+  /** Most messages this run. */
+  limit?: number;
+  /** Messages sent at once; match the pool's maxConnections. */
+  concurrency?: number;
+  /** Messages claimed per query. */
+  batchSize?: number;
+  /** Seconds a claim lasts before another drain may take the message back. */
+  leaseSeconds?: number;
+  backoff?: Partial<BackoffOptions>;
+  /** Stop claiming after this many seconds. */
+  timeLimitSeconds?: number;
+  /** Stop after this many deferrals in this run (a failing server). */
+  maxDeferred?: number;
+  /** At most this many messages started per second. */
+  rate?: number;
+  /** Abort to stop: in-flight messages finish, the rest are released. */
+  signal?: AbortSignal;
+  owner?: string;
+  onDelivery?: (message: ClaimedMessage, delivery: Delivery) => void;
+}
+
+export type StopReason = 'empty' | 'limit' | 'time-limit' | 'max-deferred' | 'signal';
+
+export interface DrainResult {
+  sent: number;
+  deferred: number;
+  failed: number;
+  released: number;
+  stopped: StopReason;
+}
+
+export function newOwner(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One run of the queue: claim due messages in batches, send each, record each outcome. */
+export async function drain(db: Db, options: DrainOptions): Promise<DrainResult> {
+  const owner = options.owner ?? newOwner();
+  const concurrency = Math.max(1, options.concurrency ?? 5);
+  const batchSize = Math.max(1, options.batchSize ?? concurrency * 4);
+  const leaseSeconds = options.leaseSeconds ?? 300;
+  const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+  const limit = options.limit ?? Infinity;
+  const deadline = options.timeLimitSeconds ? Date.now() + options.timeLimitSeconds * 1000 : Infinity;
+  const interval = options.rate ? 1000 / options.rate : 0;
+  let nextSlot = Date.now();
+  const result: DrainResult = { sent: 0, deferred: 0, failed: 0, released: 0, stopped: 'empty' };
+  let taken = 0;
+
+  const stopReason = (): StopReason | null => {
+    if (options.signal?.aborted) return 'signal';
+    if (options.maxDeferred !== undefined && result.deferred >= options.maxDeferred) return 'max-deferred';
+    if (Date.now() >= deadline) return 'time-limit';
+    if (taken >= limit) return 'limit';
+    return null;
+  };
+
+  async function send(message: ClaimedMessage, blocked: Map<string, string>): Promise<void> {
+    const startedAt = new Date();
+    const pending = pendingRecipients(message);
+    const refused: Delivery['status'] = {};
+    for (const r of pending) {
+      const reason = blocked.get(normalizeAddress(r));
+      if (reason !== undefined) refused[r] = { state: 'failed', reply: `blocked${reason ? `: ${reason}` : ''}` };
+    }
+    const allowed = pending.filter((r) => !refused[r]);
+    let delivery: Delivery;
+    if (allowed.length > 0) {
+      delivery = await deliver(options.smtp, { envelopeFrom: message.envelopeFrom, recipients: allowed, raw: message.raw });
+      delivery = { ...delivery, status: { ...refused, ...delivery.status }, recipients: pending };
+    } else {
+      delivery = { outcome: 'failed', code: null, reply: 'all recipients are blocked', recipients: pending, status: refused };
+    }
+    await recordOutcome(db, message, delivery, { owner, startedAt, backoff });
+    const final = message.attempts >= backoff.maxAttempts && delivery.outcome === 'deferred' ? 'failed' : delivery.outcome;
+    result[final]++;
+    options.onDelivery?.(message, delivery);
+  }
+
+  for (;;) {
+    const reason = stopReason();
+    if (reason) {
+      result.stopped = reason;
+      break;
+    }
+    const batch = await claim(db, owner, Math.min(batchSize, limit - taken), leaseSeconds);
+    if (batch.length === 0) break;
+    taken += batch.length;
+    const blocked = await blockedAmong(db, batch.flatMap((m) => m.recipients));
+    let next = 0;
+    const worker = async () => {
+      for (;;) {
+        if (options.signal?.aborted || Date.now() >= deadline || (options.maxDeferred !== undefined && result.deferred >= options.maxDeferred)) return;
+        const message = batch[next++];
+        if (!message) return;
+        if (interval) {
+          const wait = nextSlot - Date.now();
+          nextSlot = Math.max(nextSlot, Date.now()) + interval;
+          if (wait > 0) await sleep(wait);
+        }
+        await send(message, blocked);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
+    const untried = batch.slice(next).map((m) => m.id);
+    if (untried.length) {
+      await release(db, owner, untried);
+      result.released += untried.length;
+      taken -= untried.length;
+    }
+  }
+  return result;
+}

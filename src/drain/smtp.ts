@@ -1,0 +1,69 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
+import { ConfigError, SmtpConnectionError } from '../errors.js';
+import { redact } from '../store/redact.js';
+
+export interface SmtpOptions {
+  /** SMTP connections used at once. */
+  concurrency?: number;
+  /** Milliseconds of silence before a connection is given up (a stalled server). */
+  socketTimeout?: number;
+}
+
+/** `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465` into nodemailer pool options. */
+export function parseSmtpUrl(url: string): SMTPPoolOptions {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`Malformed SMTP URL "${redact(url)}": expected smtp://user:pass@host:587 or smtps://user:pass@host:465.`);
+  }
+  if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') {
+    throw new ConfigError(`Unsupported SMTP URL scheme "${parsed.protocol}" in "${redact(url)}": use smtp:// or smtps://.`);
+  }
+  if (!parsed.hostname) throw new ConfigError(`SMTP URL "${redact(url)}" has no host: use smtp://host:587.`);
+  const secure = parsed.protocol === 'smtps:';
+  const options: SMTPPoolOptions = {
+    host: parsed.hostname.replace(/^\[|\]$/g, ''),
+    port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
+    secure,
+  };
+  if (parsed.username) {
+    options.auth = { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) };
+  }
+  // Local test servers and sinks: `?tls=false` skips STARTTLS, `?insecure=true` accepts any certificate.
+  if (parsed.searchParams.get('tls') === 'false') options.ignoreTLS = true;
+  if (parsed.searchParams.get('insecure') === 'true') options.tls = { rejectUnauthorized: false };
+  return options;
+}
+
+export type SmtpConfig = string | SMTPPoolOptions | Transporter;
+
+function isTransporter(value: SmtpConfig): value is Transporter {
+  return typeof value === 'object' && typeof (value as Transporter).sendMail === 'function';
+}
+
+/** A pooled nodemailer SMTP transporter; a transporter passed in is used as is. */
+export function createSmtpTransport(config: SmtpConfig, options: SmtpOptions = {}): Transporter {
+  if (isTransporter(config)) return config;
+  const base = typeof config === 'string' ? parseSmtpUrl(config) : config;
+  return nodemailer.createTransport({
+    connectionTimeout: 15_000,
+    greetingTimeout: 15_000,
+    socketTimeout: options.socketTimeout ?? 60_000,
+    ...base,
+    pool: true,
+    maxConnections: options.concurrency ?? base.maxConnections ?? 5,
+    maxMessages: Infinity,
+  });
+}
+
+/** Fails fast, with one clear line, when the server cannot be reached or refuses the login. */
+export async function verifySmtp(transporter: Transporter, label: string): Promise<void> {
+  try {
+    await transporter.verify();
+  } catch (error) {
+    const e = error as { message?: string; code?: string };
+    throw new SmtpConnectionError(`Cannot connect to SMTP server ${redact(label)}: ${redact(e.message ?? String(e.code))}`, { cause: error });
+  }
+}

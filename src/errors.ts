@@ -1,0 +1,31 @@
+/**
+ * Every error mailroom raises on purpose is a MailroomError: its message names the
+ * problem and the fix, so the CLI can print it as one line instead of a stack.
+ */
+export class MailroomError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An `X-Mail-Queue-Priority` value that is not one of now, high, normal, low. */
+export class InvalidPriorityError extends MailroomError {}
+
+/** A message that cannot be sent as written: bad address, no recipient, header injection. */
+export class InvalidMessageError extends MailroomError {}
+
+/** A template or view hook threw, or props failed the view's own validation. */
+export class RenderError extends MailroomError {}
+
+/** The embedded database folder is open in another process. */
+export class DatabaseInUseError extends MailroomError {}
+
+/** A URL, flag or setting that cannot be used; the message says which and how to fix it. */
+export class ConfigError extends MailroomError {}
+
+/** The database could not be reached or failed mid-run. */
+export class DatabaseError extends MailroomError {}
+
+/** The SMTP server could not be reached or refused the login. */
+export class SmtpConnectionError extends MailroomError {}

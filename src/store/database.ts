@@ -1,0 +1,130 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import * as schema from './schema.js';
+import { acquireLock } from './lock.js';
+import { redact } from './redact.js';
+import { ConfigError, DatabaseError } from '../errors.js';
+
+/** Any Drizzle Postgres database or transaction holding mailroom's tables. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  readonly db: Db;
+  readonly kind: 'postgres' | 'pglite';
+  /** The URL with its password hidden, for messages. */
+  readonly label: string;
+  /** Applies drizzle/ migrations; idempotent. */
+  migrate(): Promise<void>;
+  /** postgres.js client, when kind is postgres (for LISTEN/NOTIFY and bulk COPY-like inserts). */
+  readonly sql?: postgres.Sql;
+  close(): Promise<void>;
+}
+
+/** The embedded default: `.mailroom/db` under the current directory. */
+export const DEFAULT_DATABASE = 'file:.mailroom/db';
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+export interface OpenOptions {
+  /** Run migrations on open (always done for the embedded database). */
+  migrate?: boolean;
+  /** postgres.js pool size. */
+  max?: number;
+}
+
+/** Opens `postgres://…`, `postgresql://…` or `file:PATH` (embedded PGlite). */
+export async function openDatabase(url: string = DEFAULT_DATABASE, options: OpenOptions = {}): Promise<Database> {
+  if (/^postgres(ql)?:\/\//i.test(url)) return openPostgres(url, options);
+  if (url.startsWith('file:')) {
+    const path = url.slice('file:'.length);
+    if (!path) throw new ConfigError(`Database URL "file:" has no path: use file:PATH, e.g. file:.mailroom/db.`);
+    return openPglite(resolve(path));
+  }
+  throw new ConfigError(
+    `Unsupported database URL "${redact(url)}": use postgres://user:pass@host:5432/db, postgresql://…, or file:PATH for the embedded database.`,
+  );
+}
+
+async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`Malformed database URL "${redact(url)}": expected postgres://user:pass@host:5432/database.`);
+  }
+  const label = redact(url);
+  const client = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await client`select 1`;
+  } catch (error) {
+    await client.end({ timeout: 1 }).catch(() => {});
+    throw new DatabaseError(`Cannot connect to Postgres at ${parsed.host}${parsed.pathname}: ${redact(describe(error))}`, { cause: error });
+  }
+  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const database: Database = {
+    db,
+    kind: 'postgres',
+    label,
+    sql: client,
+    migrate: () => migratePostgres(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
+    close: () => client.end({ timeout: 5 }),
+  };
+  if (options.migrate) await database.migrate();
+  return database;
+}
+
+/** One PGlite per folder per process, shared and reference-counted. */
+const embedded = new Map<string, { database: Database; refs: number }>();
+
+async function openPglite(folder: string): Promise<Database> {
+  const open = embedded.get(folder);
+  if (open) {
+    open.refs++;
+    return open.database;
+  }
+  const release = acquireLock(`${folder}.lock`, folder);
+  let client: PGlite;
+  try {
+    client = await PGlite.create(folder);
+    const db = drizzlePglite(client, { schema }) as unknown as Db;
+    await migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+    const entry = { refs: 1, database: undefined as unknown as Database };
+    entry.database = {
+      db,
+      kind: 'pglite',
+      label: `file:${folder}`,
+      migrate: () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
+      close: async () => {
+        if (--entry.refs > 0) return;
+        embedded.delete(folder);
+        try {
+          await client.close();
+        } finally {
+          release();
+        }
+      },
+    };
+    embedded.set(folder, entry);
+    return entry.database;
+  } catch (error) {
+    release();
+    throw new DatabaseError(`Cannot open the embedded database at ${folder}: ${describe(error)}`, { cause: error });
+  }
+}
+
+function describe(error: unknown): string {
+  const e = error as { message?: string; code?: string };
+  return e?.message || e?.code || String(error);
+}
+
+/** Rows from `db.execute()`: postgres.js returns an array, PGlite `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}

@@ -1,0 +1,23 @@
+import { and, inArray, sql } from 'drizzle-orm';
+import type { Db } from './database.js';
+import { messages, type MessageState } from './schema.js';
+
+/**
+ * Makes deferred (and optionally failed) messages due now. Failed ones get a fresh
+ * attempt budget; recipients that already accepted are still never resent.
+ */
+export async function retryMessages(db: Db, options: { failed?: boolean; ids?: number[] } = {}): Promise<number> {
+  const states: MessageState[] = options.failed ? ['deferred', 'failed'] : ['deferred'];
+  const rows = await db
+    .update(messages)
+    .set({
+      state: sql`case when ${messages.state} = 'failed' then 'queued' else ${messages.state} end::mailroom_message_state`,
+      attempts: sql`case when ${messages.state} = 'failed' then 0 else ${messages.attempts} end`,
+      recipientStatus: sql`(select coalesce(jsonb_object_agg(k, v), '{}'::jsonb) from jsonb_each(${messages.recipientStatus}) as e(k, v) where v->>'state' = 'sent')`,
+      nextAttemptAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(inArray(messages.state, states), options.ids ? inArray(messages.id, options.ids) : undefined))
+    .returning({ id: messages.id });
+  return rows.length;
+}

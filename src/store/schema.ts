@@ -1,0 +1,96 @@
+import { sql } from 'drizzle-orm';
+import {
+  pgTable, bigserial, bigint, text, integer, smallint, timestamp, jsonb, customType, index, uniqueIndex, pgEnum,
+} from 'drizzle-orm/pg-core';
+
+/** The finished RFC 822 message. postgres.js returns a Buffer, PGlite a Uint8Array. */
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)),
+});
+
+export const MESSAGE_STATES = ['queued', 'sending', 'deferred', 'sent', 'failed'] as const;
+export type MessageState = (typeof MESSAGE_STATES)[number];
+export const messageState = pgEnum('mailroom_message_state', MESSAGE_STATES);
+
+/** Per-recipient outcome, so a retry never resends to an address that already accepted. */
+export type RecipientStatus = Record<string, { state: 'sent' | 'deferred' | 'failed'; reply?: string }>;
+
+/**
+ * One row per email: what will be sent (raw message + envelope), where it is in
+ * its life (state, attempts, next attempt, lease) and a few columns copied out of
+ * the message for listing and searching without parsing it.
+ */
+export const messages = pgTable(
+  'mailroom_messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    messageId: text('message_id').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    state: messageState('state').notNull().default('queued'),
+    /** 0 now, 1 high, 2 normal, 3 low: claimed in this order. */
+    priority: smallint('priority').notNull().default(2),
+    subject: text('subject').notNull().default(''),
+    fromAddress: text('from_address').notNull().default(''),
+    envelopeFrom: text('envelope_from').notNull().default(''),
+    recipients: text('recipients').array().notNull(),
+    recipientStatus: jsonb('recipient_status').$type<RecipientStatus>().notNull().default({}),
+    raw: bytea('raw').notNull(),
+    size: integer('size').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    sendAt: timestamp('send_at', { withTimezone: true }).notNull().defaultNow(),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('mailroom_messages_idempotency_key_idx').on(t.idempotencyKey),
+    // The claim query's path: only live rows, in the order they are sent.
+    index('mailroom_messages_due_idx')
+      .on(t.priority, t.id)
+      .where(sql`state in ('queued', 'deferred', 'sending')`),
+    index('mailroom_messages_state_idx').on(t.state, t.id),
+  ],
+);
+
+/** One row per delivery attempt, keeping the SMTP reply. */
+export const attempts = pgTable(
+  'mailroom_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    messageId: bigint('message_id', { mode: 'number' })
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    outcome: text('outcome').$type<'sent' | 'deferred' | 'failed'>().notNull(),
+    smtpCode: integer('smtp_code'),
+    reply: text('reply').notNull().default(''),
+    recipients: text('recipients').array().notNull(),
+    worker: text('worker'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('mailroom_attempts_message_idx').on(t.messageId, t.id), index('mailroom_attempts_finished_idx').on(t.finishedAt)],
+);
+
+/** Addresses never to be mailed. */
+export const blocklist = pgTable('mailroom_blocklist', {
+  address: text('address').primaryKey(),
+  reason: text('reason').notNull().default(''),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Key/value settings shared by every drain (e.g. `paused`). */
+export const settings = pgTable('mailroom_settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type MessageRow = typeof messages.$inferSelect;
+export type NewMessageRow = typeof messages.$inferInsert;
+export type AttemptRow = typeof attempts.$inferSelect;

@@ -1,0 +1,24 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from './database.js';
+import { messages, MESSAGE_STATES, type MessageState } from './schema.js';
+
+export interface QueueStatus {
+  counts: Record<MessageState, number>;
+  /** Seconds since the oldest message still waiting (queued or deferred) was created; null if none. */
+  oldestQueuedSeconds: number | null;
+}
+
+export async function queueStatus(db: Db): Promise<QueueStatus> {
+  const rows = await db
+    .select({ state: messages.state, count: sql<number>`count(*)::int` })
+    .from(messages)
+    .groupBy(messages.state);
+  const counts = Object.fromEntries(MESSAGE_STATES.map((s) => [s, 0])) as Record<MessageState, number>;
+  for (const row of rows) counts[row.state] = Number(row.count);
+  const [oldest] = await db
+    .select({ age: sql<number | null>`extract(epoch from now() - min(${messages.createdAt}))::float8` })
+    .from(messages)
+    .where(sql`${messages.state} in ('queued', 'deferred')`);
+  const age = oldest?.age;
+  return { counts, oldestQueuedSeconds: age === null || age === undefined ? null : Math.round(Number(age)) };
+}

@@ -1,0 +1,141 @@
+import type { SendMailOptions, Transport, Transporter } from 'nodemailer';
+import type { MailMessage } from 'nodemailer/lib/mailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { openDatabase, type Database, type Db } from '../store/database.js';
+import { enqueue, type Enqueued } from '../store/enqueue.js';
+import { compose } from './compose.js';
+import { DEFAULT_LIMITS, type Limits } from './validate.js';
+import { createSmtpTransport, type SmtpConfig } from '../drain/smtp.js';
+import { deliver } from '../drain/deliver.js';
+import { recordOutcome } from '../drain/outcome.js';
+import { DEFAULT_BACKOFF } from '../drain/backoff.js';
+import { newOwner } from '../drain/drain.js';
+import type { Priority } from '../views/priority.js';
+
+export interface QueueTransportOptions {
+  /** A URL (`postgres://…`, `file:PATH`), an open Database, or a Drizzle db/transaction. Default: the embedded `.mailroom/db`. */
+  database?: string | Database | Db;
+  /** Where `now` messages go at once: an SMTP URL, nodemailer SMTP options, or a transporter. */
+  smtp?: SmtpConfig;
+  limits?: Partial<Limits>;
+}
+
+/** What `sendMail` resolves with through the queue transport. */
+export interface QueuedInfo extends Enqueued {
+  envelope: { from: string; to: string[] };
+  priority: Priority;
+  /** Addresses accepted by SMTP when a `now` message went out at once. */
+  accepted: string[];
+  rejected: string[];
+  response: string;
+}
+
+/** Extra fields a message may carry through the queue transport. */
+export type QueueMailOptions = SendMailOptions & { idempotencyKey?: string; sendAt?: Date };
+
+function isDatabase(value: unknown): value is Database {
+  return typeof value === 'object' && value !== null && 'db' in value && 'kind' in value;
+}
+
+/** Any mailroom-aware holder of a database connection, opened lazily on first send. */
+class Connection {
+  private opened?: Promise<{ db: Db; close?: () => Promise<void> }>;
+  constructor(private readonly source: QueueTransportOptions['database']) {}
+
+  get(): Promise<{ db: Db; close?: () => Promise<void> }> {
+    this.opened ??= (async () => {
+      const source = this.source;
+      if (source === undefined || typeof source === 'string') {
+        const database = await openDatabase(source);
+        return { db: database.db, close: () => database.close() };
+      }
+      if (isDatabase(source)) return { db: source.db };
+      return { db: source };
+    })();
+    return this.opened;
+  }
+
+  async close(): Promise<void> {
+    if (!this.opened) return;
+    const { close } = await this.opened;
+    this.opened = undefined;
+    await close?.();
+  }
+}
+
+async function queueMessage(
+  db: Db,
+  node: Parameters<typeof compose>[0],
+  data: QueueMailOptions,
+  limits: Limits,
+  smtp: (() => Transporter) | undefined,
+): Promise<QueuedInfo> {
+  const message = await compose(node, data, limits);
+  const sendNow = message.priority === 'now' && smtp !== undefined;
+  const owner = sendNow ? `now:${newOwner()}` : '';
+  const queued = await enqueue(db, message, {
+    idempotencyKey: data.idempotencyKey,
+    sendAt: data.sendAt,
+    claimFor: sendNow ? { owner, leaseSeconds: 120 } : undefined,
+  });
+  const info: QueuedInfo = {
+    ...queued,
+    envelope: message.envelope,
+    priority: message.priority,
+    accepted: [],
+    rejected: [],
+    response: queued.duplicate ? 'duplicate idempotency key: already queued' : 'queued',
+  };
+  if (!sendNow || queued.duplicate) return info;
+  const startedAt = new Date();
+  const delivery = await deliver(smtp!(), { envelopeFrom: message.envelope.from, recipients: message.envelope.to, raw: message.raw });
+  await recordOutcome(
+    db,
+    { ...message, id: queued.id, envelopeFrom: message.envelope.from, recipients: message.envelope.to, recipientStatus: {}, attempts: 1, priority: 0 },
+    delivery,
+    { owner, startedAt, backoff: DEFAULT_BACKOFF, requeueAsHigh: true },
+  );
+  const state = delivery.outcome === 'deferred' ? 'queued' : delivery.outcome;
+  return {
+    ...info,
+    state,
+    accepted: Object.keys(delivery.status).filter((r) => delivery.status[r]?.state === 'sent'),
+    rejected: Object.keys(delivery.status).filter((r) => delivery.status[r]?.state !== 'sent'),
+    response: delivery.reply,
+  };
+}
+
+/**
+ * A nodemailer transport that queues instead of sending:
+ * `nodemailer.createTransport(createQueueTransport({ database }))`.
+ * `now` messages are tried at once through `smtp` and stay queued (as high) if that fails.
+ */
+export function createQueueTransport(options: QueueTransportOptions = {}): Transport<QueuedInfo> {
+  const connection = new Connection(options.database);
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  let smtp: Transporter | undefined;
+  const smtpFactory = options.smtp ? () => (smtp ??= createSmtpTransport(options.smtp!, { concurrency: 2 })) : undefined;
+  return {
+    name: 'mailroom-queue',
+    version: '0.1.0',
+    send(mail: MailMessage<QueuedInfo>, callback) {
+      connection
+        .get()
+        .then(({ db }) => queueMessage(db, mail.message, mail.data as QueueMailOptions, limits, smtpFactory))
+        .then((info) => callback(null, info), (error: Error) => callback(error as never));
+    },
+    close() {
+      smtp?.close();
+      return connection.close();
+    },
+  } as Transport<QueuedInfo>;
+}
+
+/**
+ * Queues a message on the given Drizzle database or transaction, without a transporter:
+ * call it inside the app's own `db.transaction(...)` so the email exists only if it commits.
+ */
+export async function enqueueMail(db: Db | Database, data: QueueMailOptions, limits: Partial<Limits> = {}): Promise<QueuedInfo> {
+  const node = new MailComposer(data).compile();
+  return queueMessage(isDatabase(db) ? db.db : db, node, data, { ...DEFAULT_LIMITS, ...limits }, undefined);
+}

@@ -1,0 +1,32 @@
+import { InvalidPriorityError } from '../errors.js';
+
+/** The header a view (or any nodemailer message) uses to ask for a queue priority. */
+export const PRIORITY_HEADER = 'X-Mail-Queue-Priority';
+
+/** From most to least urgent. `now` is tried at once and otherwise queued as `high`. */
+export const PRIORITIES = ['now', 'high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+export const DEFAULT_PRIORITY: Priority = 'normal';
+
+export function isPriority(value: unknown): value is Priority {
+  return typeof value === 'string' && (PRIORITIES as readonly string[]).includes(value);
+}
+
+/** Reads a header value; absent means the default, anything unknown is an error. */
+export function parsePriority(value: unknown): Priority {
+  if (value === undefined || value === null || value === '') return DEFAULT_PRIORITY;
+  const text = String(value).trim().toLowerCase();
+  if (isPriority(text)) return text;
+  throw new InvalidPriorityError(
+    `Unknown ${PRIORITY_HEADER} value ${JSON.stringify(String(value))}: use one of ${PRIORITIES.join(', ')}.`,
+  );
+}
+
+/** Sort rank stored in the queue: lower is sent first. */
+export function priorityRank(priority: Priority): number {
+  return PRIORITIES.indexOf(priority);
+}
+
+export function priorityFromRank(rank: number): Priority {
+  return PRIORITIES[rank] ?? DEFAULT_PRIORITY;
+}

@@ -1,0 +1,242 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import nodemailer, { type Transporter } from 'nodemailer';
+import { eq, sql } from 'drizzle-orm';
+import {
+  createQueueTransport, enqueueMail, messages, attempts, drain, createSmtpTransport, InvalidMessageError,
+  InvalidPriorityError, PRIORITY_HEADER, type Database, type QueuedInfo,
+} from 'mailroom';
+import { WelcomeMail, InvoiceMail, PasswordResetMail } from '../emails/views/index.js';
+import Invoice from '../emails/invoice.js';
+import { invoicePdf } from '../emails/views/invoice-pdf.js';
+import { backends } from './helpers/databases.js';
+import { startSmtp, smtpError, type TestSmtp } from './helpers/smtp.js';
+
+const ALL = await backends();
+const NAME = 'Núria Puigdomènech i Ça 👩‍💻';
+const SUBJECT_PROPS = { name: 'Jòrdi Ñandú 🎉', loginUrl: 'https://example.com/l' };
+
+describe.each(ALL)('queue on $name', (backend) => {
+  let db: Awaited<ReturnType<typeof backend.create>>;
+  let database: Database;
+  let smtp: TestSmtp;
+  let queue: Transporter<QueuedInfo>;
+
+  beforeAll(async () => {
+    smtp = await startSmtp();
+  });
+  afterAll(() => smtp.close());
+  beforeEach(async () => {
+    db = await backend.create();
+    database = db.database;
+    smtp.received.length = 0;
+    queue = nodemailer.createTransport(createQueueTransport({ database }));
+  });
+  afterEach(async () => {
+    queue.close();
+    await db.drop();
+  });
+
+  const drainAll = async (options: Partial<Parameters<typeof drain>[1]> = {}) => {
+    const transport = createSmtpTransport(smtp.url, { concurrency: 2 });
+    try {
+      return await drain(database.db, { smtp: transport, concurrency: 2, ...options });
+    } finally {
+      transport.close();
+    }
+  };
+  const rows = () => database.db.select().from(messages).orderBy(messages.id);
+
+  it('queues a view without talking to SMTP, then drains it with every part intact', async () => {
+    const info = await new InvoiceMail({ ...Invoice.PreviewProps, number: 'Nº-ÀÉÎ-😀' }).send(queue, {
+      to: { name: NAME, address: 'nuria@example.com' },
+      attachments: [{ filename: 'résumé 日本語 🎈.txt', content: Buffer.from([0, 1, 2, 255, 254, 10, 13]) }],
+    });
+    expect(info.state).toBe('queued');
+    expect(info.priority).toBe('low');
+    expect(smtp.received).toHaveLength(0);
+    const [row] = await rows();
+    expect(row!.raw.toString()).not.toContain(PRIORITY_HEADER);
+    expect(row!.recipients).toEqual(['nuria@example.com']);
+
+    const result = await drainAll();
+    expect(result).toMatchObject({ sent: 1, deferred: 0, failed: 0 });
+    expect(smtp.received).toHaveLength(1);
+    const mail = smtp.received[0]!.parsed;
+    expect(mail.subject).toBe('Invoice Nº-ÀÉÎ-😀');
+    expect(mail.to && !Array.isArray(mail.to) ? mail.to.value[0]!.name : '').toBe(NAME);
+    expect(mail.from?.value[0]!.name).toBe('Mailroom Demo');
+    expect(mail.html).toContain('Cafè de l’Òpera');
+    expect(mail.text).toContain('Subscripció anual ☕');
+    expect(mail.messageId).toBe(info.messageId);
+    expect(mail.headers.has(PRIORITY_HEADER.toLowerCase())).toBe(false);
+    expect(smtp.received[0]!.raw.toString()).not.toMatch(/X-Mail-Queue-Priority/i);
+    expect(mail.attachments.map((a) => a.filename)).toEqual(['factura-Nº-ÀÉÎ-😀.pdf', 'résumé 日本語 🎈.txt']);
+    expect(mail.attachments[0]!.contentType).toBe('application/pdf');
+    expect(mail.attachments[0]!.content.equals(invoicePdf({ ...Invoice.PreviewProps, number: 'Nº-ÀÉÎ-😀' }))).toBe(true);
+    expect(mail.attachments[1]!.content.equals(Buffer.from([0, 1, 2, 255, 254, 10, 13]))).toBe(true);
+
+    const [sent] = await rows();
+    expect(sent).toMatchObject({ state: 'sent', attempts: 1, lastError: null });
+    const log = await database.db.select().from(attempts);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ outcome: 'sent', smtpCode: 250 });
+  });
+
+  it('drains in priority order, oldest first within one priority', async () => {
+    const send = (subject: string, priority: string) =>
+      queue.sendMail({ from: 'a@example.com', to: 'b@example.com', subject, text: subject, headers: { [PRIORITY_HEADER]: priority } });
+    await send('low-1', 'low');
+    await send('normal-1', 'normal');
+    await send('high-1', 'high');
+    await send('low-2', 'low');
+    await send('high-2', 'high');
+    await send('default', '');
+    await drainAll({ concurrency: 1 });
+    expect(smtp.received.map((m) => m.parsed.subject)).toEqual(['high-1', 'high-2', 'normal-1', 'default', 'low-1', 'low-2']);
+  });
+
+  it('--limit sends at most N and leaves the rest queued', async () => {
+    for (let i = 0; i < 5; i++) await queue.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: `m${i}`, text: 'x' });
+    const result = await drainAll({ limit: 3 });
+    expect(result).toMatchObject({ sent: 3, stopped: 'limit' });
+    expect((await rows()).map((r) => r.state)).toEqual(['sent', 'sent', 'sent', 'queued', 'queued']);
+  });
+
+  it('sends `now` at once through smtp, recorded as sent with its log row', async () => {
+    const urgent = nodemailer.createTransport(createQueueTransport({ database, smtp: smtp.url }));
+    const info = await new PasswordResetMail({ name: NAME, resetUrl: 'https://x', expiresInMinutes: 5 }).send(urgent, { to: 'n@example.com' });
+    urgent.close();
+    expect(info.state).toBe('sent');
+    expect(info.accepted).toEqual(['n@example.com']);
+    expect(smtp.received).toHaveLength(1);
+    expect(smtp.received[0]!.raw.toString()).not.toMatch(/X-Mail-Queue-Priority/i);
+    expect((await rows())[0]).toMatchObject({ state: 'sent', attempts: 1 });
+    expect(await database.db.select().from(attempts)).toHaveLength(1);
+  });
+
+  it('keeps `now` queued as high when SMTP fails or is not configured', async () => {
+    const down = nodemailer.createTransport(createQueueTransport({ database, smtp: 'smtp://127.0.0.1:1?tls=false' }));
+    const info = await down.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'urgent', text: 'x', headers: { [PRIORITY_HEADER]: 'now' } });
+    down.close();
+    expect(info.state).toBe('queued');
+    await queue.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'no smtp', text: 'x', headers: { [PRIORITY_HEADER]: 'now' } });
+    const queued = await rows();
+    expect(queued.map((r) => [r.state, r.priority])).toEqual([['queued', 1], ['queued', 0]]);
+    expect(queued[0]!.lastError).toMatch(/ECONNREFUSED|connect/i);
+    await drainAll();
+    expect(smtp.received.map((m) => m.parsed.subject).sort()).toEqual(['no smtp', 'urgent']);
+  });
+
+  it('rejects bad input with a clear error and stores nothing', async () => {
+    const base = { from: 'a@example.com', to: 'b@example.com', subject: 's', text: 'x' };
+    const cases: [object, RegExp][] = [
+      [{ to: 'not-an-address' }, /Invalid to address "not-an-address"/],
+      [{ to: undefined }, /no recipient/],
+      [{ from: undefined }, /no sender/],
+      [{ subject: 'hi\r\nBcc: victim@example.com' }, /"subject" contains a line break/],
+      [{ to: { name: 'Eve\nBcc: x@example.com', address: 'b@example.com' } }, /line break/],
+      [{ headers: { 'X-Evil': 'a\r\nBcc: x@example.com' } }, /Header "X-Evil" contains a line break/],
+      [{ attachments: [{ path: '/nonexistent/file.pdf' }] }, /file \/nonexistent\/file.pdf does not exist/],
+      [{ attachments: [{ filename: 'big.bin', content: Buffer.alloc(21 * 1024 * 1024) }] }, /over the 20971520-byte limit/],
+    ];
+    for (const [patch, message] of cases) {
+      await expect(queue.sendMail({ ...base, ...patch })).rejects.toThrow(InvalidMessageError);
+      await expect(queue.sendMail({ ...base, ...patch })).rejects.toThrow(message);
+    }
+    await expect(queue.sendMail({ ...base, headers: { [PRIORITY_HEADER]: 'asap' } })).rejects.toThrow(InvalidPriorityError);
+    expect(await rows()).toHaveLength(0);
+  });
+
+  it('the same idempotency key queued twice is one message', async () => {
+    const view = new WelcomeMail(SUBJECT_PROPS);
+    const a = await view.send(queue, { to: 'b@example.com', idempotencyKey: 'welcome:42' });
+    const b = await view.send(queue, { to: 'b@example.com', idempotencyKey: 'welcome:42' });
+    expect(b).toMatchObject({ id: a.id, duplicate: true, messageId: a.messageId });
+    expect(await rows()).toHaveLength(1);
+  });
+
+  it('sendAt holds a message until its time', async () => {
+    await new WelcomeMail(SUBJECT_PROPS).send(queue, { to: 'b@example.com', sendAt: new Date(Date.now() + 3600_000) });
+    expect((await drainAll()).sent).toBe(0);
+    await database.db.update(messages).set({ nextAttemptAt: sql`now()` });
+    expect((await drainAll()).sent).toBe(1);
+  });
+
+  it('enqueues inside the app transaction: rolled back means no email', async () => {
+    await database.db
+      .transaction(async (tx) => {
+        await enqueueMail(tx, { from: 'a@example.com', to: 'b@example.com', subject: 'rolled back', text: 'x' });
+        throw new Error('business change failed');
+      })
+      .catch(() => {});
+    await database.db.transaction(async (tx) => {
+      await enqueueMail(tx, { from: 'a@example.com', to: 'b@example.com', subject: 'committed', text: 'x' });
+    });
+    expect((await rows()).map((r) => r.subject)).toEqual(['committed']);
+  });
+
+  it('defers on 4xx with a backoff, fails on 5xx, and records each attempt', async () => {
+    const flaky = await startSmtp({
+      onData: (raw) => {
+        const text = raw.toString();
+        if (text.includes('Subject: temp')) return smtpError(451, 'try again later');
+        if (text.includes('Subject: perm')) return smtpError(554, 'rejected for policy');
+      },
+    });
+    try {
+      for (const subject of ['temp', 'perm', 'fine']) await queue.sendMail({ from: 'a@example.com', to: 'b@example.com', subject, text: 'x' });
+      const transport = createSmtpTransport(flaky.url, { concurrency: 1 });
+      const result = await drain(database.db, { smtp: transport, concurrency: 1, backoff: { baseSeconds: 60 } });
+      transport.close();
+      expect(result).toMatchObject({ sent: 1, deferred: 1, failed: 1 });
+      const [temp, perm, fine] = await rows();
+      expect(temp).toMatchObject({ state: 'deferred', attempts: 1 });
+      expect(temp!.lastError).toMatch(/451/);
+      expect(temp!.nextAttemptAt.getTime()).toBeGreaterThan(Date.now() + 25_000);
+      expect(perm).toMatchObject({ state: 'failed' });
+      expect(perm!.lastError).toMatch(/554 rejected for policy/);
+      expect(fine!.state).toBe('sent');
+      const log = await database.db.select().from(attempts).orderBy(attempts.messageId);
+      expect(log.map((l) => [l.outcome, l.smtpCode])).toEqual([['deferred', 451], ['failed', 554], ['sent', 250]]);
+    } finally {
+      await flaky.close();
+    }
+  });
+
+  it('partial acceptance: a retry never resends to recipients that accepted', async () => {
+    let refuse = true;
+    const picky = await startSmtp({
+      onRcpt: (address) => (address === 'later@example.com' && refuse ? smtpError(450, 'mailbox busy') : undefined),
+    });
+    try {
+      await queue.sendMail({ from: 'a@example.com', to: ['now@example.com', 'later@example.com'], subject: 'partial', text: 'x' });
+      const run = async () => {
+        const transport = createSmtpTransport(picky.url, { concurrency: 1 });
+        await drain(database.db, { smtp: transport });
+        transport.close();
+      };
+      await run();
+      expect(picky.received.map((m) => m.to)).toEqual([['now@example.com']]);
+      const [row] = await rows();
+      expect(row!.state).toBe('deferred');
+      expect(row!.recipientStatus).toMatchObject({ 'now@example.com': { state: 'sent' }, 'later@example.com': { state: 'deferred' } });
+      refuse = false;
+      await database.db.update(messages).set({ nextAttemptAt: sql`now()` }).where(eq(messages.id, row!.id));
+      await run();
+      expect(picky.received.map((m) => m.to)).toEqual([['now@example.com'], ['later@example.com']]);
+      expect(picky.received[0]!.parsed.messageId).toBe(picky.received[1]!.parsed.messageId);
+      expect((await rows())[0]!.state).toBe('sent');
+    } finally {
+      await picky.close();
+    }
+  });
+
+  it('takes back messages whose drain died once their lease ends', async () => {
+    await queue.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'orphan', text: 'x' });
+    await database.db.update(messages).set({ state: 'sending', leaseOwner: 'dead-drain', leaseExpiresAt: sql`now() + interval '1 hour'`, attempts: 1 });
+    expect((await drainAll()).sent).toBe(0);
+    await database.db.update(messages).set({ leaseExpiresAt: sql`now() - interval '1 second'` });
+    expect((await drainAll()).sent).toBe(1);
+    expect((await rows())[0]).toMatchObject({ state: 'sent', attempts: 2 });
+  });
+});

@@ -1,0 +1,46 @@
+// Compile-time test, checked by `tsc -p .` in `npm test`: every @ts-expect-error
+// below must be an error, or tsc fails ("Unused '@ts-expect-error' directive").
+import { MailView } from 'mailroom';
+import { WelcomeMail, InvoiceMail } from '../emails/views/index.js';
+
+// Right props compile.
+new WelcomeMail({ name: 'Ada', loginUrl: 'https://example.com' });
+
+// @ts-expect-error missing prop `loginUrl`
+new WelcomeMail({ name: 'Ada' });
+
+// @ts-expect-error wrong type for `name`
+new WelcomeMail({ name: 42, loginUrl: 'https://example.com' });
+
+// @ts-expect-error unknown prop
+new WelcomeMail({ name: 'Ada', loginUrl: 'x', admin: true });
+
+// @ts-expect-error lines must be invoice lines
+new InvoiceMail({ customer: 'c', number: 'n', currency: 'EUR', lines: ['oops'] });
+
+// A template whose props do not match the view's props does not compile.
+export class Mismatched extends MailView<{ name: string }> {
+  // @ts-expect-error template takes { count: number }, the view promises { name: string }
+  template = ({ count }: { count: number }) => null;
+  subject({ name }: { name: string }) {
+    return name;
+  }
+}
+
+// subject() receives the view's props, typed.
+export class SubjectTyped extends MailView<{ name: string }> {
+  template = ({ name }: { name: string }) => name;
+  // @ts-expect-error `nope` is not a prop
+  subject({ nope }: { nope: string }) {
+    return nope;
+  }
+}
+
+export class BadPriority extends MailView<object> {
+  template = () => null;
+  // @ts-expect-error not a priority
+  override priority = 'urgent' as const;
+  subject() {
+    return 's';
+  }
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { MailView, PRIORITY_HEADER, InvalidPriorityError, RenderError } from 'mailroom';
+import { WelcomeMail, InvoiceMail, PasswordResetMail, UrgentMail } from '../emails/views/index.js';
+import Welcome from '../emails/welcome.js';
+import Invoice from '../emails/invoice.js';
+
+describe('mail views', () => {
+  it('render HTML and plain text from the React Email template', async () => {
+    const rendered = await new WelcomeMail({ name: 'Martí 🎉', loginUrl: 'https://example.com/l' }).render();
+    expect(rendered.subject).toBe('Welcome, Martí 🎉!');
+    expect(rendered.html).toContain('<html');
+    expect(rendered.html).toContain('Martí 🎉');
+    expect(rendered.text.toLowerCase()).toContain('welcome, martí 🎉!');
+    expect(rendered.text).not.toContain('<');
+  });
+
+  it('stamp the priority header from the class, default normal', async () => {
+    expect((await new WelcomeMail(Welcome.PreviewProps).render()).headers[PRIORITY_HEADER]).toBe('normal');
+    expect((await new PasswordResetMail({ name: 'a', resetUrl: 'u', expiresInMinutes: 1 }).render()).headers[PRIORITY_HEADER]).toBe('now');
+    expect((await new InvoiceMail(Invoice.PreviewProps).render()).headers[PRIORITY_HEADER]).toBe('low');
+  });
+
+  it('a base class sets the priority for all its subclasses', async () => {
+    class Alert extends UrgentMail<{ text: string }> {
+      template = ({ text }: { text: string }) => <p>{text}</p>;
+      subject() {
+        return 'alert';
+      }
+    }
+    expect((await new Alert({ text: 'x' }).render()).headers[PRIORITY_HEADER]).toBe('now');
+  });
+
+  it('reject an unknown priority naming the allowed values', async () => {
+    class Bad extends MailView<object> {
+      template = () => <p>x</p>;
+      override priority = 'urgent' as never;
+      subject() {
+        return 's';
+      }
+    }
+    await expect(new Bad({}).render()).rejects.toThrow(InvalidPriorityError);
+    await expect(new Bad({}).render()).rejects.toThrow(/now, high, normal, low/);
+  });
+
+  it('wrap a throwing template or failed validation in a RenderError naming the view', async () => {
+    class Throws extends MailView<object> {
+      template = (): never => {
+        throw new Error('boom');
+      };
+      subject() {
+        return 's';
+      }
+    }
+    await expect(new Throws({}).render()).rejects.toThrow(RenderError);
+    await expect(new Throws({}).render()).rejects.toThrow(/Throws could not render: boom/);
+    await expect(new WelcomeMail({ name: ' ', loginUrl: 'x' }).render()).rejects.toThrow(/name must not be empty/);
+  });
+
+  it('toMessage merges the view with the send options, attachments included', async () => {
+    const message = await new InvoiceMail(Invoice.PreviewProps).toMessage({
+      to: 'a@example.com',
+      headers: { 'X-Extra': '1' },
+      attachments: [{ filename: 'extra.txt', content: 'hi' }],
+    });
+    expect(message.from).toBe('Mailroom Demo <hello@mailroom.test>');
+    expect(message.subject).toBe('Invoice F-2026-0042');
+    expect(message.headers).toMatchObject({ 'X-Extra': '1', [PRIORITY_HEADER]: 'low' });
+    expect(message.attachments?.map((a) => a.filename)).toEqual(['factura-F-2026-0042.pdf', 'extra.txt']);
+    expect(message.html).toContain('Invoice F-2026-0042');
+    expect(message.text).toContain('Total: 150.50 EUR');
+  });
+});
