@@ -3,16 +3,26 @@ import { sendCommand } from './commands/send.js';
 import { statusCommand } from './commands/status.js';
 import { retryCommand } from './commands/retry.js';
 import { migrateCommand } from './commands/migrate.js';
+import { workerCommand } from './commands/worker.js';
+import { purgeCommand } from './commands/purge.js';
+import { blockCommand } from './commands/block.js';
+import { pauseCommands } from './commands/pause.js';
 import { fail } from './run.js';
+
+/** Usage errors print the usage and exit non-zero, in subcommands too. */
+function strict(command: Command): Command {
+  command.showHelpAfterError().exitOverride();
+  for (const sub of command.commands) strict(sub);
+  return command;
+}
 
 export function program(): Command {
   const root = new Command('mailroom')
     .description('typed email templates with queued delivery')
     .showHelpAfterError()
     .exitOverride();
-  for (const make of [sendCommand, statusCommand, retryCommand, migrateCommand]) {
-    root.addCommand(make().showHelpAfterError().exitOverride());
-  }
+  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), ...pauseCommands(), migrateCommand()];
+  for (const command of commands) root.addCommand(strict(command));
   return root;
 }
 

@@ -22,8 +22,10 @@ export interface Database {
   readonly label: string;
   /** Applies drizzle/ migrations; idempotent. */
   migrate(): Promise<void>;
-  /** postgres.js client, when kind is postgres (for LISTEN/NOTIFY and bulk COPY-like inserts). */
+  /** postgres.js client, when kind is postgres. */
   readonly sql?: postgres.Sql;
+  /** Calls `onNotify` on each NOTIFY on `channel` until the returned function is called. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,10 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     label,
     sql: client,
     migrate: () => migratePostgres(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
+    async listen(channel, onNotify) {
+      const { unlisten } = await client.listen(channel, onNotify);
+      return unlisten;
+    },
     close: () => client.end({ timeout: 5 }),
   };
   if (options.migrate) await database.migrate();
@@ -101,6 +107,7 @@ async function openPglite(folder: string): Promise<Database> {
       kind: 'pglite',
       label: `file:${folder}`,
       migrate: () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
+      listen: (channel, onNotify) => client.listen(channel, onNotify),
       close: async () => {
         if (--entry.refs > 0) return;
         embedded.delete(folder);

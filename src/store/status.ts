@@ -22,3 +22,18 @@ export async function queueStatus(db: Db): Promise<QueueStatus> {
   const age = oldest?.age;
   return { counts, oldestQueuedSeconds: age === null || age === undefined ? null : Math.round(Number(age)) };
 }
+
+/** Milliseconds until the next message becomes due (or a lease ends); null if none is waiting. */
+export async function nextDueInMs(db: Db): Promise<number | null> {
+  const [row] = await db
+    .select({
+      ms: sql<number | null>`extract(epoch from least(
+        min(${messages.nextAttemptAt}) filter (where ${messages.state} in ('queued', 'deferred')),
+        min(${messages.leaseExpiresAt}) filter (where ${messages.state} = 'sending')
+      ) - now())::float8 * 1000`,
+    })
+    .from(messages)
+    .where(sql`${messages.state} in ('queued', 'deferred', 'sending')`);
+  const ms = row?.ms;
+  return ms === null || ms === undefined ? null : Math.max(0, Number(ms));
+}

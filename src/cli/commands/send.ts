@@ -3,6 +3,8 @@ import { databaseOption, duration, positiveInt, positiveNumber } from '../option
 import { withDatabase } from '../run.js';
 import { drain, type DrainResult } from '../../drain/drain.js';
 import { createSmtpTransport, verifySmtp } from '../../drain/smtp.js';
+import type { Transporter } from 'nodemailer';
+import type { Db } from '../../store/database.js';
 import { getSetting, PAUSED } from '../../store/settings.js';
 import { ConfigError } from '../../errors.js';
 import { DEFAULT_BACKOFF } from '../../drain/backoff.js';
@@ -52,6 +54,46 @@ export function summary(result: DrainResult): string {
   return `sent ${result.sent}, deferred ${result.deferred}, failed ${result.failed}${released} (${STOPPED[result.stopped]})`;
 }
 
+/** Paused by `mailroom pause` or MAILROOM_PAUSED=1: say so and send nothing. */
+export async function pausedNotice(db: Db): Promise<string | null> {
+  if (process.env.MAILROOM_PAUSED === '1') return 'sending is paused (MAILROOM_PAUSED=1): nothing sent';
+  if (await getSetting(db, PAUSED)) return 'sending is paused (run mailroom resume): nothing sent';
+  return null;
+}
+
+/** Runs `body` with a signal that SIGTERM/SIGINT abort: finish in flight, release the rest. */
+export async function untilSignal<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGTERM', stop).once('SIGINT', stop);
+  try {
+    return await body(controller.signal);
+  } finally {
+    process.off('SIGTERM', stop).off('SIGINT', stop);
+  }
+}
+
+/** The SMTP pool from the flags, verified before anything is claimed. */
+export async function openSmtp(opts: SendFlags): Promise<Transporter> {
+  if (!opts.smtp) throw new ConfigError('No SMTP server: set SMTP_URL or pass --smtp smtp://user:pass@host:587.');
+  const smtp = createSmtpTransport(opts.smtp, { concurrency: opts.concurrency, socketTimeout: opts.socketTimeout * 1000 });
+  try {
+    await verifySmtp(smtp, opts.smtp);
+  } catch (error) {
+    smtp.close();
+    throw error;
+  }
+  return smtp;
+}
+
+export const deliveryOptions = (opts: SendFlags) => ({
+  concurrency: opts.concurrency,
+  batchSize: opts.batchSize,
+  leaseSeconds: opts.lease,
+  rate: opts.rate,
+  backoff: { maxAttempts: opts.maxAttempts, baseSeconds: opts.backoffBase, capSeconds: opts.backoffCap },
+});
+
 export const sendCommand = () =>
   addDeliveryOptions(new Command('send').description('drain the queue over SMTP once (run it from cron)'))
     .option('--limit <n>', 'send at most N messages this run', positiveInt)
@@ -60,31 +102,15 @@ export const sendCommand = () =>
     .action(async (opts: SendFlags) => {
       if (!opts.smtp) throw new ConfigError('No SMTP server: set SMTP_URL or pass --smtp smtp://user:pass@host:587.');
       await withDatabase(opts.database, async ({ db }) => {
-        if (process.env.MAILROOM_PAUSED === '1' || (await getSetting(db, PAUSED))) {
-          console.log('sending is paused (mailroom resume, or unset MAILROOM_PAUSED): nothing sent');
-          return;
-        }
-        const smtp = createSmtpTransport(opts.smtp!, { concurrency: opts.concurrency, socketTimeout: opts.socketTimeout * 1000 });
-        const controller = new AbortController();
-        const stop = () => controller.abort();
-        process.once('SIGTERM', stop).once('SIGINT', stop);
+        const paused = await pausedNotice(db);
+        if (paused) return console.log(paused);
+        const smtp = await openSmtp(opts);
         try {
-          await verifySmtp(smtp, opts.smtp!);
-          const result = await drain(db, {
-            smtp,
-            limit: opts.limit,
-            concurrency: opts.concurrency,
-            batchSize: opts.batchSize,
-            leaseSeconds: opts.lease,
-            timeLimitSeconds: opts.timeLimit,
-            maxDeferred: opts.maxDeferred,
-            rate: opts.rate,
-            signal: controller.signal,
-            backoff: { maxAttempts: opts.maxAttempts, baseSeconds: opts.backoffBase, capSeconds: opts.backoffCap },
-          });
+          const result = await untilSignal((signal) =>
+            drain(db, { smtp, ...deliveryOptions(opts), limit: opts.limit, timeLimitSeconds: opts.timeLimit, maxDeferred: opts.maxDeferred, signal }),
+          );
           console.log(summary(result));
         } finally {
-          process.off('SIGTERM', stop).off('SIGINT', stop);
           smtp.close();
         }
       });

@@ -1,0 +1,52 @@
+import { Command } from 'commander';
+import { databaseOption } from '../options.js';
+import { withDatabase } from '../run.js';
+import { blockAddress, listBlocked, unblockAddress } from '../../store/blocklist.js';
+import { ConfigError } from '../../errors.js';
+
+const ADDRESS = /^[^\s@]+@[^\s@]+$/u;
+
+function checked(address: string): string {
+  if (!ADDRESS.test(address)) throw new ConfigError(`"${address}" is not an email address: use e.g. someone@example.com.`);
+  return address;
+}
+
+export const blockCommand = () => {
+  const block = new Command('block').description('recipients that are never mailed');
+  block
+    .command('add')
+    .description('block an address: queued mail to it fails with the reason')
+    .argument('<address>')
+    .option('--reason <text>', 'why (kept on each message it stops)', '')
+    .addOption(databaseOption())
+    .action(async (address: string, opts: { database: string; reason: string }) => {
+      await withDatabase(opts.database, async ({ db }) => {
+        await blockAddress(db, checked(address), opts.reason);
+        console.log(`blocked ${address}`);
+      });
+    });
+  block
+    .command('remove')
+    .description('unblock an address')
+    .argument('<address>')
+    .addOption(databaseOption())
+    .action(async (address: string, opts: { database: string }) => {
+      await withDatabase(opts.database, async ({ db }) => {
+        const removed = await unblockAddress(db, checked(address));
+        console.log(removed ? `unblocked ${address}` : `${address} was not blocked`);
+      });
+    });
+  block
+    .command('list')
+    .description('list blocked addresses')
+    .option('--json', 'print JSON')
+    .addOption(databaseOption())
+    .action(async (opts: { database: string; json?: boolean }) => {
+      await withDatabase(opts.database, async ({ db }) => {
+        const rows = await listBlocked(db);
+        if (opts.json) return console.log(JSON.stringify(rows.map(({ address, reason }) => ({ address, reason }))));
+        for (const row of rows) console.log(row.reason ? `${row.address}\t${row.reason}` : row.address);
+      });
+    });
+  return block;
+};

@@ -1,0 +1,26 @@
+import { Command } from 'commander';
+import { databaseOption } from '../options.js';
+import { withDatabase } from '../run.js';
+import { PAUSED, setSetting } from '../../store/settings.js';
+
+/** `pause` makes every `send`/`worker` exit 0 without sending (staging); `resume` undoes it. */
+export const pauseCommands = () => [
+  new Command('pause')
+    .description('stop all sending (send and worker exit 0 without sending) until resume')
+    .addOption(databaseOption())
+    .action(async (opts: { database: string }) => {
+      await withDatabase(opts.database, async ({ db }) => {
+        await setSetting(db, PAUSED, new Date().toISOString());
+        console.log('sending paused');
+      });
+    }),
+  new Command('resume')
+    .description('undo pause')
+    .addOption(databaseOption())
+    .action(async (opts: { database: string }) => {
+      await withDatabase(opts.database, async ({ db }) => {
+        await setSetting(db, PAUSED, null);
+        console.log('sending resumed');
+      });
+    }),
+];

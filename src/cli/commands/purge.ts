@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { databaseOption, duration, positiveInt } from '../options.js';
+import { withDatabase } from '../run.js';
+import { purge } from '../../store/purge.js';
+
+export const purgeCommand = () =>
+  new Command('purge')
+    .description('delete sent messages and attempt logs older than a duration, in batches')
+    .addOption(databaseOption())
+    .requiredOption('--older-than <duration>', 'e.g. 30d, 12h', duration)
+    .option('--failed', 'also delete failed messages')
+    .option('--batch-size <n>', 'rows deleted per statement', positiveInt, 1000)
+    .action(async (opts: { database: string; olderThan: number; failed?: boolean; batchSize: number }) => {
+      await withDatabase(opts.database, async ({ db }) => {
+        const removed = await purge(db, { olderThanSeconds: opts.olderThan, failed: opts.failed, batchSize: opts.batchSize });
+        console.log(`purged ${removed.messages} messages and ${removed.attempts} attempt rows`);
+      });
+    });

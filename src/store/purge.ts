@@ -1,0 +1,39 @@
+import { and, inArray, lt, sql } from 'drizzle-orm';
+import type { Db } from './database.js';
+import { attempts, messages, type MessageState } from './schema.js';
+
+export interface PurgeOptions {
+  olderThanSeconds: number;
+  /** Also purge failed messages (by their last update). */
+  failed?: boolean;
+  batchSize?: number;
+}
+
+/**
+ * Deletes finished messages (and their attempt rows) and old attempt rows, in small
+ * batches with SKIP LOCKED so drains and enqueues are never blocked behind it.
+ */
+export async function purge(db: Db, options: PurgeOptions): Promise<{ messages: number; attempts: number }> {
+  const batchSize = options.batchSize ?? 1000;
+  const states: MessageState[] = options.failed ? ['sent', 'failed'] : ['sent'];
+  const cutoff = sql`now() - make_interval(secs => ${options.olderThanSeconds})`;
+  const totals = { messages: 0, attempts: 0 };
+  for (;;) {
+    const batch = db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(and(inArray(messages.state, states), lt(messages.updatedAt, cutoff)))
+      .limit(batchSize)
+      .for('update', { skipLocked: true });
+    const deleted = await db.delete(messages).where(inArray(messages.id, batch)).returning({ id: messages.id });
+    totals.messages += deleted.length;
+    if (deleted.length < batchSize) break;
+  }
+  for (;;) {
+    const batch = db.select({ id: attempts.id }).from(attempts).where(lt(attempts.finishedAt, cutoff)).limit(batchSize);
+    const deleted = await db.delete(attempts).where(inArray(attempts.id, batch)).returning({ id: attempts.id });
+    totals.attempts += deleted.length;
+    if (deleted.length < batchSize) break;
+  }
+  return totals;
+}
