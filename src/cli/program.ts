@@ -28,6 +28,11 @@ export function program(): Command {
 
 /** Runs the CLI: usage errors and MailroomErrors print one line and exit non-zero. */
 export async function main(argv: string[] = process.argv): Promise<void> {
+  // `mailroom status | head`: a closed pipe is the reader's choice, not our error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   try {
     await program().parseAsync(argv);
   } catch (error) {
