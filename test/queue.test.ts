@@ -10,6 +10,7 @@ import Invoice from '../emails/invoice.js';
 import { invoicePdf } from '../emails/views/invoice-pdf.js';
 import { backends } from './helpers/databases.js';
 import { startSmtp, smtpError, type TestSmtp } from './helpers/smtp.js';
+import { mailroom } from './helpers/cli.js';
 
 const ALL = await backends();
 const NAME = 'Núria Puigdomènech i Ça 👩‍💻';
@@ -229,6 +230,16 @@ describe.each(ALL)('queue on $name', (backend) => {
     } finally {
       await picky.close();
     }
+  });
+
+  it.runIf(backend.name === 'pglite')('transporter.close() releases a database it opened from a URL', async () => {
+    const url = `file:/tmp/mailroom-close-${process.pid}-${Date.now()}`;
+    const own = nodemailer.createTransport(createQueueTransport({ database: url }));
+    await own.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 's', text: 'x' });
+    await own.close();
+    const status = await mailroom(['status', '--json'], { DATABASE_URL: url });
+    expect(status.stderr).toBe('');
+    expect(JSON.parse(status.stdout)).toMatchObject({ queued: 1 });
   });
 
   it('takes back messages whose drain died once their lease ends', async () => {
