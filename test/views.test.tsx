@@ -70,3 +70,22 @@ describe('mail views', () => {
     expect(message.text).toContain('Total: 150.50 EUR');
   });
 });
+
+describe('views know nothing of queues', () => {
+  it('send() goes straight out through a plain nodemailer SMTP transporter', async () => {
+    const { startSmtp } = await import('./helpers/smtp.js');
+    const nodemailer = (await import('nodemailer')).default;
+    const server = await startSmtp();
+    const transporter = nodemailer.createTransport({ host: '127.0.0.1', port: server.port, ignoreTLS: true });
+    try {
+      const info = await new WelcomeMail({ name: 'Pau Çà 🌊', loginUrl: 'https://x' }).send(transporter, { to: 'pau@example.com' });
+      expect(info.accepted).toEqual(['pau@example.com']);
+      expect(server.received[0]!.parsed.subject).toBe('Welcome, Pau Çà 🌊!');
+      // The priority header is the queue's to read: it never goes out, queue or not.
+      expect(server.received[0]!.raw.toString()).not.toMatch(/X-Mail-Queue-Priority/i);
+    } finally {
+      transporter.close();
+      await server.close();
+    }
+  });
+});

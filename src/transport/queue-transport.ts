@@ -10,7 +10,7 @@ import { deliver } from '../drain/deliver.js';
 import { recordOutcome } from '../drain/outcome.js';
 import { DEFAULT_BACKOFF } from '../drain/backoff.js';
 import { newOwner } from '../drain/drain.js';
-import type { Priority } from '../views/priority.js';
+import { QUEUE_TRANSPORT_NAME, type Priority } from '../views/priority.js';
 
 export interface QueueTransportOptions {
   /** A URL (`postgres://…`, `file:PATH`), an open Database, or a Drizzle db/transaction. Default: the embedded `.mailroom/db`. */
@@ -116,7 +116,7 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
   let smtp: Transporter | undefined;
   const smtpFactory = options.smtp ? () => (smtp ??= createSmtpTransport(options.smtp!, { concurrency: 2 })) : undefined;
   return {
-    name: 'mailroom-queue',
+    name: QUEUE_TRANSPORT_NAME,
     version: '0.1.0',
     send(mail: MailMessage<QueuedInfo>, callback) {
       connection

@@ -2,7 +2,7 @@ import { createElement, type ComponentType } from 'react';
 import { render as renderHtml, toPlainText } from '@react-email/render';
 import type { SendMailOptions, Transporter, Attachment } from 'nodemailer';
 import { RenderError } from '../errors.js';
-import { PRIORITY_HEADER, parsePriority, type Priority } from './priority.js';
+import { PRIORITY_HEADER, QUEUE_TRANSPORT_NAME, parsePriority, type Priority } from './priority.js';
 
 /** What `render()` produces: everything about the message that comes from the view. */
 export interface RenderedMail {
@@ -91,6 +91,11 @@ export abstract class MailView<Props> {
 
   /** Sends through any nodemailer transporter: SMTP sends now, the queue transport queues. */
   async send<Info>(transporter: Transporter<Info>, options: SendOptions): Promise<Info> {
-    return transporter.sendMail(await this.toMessage(options));
+    const message = await this.toMessage(options);
+    if ((transporter as { transporter?: { name?: string } }).transporter?.name !== QUEUE_TRANSPORT_NAME) {
+      const { [PRIORITY_HEADER]: _priority, ...headers } = message.headers as Record<string, string>;
+      message.headers = headers;
+    }
+    return transporter.sendMail(message);
   }
 }

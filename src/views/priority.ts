@@ -3,6 +3,12 @@ import { InvalidPriorityError } from '../errors.js';
 /** The header a view (or any nodemailer message) uses to ask for a queue priority. */
 export const PRIORITY_HEADER = 'X-Mail-Queue-Priority';
 
+/**
+ * The queue transport's name. Only it reads the priority header; through any other
+ * transporter a view drops the header, so it never reaches the wire.
+ */
+export const QUEUE_TRANSPORT_NAME = 'mailroom-queue';
+
 /** From most to least urgent. `now` is tried at once and otherwise queued as `high`. */
 export const PRIORITIES = ['now', 'high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];

@@ -1,0 +1,116 @@
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { RenderError } from '../errors.js';
+import type { RenderedMail } from './mail-view.js';
+import type { RenderRequest } from './render-worker.js';
+
+/** A view to render in a worker: classes cannot cross threads, so name the module and export. */
+export interface RenderJob<Props = unknown> {
+  /** Absolute path or file: URL of the module exporting the view class (.ts/.tsx load through tsx). */
+  module: string | URL;
+  /** The view class's export name. Default: `default`. */
+  export?: string;
+  /** Props: anything structured clone copies (plain data, Dates, Buffers). */
+  props: Props;
+}
+
+export interface RenderPool {
+  readonly size: number;
+  render(job: RenderJob): Promise<RenderedMail>;
+  /** Renders every job, results in the same order. */
+  renderAll(jobs: RenderJob[]): Promise<RenderedMail[]>;
+  close(): Promise<void>;
+}
+
+type Reply = { id: number; rendered: RenderedMail } | { id: number; error: { name: string; message: string } };
+interface Pending { request: RenderRequest; resolve(r: RenderedMail): void; reject(e: Error): void }
+
+// The worker file sits next to this one (.ts from source, .js when built). Workers do not
+// inherit the parent's tsx hooks, so a small CommonJS boot script registers tsx first.
+const ENTRY = new URL(`./render-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+const BOOT = `const { workerData } = require('node:worker_threads');
+(workerData.tsx ? import(workerData.tsx).then((m) => m.register()) : Promise.resolve()).then(() => import(workerData.entry));`;
+
+function tsxApi(): string | null {
+  try {
+    return import.meta.resolve('tsx/esm/api');
+  } catch {
+    return null;
+  }
+}
+
+function moduleUrl(module: string | URL): string {
+  if (module instanceof URL) return module.href;
+  return /^(file|data):/.test(module) ? module : pathToFileURL(module).href;
+}
+
+/** Renders mail views on `size` worker threads (default: one per core), started on first use. */
+export function createRenderPool(options: { size?: number } = {}): RenderPool {
+  const size = Math.max(1, options.size ?? availableParallelism());
+  const queue: Pending[] = [];
+  const idle: Worker[] = [];
+  const busy = new Map<Worker, Pending>();
+  let started = 0;
+  let nextId = 1;
+  let closed = false;
+
+  const spawn = () => {
+    const worker = new Worker(BOOT, { eval: true, workerData: { tsx: tsxApi(), entry: ENTRY } });
+    started++;
+    idle.push(worker); // messages wait in the port until the worker has booted
+    worker.on('message', (reply: Reply) => {
+      const job = busy.get(worker);
+      busy.delete(worker);
+      idle.push(worker);
+      if (job) {
+        if ('rendered' in reply) job.resolve(reply.rendered);
+        else job.reject(new RenderError(reply.error.name === 'RenderError' ? reply.error.message : `${job.request.export} could not render: ${reply.error.message}`));
+      }
+      dispatch();
+    });
+    // A worker that dies fails its job; another is started when there is work.
+    let failure: Error | undefined;
+    worker.on('error', (error) => (failure = error));
+    worker.on('exit', (code) => {
+      started--;
+      const job = busy.get(worker);
+      busy.delete(worker);
+      if (idle.includes(worker)) idle.splice(idle.indexOf(worker), 1);
+      job?.reject(new RenderError(`render worker stopped (${failure?.message ?? `exit code ${code}`})`, { cause: failure }));
+      dispatch();
+    });
+  };
+
+  const dispatch = () => {
+    while (queue.length > 0 && !closed) {
+      if (idle.length === 0) {
+        if (started >= size) return;
+        spawn();
+      }
+      const worker = idle.shift()!;
+      const job = queue.shift()!;
+      busy.set(worker, job);
+      worker.postMessage(job.request);
+    }
+  };
+
+  const render = (job: RenderJob) =>
+    new Promise<RenderedMail>((resolve, reject) => {
+      if (closed) return reject(new RenderError('the render pool is closed'));
+      const request = { id: nextId++, module: moduleUrl(job.module), export: job.export ?? 'default', props: job.props };
+      queue.push({ request, resolve, reject });
+      dispatch();
+    });
+
+  return {
+    size,
+    render,
+    renderAll: (jobs) => Promise.all(jobs.map(render)),
+    async close() {
+      closed = true;
+      for (const job of queue.splice(0)) job.reject(new RenderError('the render pool is closed'));
+      await Promise.all([...idle, ...busy.keys()].map((w) => w.terminate()));
+    },
+  };
+}
