@@ -69,3 +69,19 @@ export async function release(db: Db, owner: string, ids: number[]): Promise<voi
     })
     .where(and(inArray(messages.id, ids), eq(messages.leaseOwner, owner), eq(messages.state, 'sending')));
 }
+
+/**
+ * Extends the lease on claimed messages this drain still holds, so a batch that
+ * takes longer than one lease is not taken back by another drain half-way.
+ * Returns the ids still ours: one missing was taken by another drain after our
+ * lease ran out (we stalled), and must not be sent by us any more.
+ */
+export async function renew(db: Db, owner: string, ids: number[], leaseSeconds: number): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .update(messages)
+    .set({ leaseExpiresAt: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .where(and(inArray(messages.id, ids), eq(messages.leaseOwner, owner), eq(messages.state, 'sending')))
+    .returning({ id: messages.id });
+  return rows.map((r) => r.id);
+}

@@ -21,13 +21,27 @@ interface SmtpError {
   rejectedErrors?: SmtpError[];
 }
 
-/** 5xx is permanent; 4xx, timeouts and broken connections are worth another try. */
+/**
+ * 5xx is permanent; 4xx, timeouts and broken connections are worth another try.
+ * 503 (bad sequence of commands) is the session's fault, not the message's: retry.
+ */
 export function isPermanent(code: number | null | undefined): boolean {
-  return typeof code === 'number' && code >= 500 && code < 600;
+  return typeof code === 'number' && code >= 500 && code < 600 && code !== 503;
 }
 
+/** Nodemailer's codes for a connection that broke without an SMTP reply, in words. */
+const BROKEN: Record<string, string> = {
+  ETIMEDOUT: 'SMTP server timed out',
+  ECONNECTION: 'connection to the SMTP server lost',
+  ESOCKET: 'connection to the SMTP server failed',
+  EDNS: 'SMTP server name did not resolve',
+};
+
 function replyOf(error: SmtpError): string {
-  return error.response || error.message || error.code || 'unknown error';
+  if (error.response) return error.response;
+  const broken = error.code ? BROKEN[error.code] : undefined;
+  if (broken) return `${broken} (${error.code}): ${error.message ?? ''}`.replace(/: $/, '');
+  return error.message || error.code || 'unknown error';
 }
 
 function fromRejections(rejections: SmtpError[], status: RecipientStatus): void {

@@ -7,6 +7,8 @@ import { claim, release, type ClaimedMessage } from './claim.js';
 import { deliver, type Delivery } from './deliver.js';
 import { pendingRecipients, recordOutcome } from './outcome.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { LeaseKeeper } from './lease.js';
+import { QueryGuard } from './guard.js';
 
 export interface DrainOptions {
   /** A pooled SMTP transporter (see createSmtpTransport). */
@@ -48,7 +50,12 @@ export function newOwner(): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** One run of the queue: claim due messages in batches, send each, record each outcome. */
+/**
+ * One run of the queue: claim due messages in batches, send each, record each outcome.
+ * A database failure stops the run with a DatabaseError (the claims come back when
+ * their lease ends); an abort stops it cleanly: in-flight messages finish, the rest
+ * are released.
+ */
 export async function drain(db: Db, options: DrainOptions): Promise<DrainResult> {
   const owner = options.owner ?? newOwner();
   const concurrency = Math.max(1, options.concurrency ?? 5);
@@ -61,6 +68,9 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
   let nextSlot = Date.now();
   const result: DrainResult = { sent: 0, deferred: 0, failed: 0, released: 0, stopped: 'empty' };
   let taken = 0;
+  const guard = new QueryGuard(leaseSeconds);
+  const lease = new LeaseKeeper(db, owner, leaseSeconds, guard);
+  let crashed = false;
 
   const stopReason = (): StopReason | null => {
     if (options.signal?.aborted) return 'signal';
@@ -69,6 +79,13 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
     if (taken >= limit) return 'limit';
     return null;
   };
+  /** Workers stop taking messages; `limit` does not count here, the batch was sized for it. */
+  const stopWorkers = () =>
+    crashed ||
+    guard.failure !== undefined ||
+    options.signal?.aborted ||
+    Date.now() >= deadline ||
+    (options.maxDeferred !== undefined && result.deferred >= options.maxDeferred);
 
   async function send(message: ClaimedMessage, blocked: Map<string, string>): Promise<void> {
     const startedAt = new Date();
@@ -86,43 +103,68 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
     } else {
       delivery = { outcome: 'failed', code: null, reply: 'all recipients are blocked', recipients: pending, status: refused };
     }
-    await recordOutcome(db, message, delivery, { owner, startedAt, backoff });
+    await guard.run(() => recordOutcome(db, message, delivery, { owner, startedAt, backoff }));
+    lease.drop(message.id);
     const final = message.attempts >= backoff.maxAttempts && delivery.outcome === 'deferred' ? 'failed' : delivery.outcome;
     result[final]++;
     options.onDelivery?.(message, delivery);
   }
 
-  for (;;) {
-    const reason = stopReason();
-    if (reason) {
-      result.stopped = reason;
-      break;
-    }
-    const batch = await claim(db, owner, Math.min(batchSize, limit - taken), leaseSeconds);
-    if (batch.length === 0) break;
-    taken += batch.length;
-    const blocked = await blockedAmong(db, batch.flatMap((m) => m.recipients));
-    let next = 0;
-    const worker = async () => {
-      for (;;) {
-        if (options.signal?.aborted || Date.now() >= deadline || (options.maxDeferred !== undefined && result.deferred >= options.maxDeferred)) return;
-        const message = batch[next++];
-        if (!message) return;
-        if (interval) {
-          const wait = nextSlot - Date.now();
-          nextSlot = Math.max(nextSlot, Date.now()) + interval;
-          if (wait > 0) await sleep(wait);
-        }
-        await send(message, blocked);
+  /** Waits for this worker's turn under --rate. */
+  async function pace(): Promise<void> {
+    const wait = nextSlot - Date.now();
+    nextSlot = Math.max(nextSlot, Date.now()) + interval;
+    if (wait > 0) await sleep(wait);
+  }
+
+  try {
+    for (;;) {
+      const reason = stopReason();
+      if (reason) {
+        result.stopped = reason;
+        break;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
-    const untried = batch.slice(next).map((m) => m.id);
-    if (untried.length) {
-      await release(db, owner, untried);
-      result.released += untried.length;
-      taken -= untried.length;
+      const claimedAt = Date.now();
+      const batch = await guard.run(() => claim(db, owner, Math.min(batchSize, limit - taken), leaseSeconds));
+      if (batch.length === 0) break;
+      lease.hold(batch.map((m) => m.id), claimedAt);
+      taken += batch.length;
+      const blocked = await guard.run(() => blockedAmong(db, batch.flatMap((m) => m.recipients)));
+      let next = 0;
+      /** Not sent because our lease was running out: given back like the untried. */
+      const late: number[] = [];
+      const worker = async () => {
+        while (!stopWorkers()) {
+          if (interval) {
+            await pace();
+            if (stopWorkers()) return;
+          }
+          const message = batch[next++];
+          if (!message) return;
+          if (!lease.mayStart(message.id)) {
+            late.push(message.id);
+            continue;
+          }
+          await send(message, blocked);
+        }
+      };
+      const workers = Array.from({ length: Math.min(concurrency, batch.length) }, () =>
+        worker().catch((error) => {
+          crashed ||= !guard.failure;
+          throw error;
+        }),
+      );
+      // A lost database ends the run now: in-flight writes may never settle (see QueryGuard).
+      await Promise.race([Promise.all(workers), guard.failed]);
+      const untried = [...batch.slice(next).map((m) => m.id), ...late];
+      if (untried.length) {
+        await guard.run(() => release(db, owner, untried));
+        result.released += untried.length;
+        taken -= untried.length;
+      }
     }
+  } finally {
+    lease.stop();
   }
   return result;
 }

@@ -24,8 +24,10 @@ export interface OutcomeContext {
 
 /**
  * Writes an attempt's result: the message's new state and the attempt's log row,
- * in one transaction. Guarded by the lease: if it expired and another drain took
- * the message, nothing is overwritten (returns false).
+ * in one statement (a data-modifying CTE), so both land or neither, without a
+ * transaction: postgres.js 3.4 crashes the process when a connection drops inside
+ * `begin()` (porsager/postgres#1208). Guarded by the lease: if it expired and
+ * another drain took the message, only the log row is written (returns false).
  */
 export async function recordOutcome(db: Db, message: ClaimedMessage, delivery: Delivery, ctx: OutcomeContext): Promise<boolean> {
   const status: RecipientStatus = { ...message.recipientStatus, ...delivery.status };
@@ -57,22 +59,26 @@ export async function recordOutcome(db: Db, message: ClaimedMessage, delivery: D
       update.nextAttemptAt = sql`now() + make_interval(secs => ${backoffSeconds(message.attempts, ctx.backoff)})`;
     }
   }
-  return db.transaction(async (tx) => {
-    const updated = await tx
+  const updated = db.$with('updated').as(
+    db
       .update(messages)
       .set(update)
       .where(and(eq(messages.id, message.id), eq(messages.leaseOwner, ctx.owner)))
-      .returning({ id: messages.id });
-    await tx.insert(attempts).values({
+      .returning({ id: messages.id }),
+  );
+  const [row] = await db
+    .with(updated)
+    .insert(attempts)
+    .values({
       messageId: message.id,
       attempt: message.attempts,
-      outcome: delivery.outcome,
+      outcome,
       smtpCode: delivery.code,
       reply: delivery.reply,
       recipients: delivery.recipients,
       worker: ctx.owner,
       startedAt: ctx.startedAt,
-    });
-    return updated.length > 0;
-  });
+    })
+    .returning({ updated: sql<boolean>`exists (select 1 from ${updated})` });
+  return row?.updated === true;
 }

@@ -1,0 +1,64 @@
+import { DatabaseError } from '../errors.js';
+import { redact } from '../store/redact.js';
+
+/** postgres.js and socket codes, and SQLSTATEs (08… connection, 57P0… shutdown), that mean the connection is gone. */
+const LOST = /^(CONNECTION_(CLOSED|ENDED|DESTROYED)|CONNECT_TIMEOUT|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|08\w{3}|57P0[123])$/;
+
+/** The driver's own error: Drizzle wraps it in "Failed query: <sql> params: <bytes>", which no one should read. */
+function rootCause(error: unknown): { message?: string; code?: string } {
+  let e = error as { message?: string; code?: string; cause?: unknown } | undefined;
+  while (e && typeof e === 'object' && e.cause && typeof e.cause === 'object') e = e.cause as typeof e;
+  return e ?? {};
+}
+
+const AFTER = (leaseSeconds: number) =>
+  `Messages this run had claimed come back when their lease ends (within ${leaseSeconds}s); run mailroom send again once the database is reachable.`;
+
+/** A database failure in the middle of a run, as one line a user can act on. */
+export function midRunDatabaseError(error: unknown, leaseSeconds: number): DatabaseError {
+  if (error instanceof DatabaseError) return error;
+  const cause = rootCause(error);
+  const detail = redact([cause.code, cause.message].filter(Boolean).join(': ') || String(error));
+  const what = cause.code && LOST.test(cause.code) ? 'Lost the database connection mid-run' : 'Database error mid-run';
+  return new DatabaseError(`${what} (${detail}). ${AFTER(leaseSeconds)}`, { cause: error });
+}
+
+/**
+ * Runs the drain's queries. The first failure stops the whole run with one
+ * DatabaseError. So does a query that outlives the lease: by then our claims may
+ * be another drain's, and postgres.js can wait forever on a server that accepts
+ * connections and drops them.
+ */
+export class QueryGuard {
+  failure: DatabaseError | undefined;
+  /** Rejects with the first failure, for racing against work in progress. */
+  readonly failed: Promise<never>;
+  private reject!: (error: DatabaseError) => void;
+
+  constructor(private readonly leaseSeconds: number) {
+    this.failed = new Promise<never>((_, reject) => (this.reject = reject));
+    this.failed.catch(() => {}); // only awaited while a batch is in flight
+  }
+
+  async run<T>(query: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new DatabaseError(`The database did not answer within ${this.leaseSeconds}s (the lease). ${AFTER(this.leaseSeconds)}`)),
+        this.leaseSeconds * 1000,
+      );
+    });
+    try {
+      return await Promise.race([query(), timeout]);
+    } catch (error) {
+      const failure = midRunDatabaseError(error, this.leaseSeconds);
+      if (!this.failure) {
+        this.failure = failure;
+        this.reject(failure);
+      }
+      throw this.failure;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,211 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { asc, sql } from 'drizzle-orm';
+import { createSmtpTransport, drain, messages } from 'mailroom';
+import { backends, pg } from './helpers/databases.js';
+import { startScriptedSmtp, type ScriptedSmtp } from './helpers/scripted-smtp.js';
+import { seedMessages, stateCounts } from './helpers/seed.js';
+import { spawnDrain, type DrainExit } from './helpers/spawn-drain.js';
+import { waitFor } from './helpers/wait.js';
+import { LeaseKeeper } from '../src/drain/lease.js';
+import { QueryGuard } from '../src/drain/guard.js';
+import type { Db } from '../src/store/database.js';
+
+// Several drains on one Postgres database, and drains killed at any instant.
+// Postgres only: the embedded database serves one process at a time.
+const POSTGRES = (await backends()).some((b) => b.name === 'postgres');
+type Created = Awaited<ReturnType<typeof pg.create>>;
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Every stored message was received, under its own Message-ID, by its own recipient; returns the extra copies. */
+function checkReceived(server: ScriptedSmtp, stored: { messageId: string; recipients: string[] }[]): number {
+  const storedIds = new Set(stored.map((m) => m.messageId));
+  expect(new Set(server.counts.keys())).toEqual(storedIds);
+  // A copy sent again carries the same Message-ID: per recipient and per Message-ID counts agree.
+  const recipientOf = new Map(stored.map((m) => [m.messageId, m.recipients.join(',')]));
+  const perRecipient = new Map<string, number>();
+  for (const d of server.delivered) {
+    expect(d.to.join(','), d.messageId).toBe(recipientOf.get(d.messageId));
+    perRecipient.set(d.to.join(','), (perRecipient.get(d.to.join(',')) ?? 0) + 1);
+  }
+  for (const [id, count] of server.counts) expect(perRecipient.get(recipientOf.get(id)!), id).toBe(count);
+  return server.delivered.length - storedIds.size;
+}
+
+describe('LeaseKeeper', () => {
+  afterEach(() => vi.useRealTimers());
+  /** Just enough of Drizzle for renew(): update().set().where().returning() answers `answer`. */
+  const fakeDb = (answer: () => Promise<{ id: number }[]>) => {
+    const chain = { set: () => chain, where: () => chain, returning: answer };
+    return { update: () => chain } as unknown as Db;
+  };
+
+  it('renews every third of the lease and forgets a claim another drain took', async () => {
+    vi.useFakeTimers();
+    const calls: number[] = [];
+    const keeper = new LeaseKeeper(fakeDb(async () => (calls.push(Date.now()), [{ id: 2 }])), 'me', 3, new QueryGuard(3));
+    keeper.hold([1, 2], Date.now());
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(calls).toHaveLength(1);
+    expect(keeper.mayStart(1)).toBe(false); // not returned by the renewal: no longer ours
+    expect(keeper.mayStart(2)).toBe(true);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(keeper.mayStart(2)).toBe(true); // renewed all along
+    keeper.stop();
+  });
+
+  it('stops starting messages when renewals stall, before the lease could run out', async () => {
+    vi.useFakeTimers();
+    const guard = new QueryGuard(3);
+    const keeper = new LeaseKeeper(fakeDb(() => new Promise(() => {})), 'me', 3, guard);
+    keeper.hold([1], Date.now());
+    expect(keeper.mayStart(1)).toBe(true);
+    await vi.advanceTimersByTimeAsync(2100); // two thirds of the lease gone, no renewal came back
+    expect(keeper.mayStart(1)).toBe(false);
+    await vi.advanceTimersByTimeAsync(2000); // and the stalled renewal stops the run
+    await expect(guard.failed).rejects.toThrow(/did not answer within 3s/);
+    keeper.stop();
+  });
+});
+
+describe.runIf(POSTGRES)('concurrent drains', () => {
+  let created: Created;
+  const db = () => created.database.db;
+  beforeAll(async () => {
+    created = await pg.create();
+  });
+  afterAll(() => created?.drop());
+
+  it('a drain slower than its lease keeps its claims: another drain never takes them mid-batch', async () => {
+    await db().delete(messages);
+    const server = await startScriptedSmtp(async ({ stage }) => {
+      if (stage === 'body') await delay(400);
+      return undefined;
+    });
+    const smtpA = createSmtpTransport(server.url, { concurrency: 1 });
+    const smtpB = createSmtpTransport(server.url, { concurrency: 1 });
+    try {
+      await seedMessages(db(), 10);
+      // A claims all ten with a 2 s lease, and needs about 4 s to send them.
+      const a = drain(db(), { smtp: smtpA, concurrency: 1, batchSize: 10, leaseSeconds: 2 });
+      let aDone = false;
+      void a.finally(() => (aDone = true));
+      await waitFor(() => server.delivered.length >= 6 || aDone, 'A to be past its first lease');
+      // B runs over and over while A works: every one of A's claims looks expired unless A renews it.
+      let bSent = 0;
+      while (!aDone) bSent += (await drain(db(), { smtp: smtpB, concurrency: 1, leaseSeconds: 2 })).sent;
+      const resultA = await a;
+      // A renewed its leases, so it sent all ten itself; B found nothing due.
+      expect(resultA.sent).toBe(10);
+      expect(bSent).toBe(0);
+      expect(server.duplicates()).toEqual([]);
+      expect(await stateCounts(db())).toEqual({ sent: 10 });
+    } finally {
+      smtpA.close();
+      smtpB.close();
+      await server.close();
+    }
+  });
+
+  it('four drain processes over 2500 messages send each exactly once', async () => {
+    await db().delete(messages);
+    const server = await startScriptedSmtp();
+    try {
+      const COUNT = 2500;
+      await seedMessages(db(), COUNT);
+      const started = Date.now();
+      const runs = Array.from({ length: 4 }, () =>
+        spawnDrain(created.url, ['--smtp', server.url, '--concurrency', '4', '--lease', '2', '--socket-timeout', '5s']).exited,
+      );
+      const exits = await Promise.all(runs);
+      const elapsed = Date.now() - started;
+      for (const exit of exits) {
+        expect(exit.stderr).toBe('');
+        expect(exit.code).toBe(0);
+      }
+      const sentPerRun = exits.map((e) => Number(/sent (\d+)/.exec(e.stdout)?.[1]));
+      console.log(`[concurrency] ${COUNT} messages, 4 drains: ${elapsed} ms, sent per drain ${sentPerRun.join('/')}, duplicates ${server.duplicates().length}`);
+      expect(sentPerRun.reduce((a, b) => a + b, 0)).toBe(COUNT);
+      expect(await stateCounts(db())).toEqual({ sent: COUNT });
+      const stored = await db().select({ messageId: messages.messageId, recipients: messages.recipients }).from(messages);
+      expect(checkReceived(server, stored)).toBe(0);
+      expect(server.duplicates()).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('drains SIGKILLed at random points lose nothing; only messages in flight at a kill are sent twice', async () => {
+    await db().delete(messages);
+    const COUNT = 400;
+    const CONCURRENCY = 4;
+    const KILLS = 8;
+    // A little latency per message, so a run lasts long enough to be killed in the middle.
+    const server = await startScriptedSmtp(async ({ stage }) => {
+      if (stage === 'body') await delay(Math.random() * 100);
+      return undefined;
+    });
+    try {
+      await seedMessages(db(), COUNT);
+      const args = ['--smtp', server.url, '--concurrency', String(CONCURRENCY), '--lease', '2', '--socket-timeout', '5s'];
+      const started = Date.now();
+      const kills: { atMs: number; delivered: number }[] = [];
+      const exits: DrainExit[] = [];
+      let finished = false;
+      while (!finished && kills.length < KILLS) {
+        const before = server.delivered.length;
+        const run = spawnDrain(created.url, args);
+        // Anywhere from start-up (before the database is open) to the middle of sending.
+        const after = 200 + Math.random() * 2300;
+        const timer = setTimeout(() => {
+          kills.push({ atMs: Math.round(after), delivered: server.delivered.length - before });
+          run.kill('SIGKILL');
+        }, after);
+        const exit = await run.exited;
+        clearTimeout(timer);
+        exits.push(exit);
+        if (exit.signal !== 'SIGKILL') {
+          expect(exit.stderr).toBe('');
+          expect(exit.code).toBe(0);
+          const counts = await stateCounts(db());
+          finished = counts.sent === COUNT;
+        }
+      }
+      // Then drains that are left alone, until every claim of the killed ones has come back.
+      let cleanRuns = 0;
+      await waitFor(
+        async () => {
+          const exit = await spawnDrain(created.url, args).exited;
+          expect(exit.stderr).toBe('');
+          expect(exit.code).toBe(0);
+          cleanRuns++;
+          const counts = await stateCounts(db());
+          if (counts.sent === COUNT) return true;
+          // The rest is still leased by a killed drain: wait for the lease to end, not a fixed time.
+          await waitFor(
+            async () => (await db().select({ n: sql<number>`count(*)::int` }).from(messages).where(sql`${messages.state} = 'sending' and ${messages.leaseExpiresAt} > now()`))[0]!.n === 0,
+            'leases of killed drains to expire',
+            10_000,
+            100,
+          );
+          return false;
+        },
+        'the queue to drain',
+        90_000,
+        0,
+      );
+      const rows = await db().select().from(messages).orderBy(asc(messages.id));
+      expect(rows.every((r) => r.state === 'sent' && r.leaseOwner === null)).toBe(true);
+      const extra = checkReceived(server, rows);
+      console.log(
+        `[kill loop] ${COUNT} messages, ${kills.length} SIGKILLs at ${kills.map((k) => `${k.atMs}ms/${k.delivered} sent`).join(', ')}; ` +
+          `${cleanRuns} clean runs; ${server.delivered.length} deliveries, ${extra} duplicates (bound ${kills.length * CONCURRENCY}); ${Date.now() - started} ms`,
+      );
+      expect(extra).toBeLessThanOrEqual(kills.length * CONCURRENCY);
+      // A message sent twice was sent at most twice per kill it lived through.
+      for (const { count } of server.duplicates()) expect(count).toBeLessThanOrEqual(1 + kills.length);
+    } finally {
+      await server.close();
+    }
+  }, 150_000);
+});

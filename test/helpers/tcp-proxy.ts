@@ -1,0 +1,82 @@
+import { connect, createServer, type Socket } from 'node:net';
+
+/** A TCP proxy that can cut every connection through it and refuse new ones, to fake a lost database. */
+export interface TcpProxy {
+  port: number;
+  /** Connections accepted so far. */
+  accepted: number;
+  /** Connections open now. */
+  open(): number;
+  /** Destroys every open connection, both ends. */
+  cut(): void;
+  /** The database goes away: every connection is cut and new ones are refused (ECONNREFUSED). */
+  down(): Promise<void>;
+  /** It comes back, on the same port. */
+  up(): Promise<void>;
+  /** While on, connections are accepted and closed at once, without a word (a half-dead pooler or firewall). */
+  blackhole(on: boolean): void;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  const pairs = new Set<[Socket, Socket]>();
+  let blackhole = false;
+  const server = createServer((client) => {
+    client.on('error', () => {});
+    if (blackhole) {
+      client.destroy();
+      return;
+    }
+    proxy.accepted++;
+    const upstream = connect(target.port, target.host);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    const done = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', done);
+    upstream.on('close', done);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  const proxy: TcpProxy = {
+    port: typeof address === 'object' && address ? address.port : 0,
+    accepted: 0,
+    open: () => pairs.size,
+    cut() {
+      for (const [client, upstream] of [...pairs]) {
+        client.destroy();
+        upstream.destroy();
+      }
+    },
+    async down() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      proxy.cut();
+      await closed;
+    },
+    blackhole(on) {
+      blackhole = on;
+    },
+    async up() {
+      await new Promise<void>((resolve) => server.listen(proxy.port, '127.0.0.1', () => resolve()));
+    },
+    async close() {
+      if (server.listening) await proxy.down();
+    },
+  };
+  return proxy;
+}
+
+/** The same URL, pointed at the proxy. */
+export function throughProxy(url: string, proxy: TcpProxy): string {
+  const u = new URL(url);
+  u.hostname = '127.0.0.1';
+  u.port = String(proxy.port);
+  return u.toString();
+}
