@@ -1,11 +1,13 @@
 /**
  * The example app's main job (`npm start`): queue the example emails the way an
  * app would, then drain the queue like cron's `mailroom send` would. With no
- * SMTP_URL the mail goes to a local mailbox folder of .eml files.
+ * SMTP_URL the mail goes to a local mailbox folder of .eml files. It ends in the
+ * preview server (the templates and the outbox just filled) until Ctrl-C.
  */
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
-import { createQueueTransport, openDatabase, drain, createSmtpTransport, DEFAULT_DATABASE } from 'mailroom';
+import { createQueueTransport, openDatabase, drain, createSmtpTransport, startPreviewServer, ConfigError, DEFAULT_DATABASE } from 'mailroom';
 import { startMailbox } from '../src/dev/mailbox.js';
 import { queueStatus } from '../src/store/status.js';
 import { WelcomeMail, PasswordResetMail, InvoiceMail } from './views/index.js';
@@ -39,6 +41,21 @@ try {
     for (const file of mailbox.received) console.log(`  ${file}`);
     console.log('Open the .eml files in any mail client, or set SMTP_URL=smtp://user:pass@host:587 to send for real.');
   }
+
+  // The preview server, in this process: the embedded database is one process at a time.
+  const emailsDir = fileURLToPath(new URL('.', import.meta.url));
+  const options = { database, emailsDir, smtp: smtpUrl, host: process.env.MAILROOM_PREVIEW_HOST ?? '127.0.0.1' };
+  const port = Number(process.env.MAILROOM_PREVIEW_PORT ?? 3000);
+  const preview = await startPreviewServer({ ...options, port }).catch((error: unknown) => {
+    if (!(error instanceof ConfigError) || port === 0) throw error;
+    console.log(`(${error.message.split(':')[0]}: using a free port instead)`);
+    return startPreviewServer({ ...options, port: 0 });
+  });
+  console.log(`\nPreview: ${preview.url}  (templates and the outbox; Ctrl-C to stop)`);
+  await new Promise<void>((done) => {
+    process.once('SIGINT', done).once('SIGTERM', done);
+  });
+  await preview.close();
 } finally {
   await mailbox?.close();
   await database.close();

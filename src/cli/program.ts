@@ -7,6 +7,7 @@ import { workerCommand } from './commands/worker.js';
 import { purgeCommand } from './commands/purge.js';
 import { blockCommand } from './commands/block.js';
 import { pauseCommands } from './commands/pause.js';
+import { previewCommand } from './commands/preview.js';
 import { fail } from './run.js';
 
 /** Usage errors print the usage and exit non-zero, in subcommands too. */
@@ -21,7 +22,7 @@ export function program(): Command {
     .description('typed email templates with queued delivery')
     .showHelpAfterError()
     .exitOverride();
-  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), ...pauseCommands(), migrateCommand()];
+  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), ...pauseCommands(), previewCommand(), migrateCommand()];
   for (const command of commands) root.addCommand(strict(command));
   return root;
 }

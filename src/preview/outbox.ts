@@ -1,0 +1,167 @@
+import { and, asc, count, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import type { Transporter } from 'nodemailer';
+import type { Db } from '../store/database.js';
+import { attempts, messages, type MessageState } from '../store/schema.js';
+import { retryMessages } from '../store/retry.js';
+import { queueStatus } from '../store/status.js';
+import { blockedAmong, normalizeAddress } from '../store/blocklist.js';
+import { deliver, type Delivery } from '../drain/deliver.js';
+import { pendingRecipients, recordOutcome } from '../drain/outcome.js';
+import { DEFAULT_BACKOFF } from '../drain/backoff.js';
+import { newOwner } from '../drain/drain.js';
+
+/** The outbox's read side and the few actions a staging user needs, one query each. */
+
+export interface OutboxFilter {
+  state?: MessageState;
+  /** Matched, case-insensitively and literally, against the subject and every recipient. */
+  search?: string;
+  page: number;
+  pageSize: number;
+}
+
+const listColumns = {
+  id: messages.id,
+  state: messages.state,
+  priority: messages.priority,
+  subject: messages.subject,
+  fromAddress: messages.fromAddress,
+  recipients: messages.recipients,
+  attempts: messages.attempts,
+  size: messages.size,
+  lastError: messages.lastError,
+  createdAt: messages.createdAt,
+  nextAttemptAt: messages.nextAttemptAt,
+  sentAt: messages.sentAt,
+};
+
+/** `%`, `_` and `\` in what the user typed are literal characters, not LIKE wildcards. */
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+function where(filter: OutboxFilter): SQL | undefined {
+  const search = filter.search?.trim();
+  const pattern = search ? likePattern(search) : undefined;
+  return and(
+    filter.state ? eq(messages.state, filter.state) : undefined,
+    pattern
+      ? or(ilike(messages.subject, pattern), sql`array_to_string(${messages.recipients}, ' ') ilike ${pattern}`)
+      : undefined,
+  );
+}
+
+/**
+ * One page of messages, newest first. Ids grow with every insert, so id order is
+ * creation order and uses the primary key instead of sorting the table.
+ */
+export async function listOutbox(db: Db, filter: OutboxFilter) {
+  const condition = where(filter);
+  const [rows, [total]] = await Promise.all([
+    db
+      .select(listColumns)
+      .from(messages)
+      .where(condition)
+      .orderBy(desc(messages.id))
+      .limit(filter.pageSize)
+      .offset((filter.page - 1) * filter.pageSize),
+    db.select({ n: count() }).from(messages).where(condition),
+  ]);
+  return { rows, total: Number(total?.n ?? 0) };
+}
+
+export type OutboxRow = Awaited<ReturnType<typeof listOutbox>>['rows'][number];
+
+export const stateCounts = async (db: Db) => (await queueStatus(db)).counts;
+
+export async function getMessage(db: Db, id: number) {
+  const [row] = await db.select().from(messages).where(eq(messages.id, id));
+  return row;
+}
+
+export function attemptsOf(db: Db, id: number) {
+  return db.select().from(attempts).where(eq(attempts.messageId, id)).orderBy(asc(attempts.id));
+}
+
+/** States in which each action makes sense; the queries check them again, atomically. */
+export const ACTIONS = {
+  retry: ['deferred', 'failed'],
+  'send-now': ['queued', 'deferred'],
+  delete: ['queued', 'deferred'],
+} as const satisfies Record<string, readonly MessageState[]>;
+export type Action = keyof typeof ACTIONS;
+
+/** Deferred or failed → due now (failed ones get a fresh attempt budget). */
+export async function retryMessage(db: Db, id: number): Promise<boolean> {
+  return (await retryMessages(db, { failed: true, ids: [id] })) === 1;
+}
+
+/** Removes a message still waiting to be sent (never one a drain holds, nor the record of one sent). */
+export async function deleteMessage(db: Db, id: number): Promise<boolean> {
+  const rows = await db
+    .delete(messages)
+    .where(and(eq(messages.id, id), inArray(messages.state, [...ACTIONS.delete])))
+    .returning({ id: messages.id });
+  return rows.length === 1;
+}
+
+/** Makes a waiting message due now: the next drain takes it first among its priority. */
+export async function makeDue(db: Db, id: number): Promise<boolean> {
+  const rows = await db
+    .update(messages)
+    .set({ nextAttemptAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(messages.id, id), inArray(messages.state, [...ACTIONS['send-now']])))
+    .returning({ id: messages.id });
+  return rows.length === 1;
+}
+
+/**
+ * Sends one waiting message at once, as a drain would: claim it with a lease, skip
+ * blocked recipients, deliver, record the outcome and the attempt.
+ *
+ * Safe against a drain running at the same time: the claim is one UPDATE whose WHERE
+ * requires a waiting state. If a drain holds the row, the UPDATE waits for it and then
+ * re-checks the WHERE against the drain's committed `sending` row, so it claims
+ * nothing; if we claim first, the drain's SKIP LOCKED/`state` test passes it over.
+ */
+export async function deliverNow(db: Db, id: number, smtp: Transporter): Promise<Delivery | null> {
+  const owner = `preview:${newOwner()}`;
+  const [message] = await db
+    .update(messages)
+    .set({
+      state: 'sending',
+      leaseOwner: owner,
+      leaseExpiresAt: sql`now() + interval '5 minutes'`,
+      attempts: sql`${messages.attempts} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(messages.id, id), inArray(messages.state, [...ACTIONS['send-now']])))
+    .returning({
+      id: messages.id,
+      messageId: messages.messageId,
+      envelopeFrom: messages.envelopeFrom,
+      recipients: messages.recipients,
+      recipientStatus: messages.recipientStatus,
+      raw: messages.raw,
+      attempts: messages.attempts,
+      priority: messages.priority,
+      subject: messages.subject,
+    });
+  if (!message) return null;
+  const startedAt = new Date();
+  const pending = pendingRecipients(message);
+  const blocked = await blockedAmong(db, pending);
+  const refused: Delivery['status'] = {};
+  for (const r of pending) {
+    const reason = blocked.get(normalizeAddress(r));
+    if (reason !== undefined) refused[r] = { state: 'failed', reply: `blocked${reason ? `: ${reason}` : ''}` };
+  }
+  const allowed = pending.filter((r) => !refused[r]);
+  let delivery: Delivery;
+  if (allowed.length > 0) {
+    const sent = await deliver(smtp, { envelopeFrom: message.envelopeFrom, recipients: allowed, raw: message.raw });
+    delivery = { ...sent, status: { ...refused, ...sent.status }, recipients: pending };
+  } else {
+    delivery = { outcome: 'failed', code: null, reply: 'all recipients are blocked', recipients: pending, status: refused };
+  }
+  await recordOutcome(db, message, delivery, { owner, startedAt, backoff: DEFAULT_BACKOFF });
+  return delivery;
+}

@@ -1,0 +1,281 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { createElement, type ComponentType } from 'react';
+import { render, toPlainText } from '@react-email/render';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { Attachment } from 'nodemailer';
+import { RenderError } from '../errors.js';
+import { PRIORITY_HEADER } from '../views/priority.js';
+import { parseMessage, type MessageAttachment } from './message.js';
+
+/**
+ * What the preview needs of a mail view. Structural on purpose: the app's views are
+ * loaded fresh on every change, so they are instances of a fresh copy of MailView,
+ * never `instanceof` ours.
+ */
+export interface PreviewableView {
+  readonly template: unknown;
+  readonly props: unknown;
+  readonly from?: unknown;
+  readonly priority?: unknown;
+  readonly viewName?: string;
+  render(): Promise<{ subject: string; html: string; text: string; headers: Record<string, string> }>;
+  attachments(props: never): Attachment[] | Promise<Attachment[]>;
+}
+
+/**
+ * How an app registers its mail views with the preview: `emails/views/index.ts` (or
+ * .tsx, .js, .mjs) exports `views`, one entry per view, each with a stable name and a
+ * factory returning the view with sample props:
+ *
+ *     export const views = [{ name: 'welcome', view: () => new WelcomeMail(Welcome.PreviewProps) }];
+ */
+export interface PreviewViewRegistration {
+  name: string;
+  view: () => PreviewableView;
+}
+
+export interface TemplateEntry {
+  /** Path under the emails folder without its extension, `/`-separated: `welcome`, `billing/invoice`. */
+  name: string;
+  file: string;
+  component?: ComponentType<object>;
+  previewProps: object;
+  hasPreviewProps: boolean;
+  /** The file could not be imported (syntax error, throwing import). */
+  error?: Error;
+  /** The registered view that renders this template, if any. */
+  view?: ViewEntry;
+}
+
+export interface ViewEntry {
+  name: string;
+  make: () => PreviewableView;
+  className?: string;
+  priority?: string;
+  subject?: string;
+  template?: TemplateEntry;
+  error?: Error;
+}
+
+export interface Catalog {
+  dir: string;
+  exists: boolean;
+  templates: TemplateEntry[];
+  views: ViewEntry[];
+  viewsFile?: string;
+  viewsError?: Error;
+}
+
+/** One email as the preview shows it: what would be sent, from sample props. */
+export interface EmailPreview {
+  subject: string | null;
+  /** In order: From, Subject, then the view's headers (priority included). */
+  headers: [string, string][];
+  html: string;
+  text: string;
+  attachments: MessageAttachment[];
+  /** The class that rendered it, when a mail view did. */
+  viewClass?: string;
+}
+
+const TEMPLATE_FILE = /\.(tsx|jsx)$/;
+const VIEWS_FILES = ['index.ts', 'index.tsx', 'index.mts', 'index.js', 'index.mjs'].map((f) => join('views', f));
+
+/** react-email's conventions: `_private` folders and files, dot files and node_modules are not templates. */
+function templateFiles(dir: string, root = dir): string[] {
+  const files: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('_') || name.startsWith('.') || name === 'node_modules') continue;
+    const path = join(dir, name);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) files.push(...templateFiles(path, root));
+    else if (stat?.isFile() && TEMPLATE_FILE.test(name)) files.push(path);
+  }
+  return files;
+}
+
+/** The tsconfig.json nearest the emails folder (its own, or the app's above it): its `jsx` and `paths` compile the templates. */
+export function nearestTsconfig(dir: string): string | undefined {
+  for (let at = dir; ; at = dirname(at)) {
+    const candidate = join(at, 'tsconfig.json');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(at) === at) return undefined;
+  }
+}
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+
+/**
+ * The emails folder's templates and registered views. Loading imports every file
+ * fresh (a new tsx namespace per load, so edited files and the files they import are
+ * re-read) but once per namespace, so a view's `template` is the very component
+ * found in its file. `invalidate()` after a change; the next `load()` re-imports.
+ */
+export class EmailCatalog {
+  private current: Promise<Catalog> | undefined;
+  private namespace: { unregister: () => Promise<void> } | undefined;
+
+  constructor(readonly dir: string) {}
+
+  invalidate(): void {
+    this.current = undefined;
+  }
+
+  load(): Promise<Catalog> {
+    this.current ??= this.read();
+    return this.current;
+  }
+
+  async close(): Promise<void> {
+    this.current = undefined;
+    await this.namespace?.unregister().catch(() => {});
+    this.namespace = undefined;
+  }
+
+  private async read(): Promise<Catalog> {
+    const catalog: Catalog = { dir: this.dir, exists: existsSync(this.dir), templates: [], views: [] };
+    if (!catalog.exists) return catalog;
+    const previous = this.namespace;
+    // Loaded on first use, so importing mailroom does not load tsx and esbuild.
+    const { register } = await import('tsx/esm/api');
+    const api = register({ namespace: randomUUID(), tsconfig: nearestTsconfig(this.dir) ?? false });
+    this.namespace = api;
+    await previous?.unregister().catch(() => {});
+    const load = (file: string): Promise<Record<string, unknown>> => api.import(pathToFileURL(file).href, import.meta.url);
+
+    const viewsFile = VIEWS_FILES.map((f) => join(this.dir, f)).find((f) => existsSync(f));
+    let registrations: PreviewViewRegistration[] = [];
+    if (viewsFile) {
+      catalog.viewsFile = viewsFile;
+      try {
+        const module = await load(viewsFile);
+        const views = module.views;
+        if (views !== undefined && !Array.isArray(views)) throw new TypeError('its `views` export must be an array of { name, view: () => MailView }');
+        registrations = (views ?? []) as PreviewViewRegistration[];
+      } catch (error) {
+        catalog.viewsError = asError(error);
+      }
+    }
+
+    for (const file of templateFiles(this.dir)) {
+      const name = relative(this.dir, file).replace(TEMPLATE_FILE, '').split(sep).join('/');
+      try {
+        const module = await load(file);
+        const component = module.default;
+        if (typeof component !== 'function') continue; // not a template: a helper or a component library
+        const previewProps = (component as { PreviewProps?: unknown }).PreviewProps;
+        catalog.templates.push({
+          name,
+          file,
+          component: component as ComponentType<object>,
+          previewProps: typeof previewProps === 'object' && previewProps !== null ? previewProps : {},
+          hasPreviewProps: previewProps !== undefined,
+        });
+      } catch (error) {
+        catalog.templates.push({ name, file, previewProps: {}, hasPreviewProps: false, error: asError(error) });
+      }
+    }
+
+    for (const registration of registrations) {
+      const entry: ViewEntry = { name: String(registration?.name ?? ''), make: () => registration.view() };
+      try {
+        if (!entry.name || typeof registration.view !== 'function') throw new TypeError('each entry of `views` needs a name and a view() factory');
+        const view = registration.view();
+        entry.className = view.viewName ?? view.constructor?.name;
+        entry.priority = typeof view.priority === 'string' ? view.priority : undefined;
+        const template = catalog.templates.find((t) => t.component !== undefined && t.component === view.template);
+        if (template) {
+          entry.template = template;
+          template.view ??= entry;
+        }
+        const subject = (view as unknown as { subject?: (props: unknown) => unknown }).subject;
+        if (typeof subject === 'function') entry.subject = String(subject.call(view, view.props));
+      } catch (error) {
+        entry.error = asError(error);
+      }
+      catalog.views.push(entry);
+    }
+    return catalog;
+  }
+}
+
+function formatAddress(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (Array.isArray(value)) return value.map(formatAddress).filter(Boolean).join(', ');
+  if (typeof value === 'object') {
+    const { name, address } = value as { name?: string; address?: string };
+    return name ? `${name} <${address ?? ''}>` : String(address ?? '');
+  }
+  return String(value);
+}
+
+function renderError(what: string, error: unknown): RenderError {
+  if (error instanceof RenderError) return error;
+  // A view's own RenderError comes from a fresh copy of mailroom: keep its message as is.
+  const e = asError(error);
+  const message = e.name === 'RenderError' ? e.message : `${what} could not render: ${e.message}`;
+  const wrapped = new RenderError(message, { cause: error });
+  if (e.stack) wrapped.stack = `${wrapped.name}: ${message}\n${e.stack.split('\n').slice(1).join('\n')}`;
+  return wrapped;
+}
+
+/**
+ * Renders a view the way `send` would: its subject, html, text and headers, and its
+ * attachments as nodemailer would encode them (built into a message and parsed back,
+ * so names, types and bytes are what a recipient gets).
+ */
+export async function previewView(view: PreviewableView): Promise<EmailPreview> {
+  const what = view.viewName ?? view.constructor?.name ?? 'The view';
+  try {
+    const rendered = await view.render();
+    const attachments = await view.attachments(view.props as never);
+    const built = await new MailComposer({ subject: rendered.subject, text: rendered.text, html: rendered.html, attachments })
+      .compile()
+      .build();
+    const parsed = await parseMessage(built);
+    const from = formatAddress(view.from);
+    return {
+      subject: rendered.subject,
+      headers: [
+        ...(from ? [['From', from] as [string, string]] : []),
+        ['Subject', rendered.subject],
+        ...Object.entries(rendered.headers),
+      ],
+      html: rendered.html,
+      text: rendered.text,
+      attachments: parsed.attachments,
+      viewClass: what,
+    };
+  } catch (error) {
+    throw renderError(what, error);
+  }
+}
+
+/**
+ * A template with its PreviewProps. When a registered view renders this template, the
+ * page shows that view built with these props (its subject, headers and attachments);
+ * otherwise the template alone, with the default priority.
+ */
+export async function previewTemplate(entry: TemplateEntry): Promise<EmailPreview> {
+  if (entry.error) throw renderError(`Template ${entry.name}`, entry.error);
+  if (entry.view) {
+    const sample = entry.view.make();
+    const View = sample.constructor as new (props: unknown) => PreviewableView;
+    let view = sample;
+    try {
+      view = new View(entry.previewProps);
+    } catch {
+      // a view whose constructor takes more than props: show it with its registered sample
+    }
+    return previewView(view);
+  }
+  try {
+    const html = await render(createElement(entry.component!, entry.previewProps));
+    return { subject: null, headers: [[PRIORITY_HEADER, 'normal']], html, text: toPlainText(html), attachments: [] };
+  } catch (error) {
+    throw renderError(`Template ${entry.name}`, error);
+  }
+}

@@ -1,0 +1,51 @@
+import { html } from 'hono/html';
+import type { EmailPreview } from '../templates.js';
+import { bytes, emailFrame, errorBox, headersTable, layout, widthSwitch, type Html } from './layout.js';
+
+export interface EmailPageOptions {
+  kind: 'template' | 'view';
+  name: string;
+  /** This page's path (`/templates/welcome`), for the width links. */
+  path: string;
+  /** What the iframe loads: the email's HTML under the strict CSP. */
+  frameSrc: string;
+  /** Where attachment N downloads from. */
+  attachmentUrl: (index: number) => string;
+  width: 'desktop' | 'mobile';
+  generation: number;
+  /** A line under the title: the file, the view class, the template. */
+  context: Html;
+  preview?: EmailPreview;
+  error?: unknown;
+}
+
+/** A template's or a view's page: the email as sent, at desktop or mobile width, with its text, source and headers. */
+export function emailPage(o: EmailPageOptions): Html {
+  const p = o.preview;
+  const body = html`
+<h1>${o.name}</h1>
+<p class="muted">${o.context}</p>
+${
+  o.error || !p
+    ? errorBox(`This ${o.kind} could not be rendered`, o.error)
+    : html`
+<h2>Subject and headers</h2>
+${headersTable(p.headers)}
+${p.subject === null ? html`<p class="muted">No registered mail view renders this template, so it has no subject yet: a view gives it one.</p>` : ''}
+<div class="toolbar"><strong>HTML</strong>${widthSwitch(o.path, o.width)}</div>
+${emailFrame(o.frameSrc, o.width)}
+${
+  p.attachments.length
+    ? html`<h2>Attachments</h2>
+<ul class="files" id="attachments">${p.attachments.map(
+        (a, i) => html`<li><a href="${o.attachmentUrl(i)}">${a.filename}</a> <span class="muted">${a.contentType}, ${bytes(a.size)}</span></li>`,
+      )}</ul>`
+    : ''
+}
+<h2>Plain text</h2>
+<pre id="text">${p.text}</pre>
+<h2>HTML source</h2>
+<pre id="source">${p.html}</pre>`
+}`;
+  return layout({ title: o.name, section: 'templates', generation: o.generation, body });
+}

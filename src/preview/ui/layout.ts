@@ -1,0 +1,82 @@
+import { html } from 'hono/html';
+
+/** A fragment of escaped HTML: every `${value}` in `html\`…\`` is escaped unless it is itself a fragment. */
+export type Html = ReturnType<typeof html>;
+
+export interface Page {
+  title: string;
+  /** Which top link is the current section. */
+  section?: 'templates' | 'outbox';
+  /** Live-reload generation the page was rendered at; pages about templates set it. */
+  generation?: number;
+  body: Html;
+}
+
+export function layout({ title, section, generation, body }: Page): Html {
+  const current = (name: Page['section']) => (section === name ? html` aria-current="page"` : '');
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${title} · mailroom</title>
+<link rel="stylesheet" href="/assets/preview.css">
+<script src="/assets/preview.js" defer></script>
+</head>
+<body data-generation="${generation ?? ''}">
+<header class="top">
+  <a class="brand" href="/">mailroom preview</a>
+  <nav>
+    <a href="/"${current('templates')}>Templates</a>
+    <a href="/outbox"${current('outbox')}>Outbox</a>
+  </nav>
+</header>
+<main>
+${body}
+</main>
+</body>
+</html>`;
+}
+
+/** `2026-01-31 09:05:00 UTC`: unambiguous whatever the viewer's locale. */
+export function when(date: Date | null | undefined): string {
+  if (!date) return '—';
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** An email's HTML, framed: no scripts, its own opaque origin, the width the viewer picked. */
+export function emailFrame(src: string, width: 'desktop' | 'mobile'): Html {
+  return html`<div class="frame ${width}" data-width="${width}">
+  <iframe title="Rendered email" sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" src="${src}"></iframe>
+</div>`;
+}
+
+/** Desktop / Mobile links: the choice lives in the URL, so reloads and links keep it. */
+export function widthSwitch(path: string, width: 'desktop' | 'mobile', extra: Record<string, string> = {}): Html {
+  const link = (w: 'desktop' | 'mobile', label: string) => {
+    const query = new URLSearchParams({ ...extra, ...(w === 'mobile' ? { width: 'mobile' } : {}) }).toString();
+    return html`<a href="${query ? `${path}?${query}` : path}" aria-current="${w === width ? 'true' : 'false'}">${label}</a>`;
+  };
+  return html`<span class="switch" role="group" aria-label="Width">${link('desktop', 'Desktop')}${link('mobile', 'Mobile')}</span>`;
+}
+
+export function headersTable(headers: [string, string][]): Html {
+  return html`<table class="meta headers" aria-label="Headers">
+${headers.map(([name, value]) => html`<tr><th scope="row">${name}</th><td class="wrap">${value}</td></tr>`)}
+</table>`;
+}
+
+export function errorBox(heading: string, error: unknown): Html {
+  const e = error as { message?: string; stack?: string };
+  return html`<div class="error" role="alert">
+  <h2>${heading}</h2>
+  <pre class="error-message">${e?.stack ?? e?.message ?? String(error)}</pre>
+</div>`;
+}

@@ -1,0 +1,81 @@
+import { html } from 'hono/html';
+import { MESSAGE_STATES, type MessageState } from '../../store/schema.js';
+import { priorityFromRank } from '../../views/priority.js';
+import type { OutboxRow } from '../outbox.js';
+import { layout, when, type Html } from './layout.js';
+
+export interface OutboxPageOptions {
+  rows: OutboxRow[];
+  total: number;
+  counts: Record<MessageState, number>;
+  state?: MessageState;
+  search: string;
+  page: number;
+  pageSize: number;
+  notice?: string;
+}
+
+export const messageUrl = (id: number) => `/outbox/${id}`;
+
+export function stateBadge(state: MessageState): Html {
+  return html`<span class="state state-${state}">${state}</span>`;
+}
+
+/** `/outbox?state=…&q=…&page=N`: links keep the other two when one changes. */
+function outboxUrl(params: { state?: MessageState; q?: string; page?: number }): string {
+  const query = new URLSearchParams();
+  if (params.state) query.set('state', params.state);
+  if (params.q) query.set('q', params.q);
+  if (params.page && params.page > 1) query.set('page', String(params.page));
+  const text = query.toString();
+  return text ? `/outbox?${text}` : '/outbox';
+}
+
+/** The queue, newest first: filter by state, search recipients and subjects, page through. */
+export function outboxPage(o: OutboxPageOptions): Html {
+  const pages = Math.max(1, Math.ceil(o.total / o.pageSize));
+  const all = Object.values(o.counts).reduce((a, b) => a + b, 0);
+  const stateLink = (state: MessageState | undefined, label: string, n: number) =>
+    html`<a href="${outboxUrl({ state, q: o.search })}" aria-current="${o.state === state ? 'true' : 'false'}">${label} <span class="count">${n}</span></a>`;
+  const body = html`
+<h1>Outbox</h1>
+<p class="muted">Every message in the queue, newest first: what was sent, and what will be.</p>
+${o.notice ? html`<p class="notice" role="status">${o.notice}</p>` : ''}
+<form class="search" method="get" action="/outbox" role="search">
+  ${o.state ? html`<input type="hidden" name="state" value="${o.state}">` : ''}
+  <input type="search" name="q" value="${o.search}" placeholder="Recipient or subject" aria-label="Search recipients and subjects">
+  <button type="submit">Search</button>
+  ${o.search ? html`<a href="${outboxUrl({ state: o.state })}">clear</a>` : ''}
+</form>
+<nav class="states" aria-label="Filter by state">
+  ${stateLink(undefined, 'all', all)}
+  ${MESSAGE_STATES.map((s) => stateLink(s, s, o.counts[s]))}
+</nav>
+${
+  o.rows.length
+    ? html`<table id="outbox">
+<thead><tr><th class="num">#</th><th>State</th><th>Priority</th><th>Subject</th><th>To</th><th>Created</th><th class="num">Attempts</th><th>Last error</th></tr></thead>
+<tbody>
+${o.rows.map(
+  (m) => html`<tr data-id="${m.id}">
+  <td class="num">${m.id}</td>
+  <td>${stateBadge(m.state)}</td>
+  <td>${priorityFromRank(m.priority)}</td>
+  <td class="wrap"><a class="subject" href="${messageUrl(m.id)}">${m.subject || '(no subject)'}</a></td>
+  <td class="wrap">${m.recipients.join(', ')}</td>
+  <td class="nowrap">${when(m.createdAt)}</td>
+  <td class="num">${m.attempts}</td>
+  <td class="wrap muted">${m.lastError ? m.lastError.slice(0, 160) : ''}</td>
+</tr>`,
+)}
+</tbody>
+</table>`
+    : html`<p class="empty">${o.search || o.state ? 'No message matches.' : 'The queue is empty: messages appear here as soon as an app queues them.'}</p>`
+}
+<nav class="pager" aria-label="Pages">
+  ${o.page > 1 ? html`<a rel="prev" href="${outboxUrl({ state: o.state, q: o.search, page: o.page - 1 })}">← Newer</a>` : ''}
+  <span class="page-info">Page ${o.page} of ${pages} · ${o.total} message${o.total === 1 ? '' : 's'}</span>
+  ${o.page < pages ? html`<a rel="next" href="${outboxUrl({ state: o.state, q: o.search, page: o.page + 1 })}">Older →</a>` : ''}
+</nav>`;
+  return layout({ title: 'Outbox', section: 'outbox', body });
+}

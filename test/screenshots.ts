@@ -1,0 +1,61 @@
+/**
+ * Regenerates docs/screenshots/*.png, the README's pictures of the preview server:
+ * `npx tsx test/screenshots.ts`. Uses a throwaway embedded database, a local SMTP
+ * server and the repo's emails/ (read only).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSmtpTransport, drain, enqueueMail, openDatabase, startPreviewServer } from 'mailroom';
+import { InvoiceMail, PasswordResetMail, WelcomeMail } from '../emails/views/index.js';
+import Invoice from '../emails/invoice.js';
+import { startSmtp, smtpError } from './helpers/smtp.js';
+import { launchBrowser } from './helpers/browser.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const OUT = join(REPO, 'docs', 'screenshots');
+const dir = mkdtempSync(join(tmpdir(), 'mailroom-screenshots-'));
+const database = await openDatabase(`file:${join(dir, 'db')}`);
+const smtp = await startSmtp({
+  onRcpt: (address) => {
+    if (address.startsWith('old-address@')) return smtpError(550, '5.1.1 old-address@example.com: no such user');
+    if (address.startsWith('busy@')) return smtpError(451, '4.3.2 try again later');
+  },
+});
+const browser = await launchBrowser();
+try {
+  const to = (address: string, name = 'Núria Puigdomènech') => ({ name, address });
+  const people = ['nuria@example.com', 'jordi@example.com', 'old-address@example.com', 'marta@example.com', 'busy@example.com'];
+  for (const [i, address] of people.entries()) {
+    await enqueueMail(database, await new WelcomeMail({ name: address.split('@')[0]!, loginUrl: 'https://example.com/login' }).toMessage({ to: to(address, '') }));
+    if (i % 2 === 0) await enqueueMail(database, await new InvoiceMail({ ...Invoice.PreviewProps, number: `F-2026-00${40 + i}` }).toMessage({ to: to(address) }));
+  }
+  const transport = createSmtpTransport(smtp.url, { concurrency: 2 });
+  await drain(database.db, { smtp: transport, concurrency: 2 });
+  transport.close();
+  const tomorrow = new Date(Date.now() + 86_400_000);
+  await enqueueMail(database, { ...(await new PasswordResetMail({ name: 'Jordi', resetUrl: 'https://example.com/r/1', expiresInMinutes: 30 }).toMessage({ to: to('jordi@example.com', 'Jordi') })), sendAt: tomorrow });
+
+  const server = await startPreviewServer({ database, emailsDir: join(REPO, 'emails'), port: 0, watch: false });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  mkdirSync(OUT, { recursive: true });
+  await page.goto(`${server.url}/templates/invoice`);
+  await page.frameLocator('iframe').locator('h1').waitFor();
+  await page.screenshot({ path: join(OUT, 'template.png') });
+  await page.goto(`${server.url}/templates/welcome?width=mobile`);
+  await page.frameLocator('iframe').locator('h1').waitFor();
+  await page.screenshot({ path: join(OUT, 'template-mobile.png') });
+  await page.goto(`${server.url}/outbox`);
+  await page.screenshot({ path: join(OUT, 'outbox.png') });
+  await page.goto(`${server.url}/outbox/2`);
+  await page.frameLocator('iframe').locator('h1').waitFor();
+  await page.screenshot({ path: join(OUT, 'message.png'), fullPage: false });
+  await server.close();
+  console.log(`wrote ${OUT}/{template,template-mobile,outbox,message}.png`);
+} finally {
+  await browser.close();
+  await smtp.close();
+  await database.close();
+  rmSync(dir, { recursive: true, force: true });
+}
