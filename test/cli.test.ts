@@ -9,7 +9,7 @@ const ALL = await backends();
 
 describe('mailroom CLI usage', () => {
   it('every command has --help', async () => {
-    for (const command of [[], ['send'], ['worker'], ['status'], ['retry'], ['purge'], ['block', 'add'], ['block', 'list'], ['pause'], ['resume'], ['migrate']]) {
+    for (const command of [[], ['send'], ['worker'], ['status'], ['retry'], ['purge'], ['block', 'add'], ['block', 'list'], ['pause'], ['resume'], ['preview'], ['migrate']]) {
       const result = await mailroom([...command, '--help']);
       expect(result.code).toBe(0);
       expect(result.stdout).toContain('Usage: mailroom');

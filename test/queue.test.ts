@@ -122,7 +122,7 @@ describe.each(ALL)('queue on $name', (backend) => {
     expect(info.state).toBe('queued');
     await queue.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'no smtp', text: 'x', headers: { [PRIORITY_HEADER]: 'now' } });
     const queued = await rows();
-    expect(queued.map((r) => [r.state, r.priority])).toEqual([['queued', 1], ['queued', 0]]);
+    expect(queued.map((r) => [r.state, r.priority])).toEqual([['queued', 1], ['queued', 1]]);
     expect(queued[0]!.lastError).toMatch(/ECONNREFUSED|connect/i);
     await drainAll();
     expect(smtp.received.map((m) => m.parsed.subject).sort()).toEqual(['no smtp', 'urgent']);

@@ -9,6 +9,7 @@ import { blockCommand } from './commands/block.js';
 import { pauseCommands } from './commands/pause.js';
 import { previewCommand } from './commands/preview.js';
 import { fail } from './run.js';
+import { DatabaseError } from '../errors.js';
 
 /** Usage errors print the usage and exit non-zero, in subcommands too. */
 function strict(command: Command): Command {
@@ -33,6 +34,12 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
+  });
+  // postgres.js can throw from a socket callback when the server vanishes mid-transaction
+  // (porsager/postgres#1208): still one line and a non-zero exit, never a bare stack.
+  process.on('uncaughtException', (error) => {
+    fail(new DatabaseError(`Lost the database connection: ${(error as Error).message}. Claimed messages come back when their lease ends.`, { cause: error }));
+    process.exit(1);
   });
   try {
     await program().parseAsync(argv);

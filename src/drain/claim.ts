@@ -7,7 +7,8 @@ export type ClaimedMessage = Pick<
   'id' | 'messageId' | 'envelopeFrom' | 'recipients' | 'recipientStatus' | 'raw' | 'attempts' | 'priority' | 'subject'
 >;
 
-const claimedColumns = {
+/** The columns a drain needs to send a message. */
+export const claimedColumns = {
   id: messages.id,
   messageId: messages.messageId,
   envelopeFrom: messages.envelopeFrom,

@@ -2,10 +2,11 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import type { Db } from '../store/database.js';
-import { blockedAmong, normalizeAddress } from '../store/blocklist.js';
+import { blockedAmong } from '../store/blocklist.js';
 import { claim, release, type ClaimedMessage } from './claim.js';
-import { deliver, type Delivery } from './deliver.js';
-import { pendingRecipients, recordOutcome } from './outcome.js';
+import type { Delivery } from './deliver.js';
+import { attemptDelivery } from './attempt.js';
+import { recordOutcome } from './outcome.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { LeaseKeeper } from './lease.js';
 import { QueryGuard } from './guard.js';
@@ -89,20 +90,7 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
 
   async function send(message: ClaimedMessage, blocked: Map<string, string>): Promise<void> {
     const startedAt = new Date();
-    const pending = pendingRecipients(message);
-    const refused: Delivery['status'] = {};
-    for (const r of pending) {
-      const reason = blocked.get(normalizeAddress(r));
-      if (reason !== undefined) refused[r] = { state: 'failed', reply: `blocked${reason ? `: ${reason}` : ''}` };
-    }
-    const allowed = pending.filter((r) => !refused[r]);
-    let delivery: Delivery;
-    if (allowed.length > 0) {
-      delivery = await deliver(options.smtp, { envelopeFrom: message.envelopeFrom, recipients: allowed, raw: message.raw });
-      delivery = { ...delivery, status: { ...refused, ...delivery.status }, recipients: pending };
-    } else {
-      delivery = { outcome: 'failed', code: null, reply: 'all recipients are blocked', recipients: pending, status: refused };
-    }
+    const delivery = await attemptDelivery(options.smtp, message, blocked);
     await guard.run(() => recordOutcome(db, message, delivery, { owner, startedAt, backoff }));
     lease.drop(message.id);
     const final = message.attempts >= backoff.maxAttempts && delivery.outcome === 'deferred' ? 'failed' : delivery.outcome;

@@ -4,9 +4,11 @@ import type { Db } from '../store/database.js';
 import { attempts, messages, type MessageState } from '../store/schema.js';
 import { retryMessages } from '../store/retry.js';
 import { queueStatus } from '../store/status.js';
-import { blockedAmong, normalizeAddress } from '../store/blocklist.js';
-import { deliver, type Delivery } from '../drain/deliver.js';
-import { pendingRecipients, recordOutcome } from '../drain/outcome.js';
+import { blockedAmong } from '../store/blocklist.js';
+import type { Delivery } from '../drain/deliver.js';
+import { attemptDelivery } from '../drain/attempt.js';
+import { claimedColumns } from '../drain/claim.js';
+import { recordOutcome } from '../drain/outcome.js';
 import { DEFAULT_BACKOFF } from '../drain/backoff.js';
 import { newOwner } from '../drain/drain.js';
 
@@ -134,34 +136,10 @@ export async function deliverNow(db: Db, id: number, smtp: Transporter): Promise
       updatedAt: sql`now()`,
     })
     .where(and(eq(messages.id, id), inArray(messages.state, [...ACTIONS['send-now']])))
-    .returning({
-      id: messages.id,
-      messageId: messages.messageId,
-      envelopeFrom: messages.envelopeFrom,
-      recipients: messages.recipients,
-      recipientStatus: messages.recipientStatus,
-      raw: messages.raw,
-      attempts: messages.attempts,
-      priority: messages.priority,
-      subject: messages.subject,
-    });
+    .returning(claimedColumns);
   if (!message) return null;
   const startedAt = new Date();
-  const pending = pendingRecipients(message);
-  const blocked = await blockedAmong(db, pending);
-  const refused: Delivery['status'] = {};
-  for (const r of pending) {
-    const reason = blocked.get(normalizeAddress(r));
-    if (reason !== undefined) refused[r] = { state: 'failed', reply: `blocked${reason ? `: ${reason}` : ''}` };
-  }
-  const allowed = pending.filter((r) => !refused[r]);
-  let delivery: Delivery;
-  if (allowed.length > 0) {
-    const sent = await deliver(smtp, { envelopeFrom: message.envelopeFrom, recipients: allowed, raw: message.raw });
-    delivery = { ...sent, status: { ...refused, ...sent.status }, recipients: pending };
-  } else {
-    delivery = { outcome: 'failed', code: null, reply: 'all recipients are blocked', recipients: pending, status: refused };
-  }
+  const delivery = await attemptDelivery(smtp, message, await blockedAmong(db, message.recipients));
   await recordOutcome(db, message, delivery, { owner, startedAt, backoff: DEFAULT_BACKOFF });
   return delivery;
 }

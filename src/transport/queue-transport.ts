@@ -6,7 +6,8 @@ import { enqueue, type Enqueued } from '../store/enqueue.js';
 import { compose } from './compose.js';
 import { DEFAULT_LIMITS, type Limits } from './validate.js';
 import { createSmtpTransport, type SmtpConfig } from '../drain/smtp.js';
-import { deliver } from '../drain/deliver.js';
+import { attemptDelivery } from '../drain/attempt.js';
+import { blockedAmong } from '../store/blocklist.js';
 import { recordOutcome } from '../drain/outcome.js';
 import { DEFAULT_BACKOFF } from '../drain/backoff.js';
 import { newOwner } from '../drain/drain.js';
@@ -73,7 +74,9 @@ async function queueMessage(
   const message = await compose(node, data, limits);
   const sendNow = message.priority === 'now' && smtp !== undefined;
   const owner = sendNow ? `now:${newOwner()}` : '';
-  const queued = await enqueue(db, message, {
+  // `now` that cannot go out at once waits as the most urgent queued priority.
+  const stored = message.priority === 'now' && !sendNow ? { ...message, priority: 'high' as const } : message;
+  const queued = await enqueue(db, stored, {
     idempotencyKey: data.idempotencyKey,
     sendAt: data.sendAt,
     claimFor: sendNow ? { owner, leaseSeconds: 120 } : undefined,
@@ -88,10 +91,11 @@ async function queueMessage(
   };
   if (!sendNow || queued.duplicate) return info;
   const startedAt = new Date();
-  const delivery = await deliver(smtp!(), { envelopeFrom: message.envelope.from, recipients: message.envelope.to, raw: message.raw });
+  const claimed = { ...message, id: queued.id, envelopeFrom: message.envelope.from, recipients: message.envelope.to, recipientStatus: {}, attempts: 1, priority: 0 };
+  const delivery = await attemptDelivery(smtp!(), claimed, await blockedAmong(db, claimed.recipients));
   await recordOutcome(
     db,
-    { ...message, id: queued.id, envelopeFrom: message.envelope.from, recipients: message.envelope.to, recipientStatus: {}, attempts: 1, priority: 0 },
+    claimed,
     delivery,
     { owner, startedAt, backoff: DEFAULT_BACKOFF, requeueAsHigh: true },
   );

@@ -1,0 +1,29 @@
+import type { Transporter } from 'nodemailer';
+import { normalizeAddress } from '../store/blocklist.js';
+import type { ClaimedMessage } from './claim.js';
+import { deliver, type Delivery } from './deliver.js';
+import { pendingRecipients } from './outcome.js';
+
+/**
+ * One delivery attempt of a claimed message: its pending recipients minus the
+ * blocked ones (failed with the block's reason) go to SMTP. The drain, `now`
+ * sends and the preview's "send now" all go through here.
+ */
+export async function attemptDelivery(
+  smtp: Transporter,
+  message: Pick<ClaimedMessage, 'envelopeFrom' | 'recipients' | 'recipientStatus' | 'raw'>,
+  blocked: Map<string, string>,
+): Promise<Delivery> {
+  const pending = pendingRecipients(message);
+  const refused: Delivery['status'] = {};
+  for (const r of pending) {
+    const reason = blocked.get(normalizeAddress(r));
+    if (reason !== undefined) refused[r] = { state: 'failed', reply: `blocked${reason ? `: ${reason}` : ''}` };
+  }
+  const allowed = pending.filter((r) => !refused[r]);
+  if (allowed.length === 0) {
+    return { outcome: 'failed', code: null, reply: 'all recipients are blocked', recipients: pending, status: refused };
+  }
+  const delivery = await deliver(smtp, { envelopeFrom: message.envelopeFrom, recipients: allowed, raw: message.raw });
+  return { ...delivery, status: { ...refused, ...delivery.status }, recipients: pending };
+}
