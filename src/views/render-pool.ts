@@ -45,53 +45,54 @@ function moduleUrl(module: string | URL): string {
   return /^(file|data):/.test(module) ? module : pathToFileURL(module).href;
 }
 
+// Jobs sent ahead to each worker, so it never idles while the main thread answers the last one.
+const IN_FLIGHT = 2;
+
 /** Renders mail views on `size` worker threads (default: one per core), started on first use. */
 export function createRenderPool(options: { size?: number } = {}): RenderPool {
   const size = Math.max(1, options.size ?? availableParallelism());
   const queue: Pending[] = [];
-  const idle: Worker[] = [];
-  const busy = new Map<Worker, Pending>();
-  let started = 0;
+  const workers = new Map<Worker, Map<number, Pending>>(); // each worker's jobs in flight, by id
   let nextId = 1;
   let closed = false;
 
   const spawn = () => {
     const worker = new Worker(BOOT, { eval: true, workerData: { tsx: tsxApi(), entry: ENTRY } });
-    started++;
-    idle.push(worker); // messages wait in the port until the worker has booted
+    const jobs = new Map<number, Pending>();
+    workers.set(worker, jobs); // messages wait in the port until the worker has booted
     worker.on('message', (reply: Reply) => {
-      const job = busy.get(worker);
-      busy.delete(worker);
-      idle.push(worker);
+      const job = jobs.get(reply.id);
+      jobs.delete(reply.id);
       if (job) {
         if ('rendered' in reply) job.resolve(reply.rendered);
         else job.reject(new RenderError(reply.error.name === 'RenderError' ? reply.error.message : `${job.request.export} could not render: ${reply.error.message}`));
       }
       dispatch();
     });
-    // A worker that dies fails its job; another is started when there is work.
+    // A worker that dies fails its jobs; another is started when there is work.
     let failure: Error | undefined;
     worker.on('error', (error) => (failure = error));
     worker.on('exit', (code) => {
-      started--;
-      const job = busy.get(worker);
-      busy.delete(worker);
-      if (idle.includes(worker)) idle.splice(idle.indexOf(worker), 1);
-      job?.reject(new RenderError(`render worker stopped (${failure?.message ?? `exit code ${code}`})`, { cause: failure }));
+      workers.delete(worker);
+      for (const job of jobs.values()) job.reject(new RenderError(`render worker stopped (${failure?.message ?? `exit code ${code}`})`, { cause: failure }));
       dispatch();
     });
   };
 
   const dispatch = () => {
     while (queue.length > 0 && !closed) {
-      if (idle.length === 0) {
-        if (started >= size) return;
-        spawn();
+      let target: [Worker, Map<number, Pending>] | undefined;
+      for (const entry of workers) if (entry[1].size < IN_FLIGHT && (!target || entry[1].size < target[1].size)) target = entry;
+      if (!target || (target[1].size > 0 && workers.size < size)) {
+        if (workers.size < size) {
+          spawn();
+          continue;
+        }
+        if (!target) return;
       }
-      const worker = idle.shift()!;
       const job = queue.shift()!;
-      busy.set(worker, job);
-      worker.postMessage(job.request);
+      target[1].set(job.request.id, job);
+      target[0].postMessage(job.request);
     }
   };
 
@@ -110,7 +111,7 @@ export function createRenderPool(options: { size?: number } = {}): RenderPool {
     async close() {
       closed = true;
       for (const job of queue.splice(0)) job.reject(new RenderError('the render pool is closed'));
-      await Promise.all([...idle, ...busy.keys()].map((w) => w.terminate()));
+      await Promise.all([...workers.keys()].map((w) => w.terminate()));
     },
   };
 }
