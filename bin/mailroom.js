@@ -1,13 +1,32 @@
 #!/usr/bin/env node
-// Installed as a dependency, run the compiled dist/ (built by `prepare`). In this
-// repository, run the TypeScript sources through tsx so no build step can go stale.
-// Either way tsx is registered: `mailroom preview` loads the app's .tsx templates.
-import { existsSync } from 'node:fs';
+// Runs the compiled dist/ (built by `prepare` on npm install) when it is at least as
+// new as every file under src/; otherwise the TypeScript sources through tsx, so
+// an edit is never run stale. Compiled, start-up is faster and lighter (no tsx).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
 
-register();
-const compiled = new URL('../dist/cli/main.js', import.meta.url);
-const useCompiled = fileURLToPath(import.meta.url).includes('/node_modules/') && existsSync(compiled);
-const { main } = await import(useCompiled ? compiled.href : '../src/cli/main.ts');
-await main();
+const root = fileURLToPath(new URL('..', import.meta.url));
+const compiled = join(root, 'dist/cli/main.js');
+const stamp = join(root, 'dist/.built'); // written after each successful build
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+const fresh =
+  existsSync(compiled) &&
+  (root.includes('/node_modules/') || (existsSync(stamp) && newestSource(join(root, 'src')) <= statSync(stamp).mtimeMs));
+
+if (fresh) {
+  await (await import(compiled)).main();
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await (await import('../src/cli/main.ts')).main();
+}

@@ -306,12 +306,13 @@ describe.runIf(POSTGRES)('a drain process stopped from outside', () => {
       const run = spawnDrain(created.url, ['--smtp', server.url, '--concurrency', '3', '--lease', '60']);
       await waitFor(() => server.bodies === 3, 'three messages in flight');
       run.kill(signal);
+      await waitFor(() => run.stdout().includes('finishing messages in flight'), 'the drain to take the signal');
       open();
       const exit = await run.exited;
       expect(exit.stderr).toBe('');
       expect(exit.signal).toBeNull();
       expect(exit.code).toBe(0);
-      expect(exit.stdout).toMatch(/^sent 3, deferred 0, failed 0, released \d+ \(stopped by signal\)\n$/);
+      expect(exit.stdout).toMatch(/finishing messages in flight, releasing the rest .*\nsent 3, deferred 0, failed 0, released \d+ \(stopped by signal\)\n$/);
       expect(server.delivered).toHaveLength(3);
       expect(await stateCounts(db())).toEqual({ sent: 3, queued: 27 });
       const rest = await db().select().from(messages).where(eq(messages.state, 'queued'));
@@ -371,7 +372,8 @@ describe.runIf(POSTGRES)('a drain process stopped from outside', () => {
       expect(new Set(server.counts.keys())).toEqual(new Set(stored.map((m) => m.messageId)));
       const extra = server.delivered.length - COUNT;
       console.log(`[lost database] ${COUNT} messages, ${counts.sent ?? 0} sent before the cut, ${leased.length} leased at the cut, ${extra} sent twice; stderr: ${exit.stderr.trim()}`);
-      expect(extra).toBeLessThanOrEqual(CONCURRENCY);
+      // In flight: a send under way on each connection, plus each one's outcome not yet written.
+      expect(extra).toBeLessThanOrEqual(2 * CONCURRENCY);
     } finally {
       await proxy.close();
       await server.close();

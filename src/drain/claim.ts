@@ -34,9 +34,13 @@ export async function claim(db: Db, owner: string, limit: number, leaseSeconds: 
     .select({ id: messages.id })
     .from(messages)
     .where(
-      or(
-        and(inArray(messages.state, ['queued', 'deferred']), lte(messages.nextAttemptAt, sql`now()`)),
-        and(eq(messages.state, 'sending'), lt(messages.leaseExpiresAt, sql`now()`)),
+      and(
+        // Repeats the partial index's predicate so the planner can use it (ordered, no sort).
+        sql`${messages.state} in ('queued', 'deferred', 'sending')`,
+        or(
+          and(inArray(messages.state, ['queued', 'deferred']), lte(messages.nextAttemptAt, sql`now()`)),
+          and(eq(messages.state, 'sending'), lt(messages.leaseExpiresAt, sql`now()`)),
+        ),
       ),
     )
     .orderBy(messages.priority, messages.id)

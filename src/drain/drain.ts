@@ -6,7 +6,7 @@ import { blockedAmong } from '../store/blocklist.js';
 import { claim, release, type ClaimedMessage } from './claim.js';
 import type { Delivery } from './deliver.js';
 import { attemptDelivery } from './attempt.js';
-import { recordOutcome } from './outcome.js';
+import { OutcomeWriter, planOutcome, recordOutcomes } from './outcome.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { LeaseKeeper } from './lease.js';
 import { QueryGuard } from './guard.js';
@@ -88,14 +88,21 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
     Date.now() >= deadline ||
     (options.maxDeferred !== undefined && result.deferred >= options.maxDeferred);
 
-  async function send(message: ClaimedMessage, blocked: Map<string, string>): Promise<void> {
+  // Outcomes are written in one statement per gathering, overlapping the next sends.
+  const writer = new OutcomeWriter((planned) => guard.run(() => recordOutcomes(db, owner, planned)));
+
+  /** Sends one message; resolves when the send is done, its outcome write in `written`. */
+  async function send(message: ClaimedMessage, blocked: Map<string, string>): Promise<{ written: Promise<void> }> {
     const startedAt = new Date();
     const delivery = await attemptDelivery(options.smtp, message, blocked);
-    await guard.run(() => recordOutcome(db, message, delivery, { owner, startedAt, backoff }));
-    lease.drop(message.id);
-    const final = message.attempts >= backoff.maxAttempts && delivery.outcome === 'deferred' ? 'failed' : delivery.outcome;
-    result[final]++;
-    options.onDelivery?.(message, delivery);
+    const planned = planOutcome({ message, delivery, startedAt }, { owner, backoff });
+    result[planned.outcome]++; // counted now: --max-deferred must see it before the next send
+    const written = writer.add(planned).then(() => {
+      lease.drop(message.id);
+      options.onDelivery?.(message, delivery);
+    });
+    written.catch(() => {}); // a failed write is the guard's: it stops the run
+    return { written };
   }
 
   /** Waits for this worker's turn under --rate. */
@@ -121,7 +128,11 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
       let next = 0;
       /** Not sent because our lease was running out: given back like the untried. */
       const late: number[] = [];
+      const writes: Promise<void>[] = [];
       const worker = async () => {
+        // At most one unwritten outcome per worker: a killed drain resends at most
+        // its in-flight sends plus that many, all with their Message-IDs.
+        let previous: Promise<void> = Promise.resolve();
         while (!stopWorkers()) {
           if (interval) {
             await pace();
@@ -133,7 +144,10 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
             late.push(message.id);
             continue;
           }
-          await send(message, blocked);
+          const { written } = await send(message, blocked);
+          writes.push(written);
+          await previous;
+          previous = written;
         }
       };
       const workers = Array.from({ length: Math.min(concurrency, batch.length) }, () =>
@@ -144,6 +158,7 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
       );
       // A lost database ends the run now: in-flight writes may never settle (see QueryGuard).
       await Promise.race([Promise.all(workers), guard.failed]);
+      await Promise.race([Promise.all(writes), guard.failed]);
       const untried = [...batch.slice(next).map((m) => m.id), ...late];
       if (untried.length) {
         await guard.run(() => release(db, owner, untried));

@@ -1,5 +1,5 @@
-import { and, eq, sql } from 'drizzle-orm';
-import type { Db } from '../store/database.js';
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Db } from '../store/database.js';
 import { attempts, messages, type RecipientStatus } from '../store/schema.js';
 import type { ClaimedMessage } from './claim.js';
 import type { Delivery, Outcome } from './deliver.js';
@@ -22,14 +22,30 @@ export interface OutcomeContext {
   requeueAsHigh?: boolean;
 }
 
-/**
- * Writes an attempt's result: the message's new state and the attempt's log row,
- * in one statement (a data-modifying CTE), so both land or neither, without a
- * transaction: postgres.js 3.4 crashes the process when a connection drops inside
- * `begin()` (porsager/postgres#1208). Guarded by the lease: if it expired and
- * another drain took the message, only the log row is written (returns false).
- */
-export async function recordOutcome(db: Db, message: ClaimedMessage, delivery: Delivery, ctx: OutcomeContext): Promise<boolean> {
+/** One attempt's result as the row values the outcome statement takes. */
+interface PlannedOutcome {
+  id: number;
+  state: 'queued' | 'sent' | 'deferred' | 'failed';
+  priority: number | null;
+  recipient_status: RecipientStatus;
+  last_error: string | null;
+  delay_seconds: number | null;
+  attempt: number;
+  outcome: Outcome;
+  smtp_code: number | null;
+  reply: string;
+  recipients: string[];
+  started_at: string;
+}
+
+export interface OutcomeInput {
+  message: ClaimedMessage;
+  delivery: Delivery;
+  startedAt: Date;
+}
+
+/** Decides the message's next state from one attempt: give up, back off, requeue or done. */
+export function planOutcome({ message, delivery, startedAt }: OutcomeInput, ctx: Omit<OutcomeContext, 'startedAt'>): PlannedOutcome {
   const status: RecipientStatus = { ...message.recipientStatus, ...delivery.status };
   let outcome: Outcome = delivery.outcome;
   let lastError: string | null = outcome === 'sent' ? null : delivery.reply;
@@ -40,45 +56,104 @@ export async function recordOutcome(db: Db, message: ClaimedMessage, delivery: D
   }
   const refused = message.recipients.filter((r) => status[r]?.state === 'failed');
   if (outcome === 'sent' && refused.length) lastError = `refused: ${refused.map((r) => `${r} (${status[r]?.reply})`).join('; ')}`;
-
-  const update: Record<string, unknown> = {
-    state: outcome,
-    recipientStatus: status,
-    lastError,
-    leaseOwner: null,
-    leaseExpiresAt: null,
-    updatedAt: sql`now()`,
+  const requeue = outcome === 'deferred' && ctx.requeueAsHigh;
+  return {
+    id: message.id,
+    state: requeue ? 'queued' : outcome,
+    priority: requeue ? priorityRank('high') : null,
+    recipient_status: status,
+    last_error: lastError,
+    delay_seconds: outcome !== 'deferred' ? null : requeue ? 0 : backoffSeconds(message.attempts, ctx.backoff),
+    attempt: message.attempts,
+    outcome,
+    smtp_code: delivery.code,
+    reply: delivery.reply,
+    recipients: delivery.recipients,
+    started_at: startedAt.toISOString(),
   };
-  if (outcome === 'sent') update.sentAt = sql`now()`;
-  if (outcome === 'deferred') {
-    if (ctx.requeueAsHigh) {
-      update.state = 'queued';
-      update.priority = priorityRank('high');
-      update.nextAttemptAt = sql`now()`;
-    } else {
-      update.nextAttemptAt = sql`now() + make_interval(secs => ${backoffSeconds(message.attempts, ctx.backoff)})`;
-    }
-  }
-  const updated = db.$with('updated').as(
-    db
-      .update(messages)
-      .set(update)
-      .where(and(eq(messages.id, message.id), eq(messages.leaseOwner, ctx.owner)))
-      .returning({ id: messages.id }),
+}
+
+/**
+ * Writes many attempts' results in ONE statement: the messages' new states and one
+ * log row each. A data-modifying CTE, so both land or neither, without a
+ * transaction (postgres.js 3.4 crashes the process when a connection drops inside
+ * `begin()`, porsager/postgres#1208). The input is one jsonb parameter, so the
+ * statement text never changes and stays prepared. Guarded by the lease: a message
+ * another drain took after our lease ran out gets only its log row.
+ * Returns the ids whose state we wrote.
+ */
+export async function recordOutcomes(db: Db, owner: string, planned: PlannedOutcome[]): Promise<Set<number>> {
+  if (planned.length === 0) return new Set();
+  const rows = rowsOf<{ id: number | string }>(
+    await db.execute(sql`
+      with input as (
+        select * from jsonb_to_recordset(${JSON.stringify(planned)}::jsonb) as x(
+          id bigint, state mailroom_message_state, priority smallint, recipient_status jsonb, last_error text,
+          delay_seconds float8, attempt int, outcome text, smtp_code int, reply text, recipients text[], started_at timestamptz)
+      ),
+      updated as (
+        update ${messages} m set
+          state = i.state,
+          priority = coalesce(i.priority, m.priority),
+          recipient_status = i.recipient_status,
+          last_error = i.last_error,
+          next_attempt_at = case when i.delay_seconds is null then m.next_attempt_at
+                                 else now() + make_interval(secs => i.delay_seconds) end,
+          sent_at = case when i.state = 'sent' then now() else m.sent_at end,
+          lease_owner = null,
+          lease_expires_at = null,
+          updated_at = now()
+        from input i
+        where m.id = i.id and m.lease_owner = ${owner}
+        returning m.id
+      ),
+      logged as (
+        insert into ${attempts} (message_id, attempt, outcome, smtp_code, reply, recipients, worker, started_at)
+        select id, attempt, outcome, smtp_code, reply, recipients, ${owner}, started_at from input
+      )
+      select id from updated`),
   );
-  const [row] = await db
-    .with(updated)
-    .insert(attempts)
-    .values({
-      messageId: message.id,
-      attempt: message.attempts,
-      outcome,
-      smtpCode: delivery.code,
-      reply: delivery.reply,
-      recipients: delivery.recipients,
-      worker: ctx.owner,
-      startedAt: ctx.startedAt,
-    })
-    .returning({ updated: sql<boolean>`exists (select 1 from ${updated})` });
-  return row?.updated === true;
+  return new Set(rows.map((r) => Number(r.id)));
+}
+
+/** One attempt's result, written on its own (now-sends, the preview's send now). */
+export async function recordOutcome(db: Db, message: ClaimedMessage, delivery: Delivery, ctx: OutcomeContext): Promise<boolean> {
+  const written = await recordOutcomes(db, ctx.owner, [planOutcome({ message, delivery, startedAt: ctx.startedAt }, ctx)]);
+  return written.has(message.id);
+}
+
+/**
+ * Collects outcomes while SMTP sends go on, and writes whatever has gathered in
+ * one statement as soon as the previous write is done: the database round trip
+ * overlaps the next sends instead of following each one.
+ */
+export class OutcomeWriter {
+  private pending: { planned: PlannedOutcome; done: () => void; fail: (error: unknown) => void }[] = [];
+  private writing: Promise<void> | undefined;
+
+  constructor(
+    private readonly write: (planned: PlannedOutcome[]) => Promise<unknown>,
+  ) {}
+
+  /** Resolves once this outcome is in the database. */
+  add(planned: PlannedOutcome): Promise<void> {
+    return new Promise((done, fail) => {
+      this.pending.push({ planned, done, fail });
+      this.writing ??= this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await this.write(batch.map((b) => b.planned));
+        for (const b of batch) b.done();
+      } catch (error) {
+        for (const b of batch) b.fail(error);
+      }
+    }
+    this.writing = undefined;
+  }
 }

@@ -39,6 +39,22 @@ export interface OpenOptions {
   migrate?: boolean;
   /** postgres.js pool size. */
   max?: number;
+  /** Prepared statements on Postgres (default true); turn off behind PgBouncer in transaction mode. */
+  prepare?: boolean;
+}
+
+/**
+ * Drizzle runs postgres.js queries unprepared, so every query pays an extra round
+ * trip to be described. postgres.js caches named statements per connection by
+ * their text; asking for them halves the round trips of the drain's hot queries.
+ */
+function preparing(client: postgres.Sql): postgres.Sql {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'unsafe') return Reflect.get(target, property, receiver);
+      return (query: string, params?: unknown[], opts?: object) => target.unsafe(query, params as never, { ...opts, prepare: true });
+    },
+  });
 }
 
 /** Opens `postgres://…`, `postgresql://…` or `file:PATH` (embedded PGlite). */
@@ -69,13 +85,13 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     await client.end({ timeout: 1 }).catch(() => {});
     throw new DatabaseError(`Cannot connect to Postgres at ${parsed.host}${parsed.pathname}: ${redact(describe(error))}`, { cause: error });
   }
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const db = drizzlePostgres(options.prepare === false ? client : preparing(client), { schema }) as unknown as Db;
   const database: Database = {
     db,
     kind: 'postgres',
     label,
     sql: client,
-    migrate: () => migratePostgres(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
+    migrate: () => migratePostgres(drizzlePostgres(client) as never, { migrationsFolder: MIGRATIONS_FOLDER }),
     async listen(channel, onNotify) {
       const { unlisten } = await client.listen(channel, onNotify);
       return unlisten;

@@ -64,7 +64,10 @@ export async function pausedNotice(db: Db): Promise<string | null> {
 /** Runs `body` with a signal that SIGTERM/SIGINT abort: finish in flight, release the rest. */
 export async function untilSignal<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const stop = () => controller.abort();
+  const stop = (signal: NodeJS.Signals) => {
+    console.log(`${signal}: finishing messages in flight, releasing the rest (signal again to quit at once)`);
+    controller.abort();
+  };
   process.once('SIGTERM', stop).once('SIGINT', stop);
   try {
     return await body(controller.signal);
