@@ -1,11 +1,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.js';
 import { acquireLock } from './lock.js';
@@ -102,40 +99,56 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   return database;
 }
 
-/** One PGlite per folder per process, shared and reference-counted. */
-const embedded = new Map<string, { database: Database; refs: number }>();
+/**
+ * One PGlite per folder per process, shared and reference-counted. The entry is
+ * set before the first await, so concurrent opens of one folder share one start.
+ */
+const embedded = new Map<string, { opening: Promise<Database>; refs: number }>();
 
-async function openPglite(folder: string): Promise<Database> {
+function openPglite(folder: string): Promise<Database> {
   const open = embedded.get(folder);
   if (open) {
     open.refs++;
-    return open.database;
+    return open.opening;
   }
+  const entry = { refs: 1, opening: undefined as unknown as Promise<Database> };
+  entry.opening = startPglite(folder, async (close) => {
+    if (--entry.refs > 0) return;
+    embedded.delete(folder);
+    await close();
+  });
+  embedded.set(folder, entry);
+  entry.opening.catch(() => embedded.delete(folder));
+  return entry.opening;
+}
+
+async function startPglite(folder: string, onClose: (close: () => Promise<void>) => Promise<void>): Promise<Database> {
+  // Loaded only when used: a Postgres deployment never pays for the WebAssembly build.
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ]);
   const release = acquireLock(`${folder}.lock`, folder);
-  let client: PGlite;
   try {
-    client = await PGlite.create(folder);
+    const client = await PGlite.create(folder);
     const db = drizzlePglite(client, { schema }) as unknown as Db;
     await migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
-    const entry = { refs: 1, database: undefined as unknown as Database };
-    entry.database = {
+    return {
       db,
       kind: 'pglite',
       label: `file:${folder}`,
       migrate: () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
       listen: (channel, onNotify) => client.listen(channel, onNotify),
-      close: async () => {
-        if (--entry.refs > 0) return;
-        embedded.delete(folder);
-        try {
-          await client.close();
-        } finally {
-          release();
-        }
-      },
+      close: () =>
+        onClose(async () => {
+          try {
+            await client.close();
+          } finally {
+            release();
+          }
+        }),
     };
-    embedded.set(folder, entry);
-    return entry.database;
   } catch (error) {
     release();
     throw new DatabaseError(`Cannot open the embedded database at ${folder}: ${describe(error)}`, { cause: error });
