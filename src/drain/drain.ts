@@ -60,7 +60,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function drain(db: Db, options: DrainOptions): Promise<DrainResult> {
   const owner = options.owner ?? newOwner();
   const concurrency = Math.max(1, options.concurrency ?? 5);
-  const batchSize = Math.max(1, options.batchSize ?? concurrency * 4);
+  // Big enough that one claim (two round trips) is spread over many sends, even on one connection.
+  const batchSize = Math.max(1, options.batchSize ?? Math.max(25, concurrency * 5));
   const leaseSeconds = options.leaseSeconds ?? 300;
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
   const limit = options.limit ?? Infinity;
@@ -112,59 +113,90 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
     if (wait > 0) await sleep(wait);
   }
 
-  try {
+  // Claimed messages waiting for a connection. The next batch is claimed while the
+  // current one is still sending, so connections never wait on the database.
+  const queue: { message: ClaimedMessage; blocked: Map<string, string> }[] = [];
+  let claiming: Promise<void> | undefined;
+  let exhausted = false;
+
+  async function claimNext(): Promise<void> {
+    const want = Math.min(batchSize, limit - taken);
+    if (want <= 0 || stopWorkers()) {
+      exhausted = true;
+      return;
+    }
+    const claimedAt = Date.now();
+    const batch = await guard.run(() => claim(db, owner, want, leaseSeconds));
+    if (batch.length === 0) {
+      exhausted = true;
+      return;
+    }
+    lease.hold(batch.map((m) => m.id), claimedAt);
+    taken += batch.length;
+    const blocked = await guard.run(() => blockedAmong(db, batch.flatMap((m) => m.recipients)));
+    for (const message of batch) queue.push({ message, blocked });
+  }
+
+  function claimAhead(): void {
+    if (!claiming && !exhausted && queue.length <= concurrency) {
+      claiming = claimNext().finally(() => (claiming = undefined));
+      claiming.catch(() => {}); // the guard holds the failure; workers see it via stopWorkers
+    }
+  }
+
+  async function nextMessage() {
     for (;;) {
-      const reason = stopReason();
-      if (reason) {
-        result.stopped = reason;
-        break;
+      if (stopWorkers()) return undefined;
+      const item = queue.shift();
+      claimAhead();
+      if (item) return item;
+      if (!claiming) return undefined; // exhausted: nothing more is due
+      await claiming.catch(() => {});
+    }
+  }
+
+  /** Not sent because our lease was running out: given back like the untried. */
+  const late: number[] = [];
+  const writes: Promise<void>[] = [];
+  const worker = async () => {
+    // At most one unwritten outcome per worker: a killed drain resends at most
+    // its in-flight sends plus that many, all with their Message-IDs.
+    let previous: Promise<void> = Promise.resolve();
+    for (;;) {
+      if (interval) {
+        await pace();
+        if (stopWorkers()) return;
       }
-      const claimedAt = Date.now();
-      const batch = await guard.run(() => claim(db, owner, Math.min(batchSize, limit - taken), leaseSeconds));
-      if (batch.length === 0) break;
-      lease.hold(batch.map((m) => m.id), claimedAt);
-      taken += batch.length;
-      const blocked = await guard.run(() => blockedAmong(db, batch.flatMap((m) => m.recipients)));
-      let next = 0;
-      /** Not sent because our lease was running out: given back like the untried. */
-      const late: number[] = [];
-      const writes: Promise<void>[] = [];
-      const worker = async () => {
-        // At most one unwritten outcome per worker: a killed drain resends at most
-        // its in-flight sends plus that many, all with their Message-IDs.
-        let previous: Promise<void> = Promise.resolve();
-        while (!stopWorkers()) {
-          if (interval) {
-            await pace();
-            if (stopWorkers()) return;
-          }
-          const message = batch[next++];
-          if (!message) return;
-          if (!lease.mayStart(message.id)) {
-            late.push(message.id);
-            continue;
-          }
-          const { written } = await send(message, blocked);
-          writes.push(written);
-          await previous;
-          previous = written;
-        }
-      };
-      const workers = Array.from({ length: Math.min(concurrency, batch.length) }, () =>
-        worker().catch((error) => {
-          crashed ||= !guard.failure;
-          throw error;
-        }),
-      );
-      // A lost database ends the run now: in-flight writes may never settle (see QueryGuard).
-      await Promise.race([Promise.all(workers), guard.failed]);
-      await Promise.race([Promise.all(writes), guard.failed]);
-      const untried = [...batch.slice(next).map((m) => m.id), ...late];
-      if (untried.length) {
-        await guard.run(() => release(db, owner, untried));
-        result.released += untried.length;
-        taken -= untried.length;
+      const item = await nextMessage();
+      if (!item) return;
+      if (!lease.mayStart(item.message.id)) {
+        late.push(item.message.id);
+        continue;
       }
+      const { written } = await send(item.message, item.blocked);
+      writes.push(written);
+      await previous;
+      previous = written;
+    }
+  };
+
+  try {
+    const workers = Array.from({ length: concurrency }, () =>
+      worker().catch((error) => {
+        crashed ||= !guard.failure;
+        throw error;
+      }),
+    );
+    // A lost database ends the run now: in-flight writes may never settle (see QueryGuard).
+    await Promise.race([Promise.all(workers), guard.failed]);
+    await Promise.race([Promise.all(writes), guard.failed]);
+    if (claiming) await Promise.race([claiming, guard.failed]);
+    result.stopped = stopReason() ?? 'empty';
+    const untried = [...queue.splice(0).map((item) => item.message.id), ...late];
+    if (untried.length) {
+      await guard.run(() => release(db, owner, untried));
+      result.released += untried.length;
+      taken -= untried.length;
     }
   } finally {
     lease.stop();

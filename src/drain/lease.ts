@@ -9,13 +9,10 @@ import type { QueryGuard } from './guard.js';
  * by another drain and sent twice.
  */
 export class LeaseKeeper {
-  private readonly held = new Set<number>();
-  /** Local time until which every held lease surely lasts: measured from before the query that set it. */
-  private heldUntil = 0;
+  /** Held message id → local time until which its lease surely lasts (measured from before the query that set it). */
+  private readonly held = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private renewing = false;
-  /** Bumped by every new batch, so a renewal of the last batch that returns late changes nothing. */
-  private batch = 0;
 
   constructor(
     private readonly db: Db,
@@ -25,12 +22,9 @@ export class LeaseKeeper {
     private readonly guard: QueryGuard,
   ) {}
 
-  /** Takes over a batch just claimed by a query sent at `sentAt`. */
+  /** Takes over a batch just claimed by a query sent at `sentAt` (several batches may be held at once). */
   hold(ids: number[], sentAt: number): void {
-    this.batch++;
-    this.held.clear();
-    for (const id of ids) this.held.add(id);
-    this.heldUntil = sentAt + this.leaseSeconds * 1000;
+    for (const id of ids) this.held.set(id, sentAt + this.leaseSeconds * 1000);
     this.timer ??= setInterval(() => void this.renew(), Math.max(100, (this.leaseSeconds * 1000) / 3));
   }
 
@@ -44,19 +38,22 @@ export class LeaseKeeper {
    * lease left (renewals keep two thirds or more; less means they are failing or late).
    */
   mayStart(id: number): boolean {
-    return this.held.has(id) && Date.now() < this.heldUntil - (this.leaseSeconds * 1000) / 3;
+    const until = this.held.get(id);
+    return until !== undefined && Date.now() < until - (this.leaseSeconds * 1000) / 3;
   }
 
   private async renew(): Promise<void> {
     if (this.renewing || this.held.size === 0 || this.guard.failure) return;
     this.renewing = true;
     const sentAt = Date.now();
-    const batch = this.batch;
+    const asked = [...this.held.keys()];
     try {
-      const ours = new Set(await this.guard.run(() => renew(this.db, this.owner, [...this.held], this.leaseSeconds)));
-      if (batch !== this.batch) return;
-      for (const id of this.held) if (!ours.has(id)) this.held.delete(id);
-      this.heldUntil = sentAt + this.leaseSeconds * 1000;
+      const ours = new Set(await this.guard.run(() => renew(this.db, this.owner, asked, this.leaseSeconds)));
+      for (const id of asked) {
+        if (!this.held.has(id)) continue; // dropped meanwhile
+        if (ours.has(id)) this.held.set(id, sentAt + this.leaseSeconds * 1000);
+        else this.held.delete(id); // taken by another drain after our lease ran out
+      }
     } catch {
       // the guard holds the failure and stops the run
     } finally {
