@@ -83,6 +83,19 @@ describe.each(ALL)('queue on $name', (backend) => {
     expect(log[0]).toMatchObject({ outcome: 'sent', smtpCode: 250 });
   });
 
+  it('large messages are read one at a time at send and arrive byte-exact', async () => {
+    const big = Buffer.alloc(700 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 256;
+    for (let i = 0; i < 3; i++) {
+      await queue.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: `big ${i}`, text: 'x', attachments: [{ filename: `dades-${i}.bin`, content: big }] });
+    }
+    await queue.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'small', text: 'x' });
+    expect((await drainAll()).sent).toBe(4);
+    const bigOnes = smtp.received.filter((m) => m.parsed.subject?.startsWith('big'));
+    expect(bigOnes).toHaveLength(3);
+    for (const m of bigOnes) expect(m.parsed.attachments[0]!.content.equals(big)).toBe(true);
+  });
+
   it('drains in priority order, oldest first within one priority', async () => {
     const send = (subject: string, priority: string) =>
       queue.sendMail({ from: 'a@example.com', to: 'b@example.com', subject, text: subject, headers: { [PRIORITY_HEADER]: priority } });

@@ -11,7 +11,7 @@ import { pendingRecipients } from './outcome.js';
  */
 export async function attemptDelivery(
   smtp: Transporter,
-  message: Pick<ClaimedMessage, 'envelopeFrom' | 'recipients' | 'recipientStatus' | 'raw'>,
+  message: Pick<ClaimedMessage, 'envelopeFrom' | 'recipients' | 'recipientStatus'> & { raw: Buffer },
   blocked: Map<string, string>,
 ): Promise<Delivery> {
   const pending = pendingRecipients(message);

@@ -4,8 +4,17 @@ import { messages } from '../store/schema.js';
 
 export type ClaimedMessage = Pick<
   typeof messages.$inferSelect,
-  'id' | 'messageId' | 'envelopeFrom' | 'recipients' | 'recipientStatus' | 'raw' | 'attempts' | 'priority' | 'subject'
->;
+  'id' | 'messageId' | 'envelopeFrom' | 'recipients' | 'recipientStatus' | 'attempts' | 'priority' | 'subject'
+> & {
+  /** The stored bytes, or null for a large message: read with `loadRaw` when its turn comes. */
+  raw: Buffer | null;
+};
+
+/**
+ * Messages up to this size come with the claim; larger ones are read one at a
+ * time as they are sent, so a batch of big attachments never sits in memory whole.
+ */
+export const INLINE_RAW_BYTES = 128 * 1024;
 
 /** The columns a drain needs to send a message. */
 export const claimedColumns = {
@@ -14,7 +23,7 @@ export const claimedColumns = {
   envelopeFrom: messages.envelopeFrom,
   recipients: messages.recipients,
   recipientStatus: messages.recipientStatus,
-  raw: messages.raw,
+  raw: sql<Buffer | null>`case when ${messages.size} <= ${sql.raw(String(INLINE_RAW_BYTES))} then ${messages.raw} end`.mapWith(messages.raw),
   attempts: messages.attempts,
   priority: messages.priority,
   subject: messages.subject,
@@ -89,4 +98,12 @@ export async function renew(db: Db, owner: string, ids: number[], leaseSeconds: 
     .where(and(inArray(messages.id, ids), eq(messages.leaseOwner, owner), eq(messages.state, 'sending')))
     .returning({ id: messages.id });
   return rows.map((r) => r.id);
+}
+
+/** The stored bytes of a message this owner holds (large messages are not claimed with them). */
+export async function loadRaw(db: Db, message: Pick<ClaimedMessage, 'id' | 'raw'>): Promise<Buffer> {
+  if (message.raw) return message.raw;
+  const [row] = await db.select({ raw: messages.raw }).from(messages).where(eq(messages.id, message.id));
+  if (!row) throw new Error(`message ${message.id} vanished while claimed`);
+  return row.raw;
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import type { Db } from '../store/database.js';
 import { blockedAmong } from '../store/blocklist.js';
-import { claim, release, type ClaimedMessage } from './claim.js';
+import { claim, loadRaw, release, type ClaimedMessage } from './claim.js';
 import type { Delivery } from './deliver.js';
 import { attemptDelivery } from './attempt.js';
 import { OutcomeWriter, planOutcome, recordOutcomes } from './outcome.js';
@@ -95,7 +95,8 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
   /** Sends one message; resolves when the send is done, its outcome write in `written`. */
   async function send(message: ClaimedMessage, blocked: Map<string, string>): Promise<{ written: Promise<void> }> {
     const startedAt = new Date();
-    const delivery = await attemptDelivery(options.smtp, message, blocked);
+    const raw = await guard.run(() => loadRaw(db, message));
+    const delivery = await attemptDelivery(options.smtp, { ...message, raw }, blocked);
     const planned = planOutcome({ message, delivery, startedAt }, { owner, backoff });
     result[planned.outcome]++; // counted now: --max-deferred must see it before the next send
     const written = writer.add(planned).then(() => {

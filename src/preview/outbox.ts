@@ -7,7 +7,7 @@ import { queueStatus } from '../store/status.js';
 import { blockedAmong } from '../store/blocklist.js';
 import type { Delivery } from '../drain/deliver.js';
 import { attemptDelivery } from '../drain/attempt.js';
-import { claimedColumns } from '../drain/claim.js';
+import { claimedColumns, loadRaw } from '../drain/claim.js';
 import { recordOutcome } from '../drain/outcome.js';
 import { DEFAULT_BACKOFF } from '../drain/backoff.js';
 import { newOwner } from '../drain/drain.js';
@@ -139,7 +139,8 @@ export async function deliverNow(db: Db, id: number, smtp: Transporter): Promise
     .returning(claimedColumns);
   if (!message) return null;
   const startedAt = new Date();
-  const delivery = await attemptDelivery(smtp, message, await blockedAmong(db, message.recipients));
+  const raw = await loadRaw(db, message);
+  const delivery = await attemptDelivery(smtp, { ...message, raw }, await blockedAmong(db, message.recipients));
   await recordOutcome(db, message, delivery, { owner, startedAt, backoff: DEFAULT_BACKOFF });
   return delivery;
 }
