@@ -4,7 +4,7 @@ import { attempts, createSmtpTransport, drain, messages, type DrainOptions } fro
 import { backoffSeconds } from '../src/drain/backoff.js';
 import { QueryGuard, midRunDatabaseError } from '../src/drain/guard.js';
 import { DatabaseError } from '../src/errors.js';
-import { backends, pg } from './helpers/databases.js';
+import { backends, pg, sharedPostgres } from './helpers/databases.js';
 import { startScriptedSmtp, type Script, type ScriptedSmtp } from './helpers/scripted-smtp.js';
 import { seedMessages, stateCounts } from './helpers/seed.js';
 import { spawnDrain } from './helpers/spawn-drain.js';
@@ -15,19 +15,10 @@ import { waitFor } from './helpers/wait.js';
 // are in concurrency.test.ts. These need Postgres; backends() fails in CI without it.
 const POSTGRES = (await backends()).some((b) => b.name === 'postgres');
 
-type Created = Awaited<ReturnType<typeof pg.create>>;
 
 describe.runIf(POSTGRES)('SMTP faults', () => {
-  let created: Created;
-  const db = () => created.database.db;
-
-  beforeAll(async () => {
-    created = await pg.create();
-  });
-  afterAll(() => created?.drop());
-  beforeEach(async () => {
-    await db().delete(messages);
-  });
+  const shared = sharedPostgres();
+  const db = shared.db;
 
   /** One drain over whatever is due, through a fresh pool to `server`. */
   async function drainOnce(server: ScriptedSmtp, options: Partial<DrainOptions> = {}, socketTimeout = 1500) {
@@ -283,15 +274,8 @@ describe.runIf(POSTGRES)('SMTP faults', () => {
 });
 
 describe.runIf(POSTGRES)('a drain process stopped from outside', () => {
-  let created: Created;
-  const db = () => created.database.db;
-  beforeAll(async () => {
-    created = await pg.create();
-  });
-  afterAll(() => created?.drop());
-  beforeEach(async () => {
-    await db().delete(messages);
-  });
+  const shared = sharedPostgres();
+  const db = shared.db;
 
   it.each(['SIGTERM', 'SIGINT'] as const)('%s: finishes the messages in flight, releases the rest, exits 0', async (signal) => {
     // Each message is held at the server until the test lets it go.
@@ -303,7 +287,7 @@ describe.runIf(POSTGRES)('a drain process stopped from outside', () => {
     });
     try {
       await seedMessages(db(), 30);
-      const run = spawnDrain(created.url, ['--smtp', server.url, '--concurrency', '3', '--lease', '60']);
+      const run = spawnDrain(shared.created().url, ['--smtp', server.url, '--concurrency', '3', '--lease', '60']);
       await waitFor(() => server.bodies === 3, 'three messages in flight');
       run.kill(signal);
       await waitFor(() => run.stdout().includes('finishing messages in flight'), 'the drain to take the signal');
@@ -332,12 +316,12 @@ describe.runIf(POSTGRES)('a drain process stopped from outside', () => {
       if (stage === 'body') await new Promise((resolve) => setTimeout(resolve, 10));
       return undefined;
     });
-    const target = new URL(created.url);
+    const target = new URL(shared.created().url);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     try {
       await seedMessages(db(), COUNT);
       const args = ['--smtp', server.url, '--concurrency', String(CONCURRENCY), '--lease', String(LEASE)];
-      const run = spawnDrain(throughProxy(created.url, proxy), args);
+      const run = spawnDrain(throughProxy(shared.created().url, proxy), args);
       await waitFor(() => server.delivered.length >= 40, 'the drain to be well under way');
       const cutAt = Date.now();
       await proxy.down();
@@ -359,7 +343,7 @@ describe.runIf(POSTGRES)('a drain process stopped from outside', () => {
       await proxy.up();
       await waitFor(
         async () => {
-          const next = await spawnDrain(throughProxy(created.url, proxy), args).exited;
+          const next = await spawnDrain(throughProxy(shared.created().url, proxy), args).exited;
           expect(next.stderr).toBe('');
           expect(next.code).toBe(0);
           return (await stateCounts(db())).sent === COUNT;
@@ -387,11 +371,11 @@ describe.runIf(POSTGRES)('a drain process stopped from outside', () => {
       if (stage === 'body') await gate;
       return undefined;
     });
-    const target = new URL(created.url);
+    const target = new URL(shared.created().url);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     try {
       await seedMessages(db(), 20);
-      const run = spawnDrain(throughProxy(created.url, proxy), ['--smtp', server.url, '--concurrency', '2', '--lease', '2']);
+      const run = spawnDrain(throughProxy(shared.created().url, proxy), ['--smtp', server.url, '--concurrency', '2', '--lease', '2']);
       await waitFor(() => server.bodies === 2, 'two messages in flight');
       // postgres.js can retry such a server forever; if a query hangs, the drain gives up once it outlives the lease.
       proxy.blackhole(true);
