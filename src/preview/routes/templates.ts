@@ -1,0 +1,104 @@
+import { relative } from 'node:path';
+import type { Hono } from 'hono';
+import { html } from 'hono/html';
+import { EMAIL_CSP } from '../security.js';
+import { previewTemplate, previewView, type EmailPreview } from '../templates.js';
+import * as outbox from '../outbox.js';
+import type { Html } from '../ui/layout.js';
+import { homePage, templateUrl, viewUrl } from '../ui/home.js';
+import { emailPage } from '../ui/email-page.js';
+import { download, notFound, width, type AppContext } from './context.js';
+
+/** The home page and the template and view previews (`/templates/…`, `/views/…`). */
+export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
+  // Per app, not per module: each server has its own catalog and generations.
+  const previews = new Map<string, Promise<EmailPreview>>();
+  const catalog = async () => (ctx.catalog ? ctx.catalog.load() : null);
+
+  /** One render per email per generation: the page, its iframe and its downloads show the same render. */
+  const cached = (key: string, make: () => Promise<EmailPreview>) => {
+    const full = `${ctx.live.generation}:${key}`;
+    let preview = previews.get(full);
+    if (!preview) {
+      if (previews.size > 200) previews.clear();
+      preview = make();
+      previews.set(full, preview);
+    }
+    return preview;
+  };
+
+  /** Finds a template or view by the name in the URL (only ever a key into the catalog, never a path). */
+  async function find(kind: 'template' | 'view', name: string) {
+    const loaded = await catalog();
+    if (!loaded) return null;
+    if (kind === 'template') {
+      const entry = loaded.templates.find((t) => t.name === name);
+      return entry ? { kind, loaded, entry, preview: () => cached(`t:${name}`, () => previewTemplate(entry)) } : null;
+    }
+    const entry = loaded.views.find((v) => v.name === name);
+    return entry ? { kind, loaded, entry, preview: () => cached(`v:${name}`, () => (entry.error ? Promise.reject(entry.error) : previewView(entry.make()))) } : null;
+  }
+
+  app.get('/', async (c) => {
+    const counts = ctx.db ? await outbox.stateCounts(ctx.db) : null;
+    return c.html(homePage(await catalog(), counts, ctx.live.generation));
+  });
+
+  for (const kind of ['template', 'view'] as const) {
+    const base = kind === 'template' ? '/templates' : '/views';
+    const url = kind === 'template' ? templateUrl : viewUrl;
+
+    app.get(`${base}/:name`, async (c) => {
+      const name = c.req.param('name');
+      const found = await find(kind, name);
+      if (!found) return notFound(c, `No ${kind} named “${name}”`);
+      const file = (path: string) => relative(process.cwd(), path) || path;
+      let context: Html;
+      if (found.kind === 'template') {
+        const t = found.entry;
+        context = html`Template ${file(t.file)} · ${
+          t.view ? html`rendered by mail view <a href="${viewUrl(t.view.name)}">${t.view.className ?? t.view.name}</a>` : 'no mail view renders it'
+        }${t.hasPreviewProps ? '' : ' · no PreviewProps: rendered with {}'}`;
+      } else {
+        const v = found.entry;
+        context = html`Mail view ${v.className ?? ''}${v.template ? html` · template <a href="${templateUrl(v.template.name)}">${v.template.name}</a>` : ''}${
+          found.loaded.viewsFile ? ` · registered in ${file(found.loaded.viewsFile)}` : ''
+        }`;
+      }
+      const options = {
+        kind,
+        name,
+        path: url(name),
+        frameSrc: `${url(name)}/html`,
+        attachmentUrl: (i: number) => `${url(name)}/attachments/${i}`,
+        width: width(c),
+        generation: ctx.live.generation,
+        context,
+      };
+      try {
+        return c.html(emailPage({ ...options, preview: await found.preview() }));
+      } catch (error) {
+        return c.html(emailPage({ ...options, error }), 500);
+      }
+    });
+
+    app.get(`${base}/:name/html`, async (c) => {
+      const found = await find(kind, c.req.param('name'));
+      if (!found) return notFound(c);
+      try {
+        const preview = await found.preview();
+        return c.body(preview.html, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': EMAIL_CSP, 'X-Frame-Options': 'SAMEORIGIN' });
+      } catch (error) {
+        return c.body(`could not render: ${(error as Error)?.message ?? String(error)}`, 500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      }
+    });
+
+    app.get(`${base}/:name/attachments/:index`, async (c) => {
+      const found = await find(kind, c.req.param('name'));
+      const index = Number.parseInt(c.req.param('index'), 10);
+      if (!found || !/^\d+$/.test(c.req.param('index'))) return notFound(c);
+      const attachment = (await found.preview()).attachments[index];
+      return attachment ? download(attachment.content, attachment.contentType, attachment.filename) : notFound(c);
+    });
+  }
+}
