@@ -7,7 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Transporter } from 'nodemailer';
-import { openDatabase, type Database, type Db } from '../store/database.js';
+import { dbOf, openDatabase, type Database, type Db } from '../store/database.js';
 import { createSmtpTransport, type SmtpConfig } from '../drain/smtp.js';
 import { ConfigError } from '../errors.js';
 import { PAGE_CSP, hostAllowed, newCsrfToken } from './security.js';
@@ -46,10 +46,6 @@ export interface PreviewServer {
   /** Re-import the templates and reload open pages, as a file change does. */
   reload(): void;
   close(): Promise<void>;
-}
-
-function isDatabase(value: unknown): value is Database {
-  return typeof value === 'object' && value !== null && 'db' in value && 'kind' in value;
 }
 
 /** Assembles the app: the middleware every response passes through, then the routes/ modules in order. */
@@ -111,8 +107,7 @@ export async function startPreviewServer(options: PreviewServerOptions = {}): Pr
   let ownDatabase: Database | undefined;
   let db: Db | undefined;
   if (typeof options.database === 'string') db = (ownDatabase = await openDatabase(options.database)).db;
-  else if (isDatabase(options.database)) db = options.database.db;
-  else db = options.database;
+  else if (options.database) db = dbOf(options.database);
 
   let smtp: Transporter | undefined;
   const smtpConfig = options.smtp;

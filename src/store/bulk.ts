@@ -1,6 +1,6 @@
 import { inArray, sql, type SQL } from 'drizzle-orm';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { rowsOf, type Database, type Db } from './database.js';
+import { dbOf, rowsOf, type Database, type Db } from './database.js';
 import type { Enqueued } from './enqueue.js';
 import { messages, type MessageState } from './schema.js';
 import { compose, type ComposedMessage } from '../transport/compose.js';
@@ -59,7 +59,7 @@ function* chunks(items: BulkItem[], rows: number, bytes: number): Generator<Bulk
  * stored once; its other items resolve to that row with `duplicate: true`.
  */
 export async function enqueueMany(target: Db | Database, items: BulkItem[], options: BulkOptions = {}): Promise<Enqueued[]> {
-  const db = 'kind' in target && 'db' in target ? target.db : target;
+  const db = dbOf(target);
   const rows = Math.max(1, options.rowsPerInsert ?? 1000);
   const bytes = Math.max(1, options.bytesPerInsert ?? 16 * 1024 * 1024);
   if (items.length === 0) return [];

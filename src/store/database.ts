@@ -160,6 +160,14 @@ function describe(error: unknown): string {
   return e?.message || e?.code || String(error);
 }
 
+/** An open mailroom Database (as opposed to a bare Drizzle db or transaction). */
+export function isDatabase(value: unknown): value is Database {
+  return typeof value === 'object' && value !== null && 'db' in value && 'kind' in value;
+}
+
+/** The Drizzle db of either an open Database or a Drizzle db/transaction itself. */
+export const dbOf = (target: Db | Database): Db => (isDatabase(target) ? target.db : target);
+
 /** Rows from `db.execute()`: postgres.js returns an array, PGlite `{ rows }`. */
 export function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];

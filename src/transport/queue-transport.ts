@@ -1,7 +1,7 @@
 import type { SendMailOptions, Transport, Transporter } from 'nodemailer';
 import type { MailMessage } from 'nodemailer/lib/mailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { openDatabase, type Database, type Db } from '../store/database.js';
+import { dbOf, isDatabase, openDatabase, type Database, type Db } from '../store/database.js';
 import { enqueue, type Enqueued } from '../store/enqueue.js';
 import { compose } from './compose.js';
 import { DEFAULT_LIMITS, type Limits } from './validate.js';
@@ -33,10 +33,6 @@ export interface QueuedInfo extends Enqueued {
 
 /** Extra fields a message may carry through the queue transport. */
 export type QueueMailOptions = SendMailOptions & { idempotencyKey?: string; sendAt?: Date };
-
-function isDatabase(value: unknown): value is Database {
-  return typeof value === 'object' && value !== null && 'db' in value && 'kind' in value;
-}
 
 /** Any mailroom-aware holder of a database connection, opened lazily on first send. */
 class Connection {
@@ -141,5 +137,5 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
  */
 export async function enqueueMail(db: Db | Database, data: QueueMailOptions, limits: Partial<Limits> = {}): Promise<QueuedInfo> {
   const node = new MailComposer(data).compile();
-  return queueMessage(isDatabase(db) ? db.db : db, node, data, { ...DEFAULT_LIMITS, ...limits }, undefined);
+  return queueMessage(dbOf(db), node, data, { ...DEFAULT_LIMITS, ...limits }, undefined);
 }
