@@ -9,6 +9,7 @@ import type { Attachment } from 'nodemailer';
 import { RenderError } from '../errors.js';
 import { PRIORITY_HEADER } from '../views/priority.js';
 import { parseMessage, type MessageAttachment } from './message.js';
+import { headerText } from '../transport/compose.js';
 
 /**
  * What the preview needs of a mail view. Structural on purpose: the app's views are
@@ -202,16 +203,6 @@ export class EmailCatalog {
   }
 }
 
-function formatAddress(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (Array.isArray(value)) return value.map(formatAddress).filter(Boolean).join(', ');
-  if (typeof value === 'object') {
-    const { name, address } = value as { name?: string; address?: string };
-    return name ? `${name} <${address ?? ''}>` : String(address ?? '');
-  }
-  return String(value);
-}
-
 function renderError(what: string, error: unknown): RenderError {
   if (error instanceof RenderError) return error;
   // A view's own RenderError comes from a fresh copy of mailroom: keep its message as is.
@@ -236,7 +227,7 @@ export async function previewView(view: PreviewableView): Promise<EmailPreview> 
       .compile()
       .build();
     const parsed = await parseMessage(built);
-    const from = formatAddress(view.from);
+    const from = headerText(view.from);
     return {
       subject: rendered.subject,
       headers: [

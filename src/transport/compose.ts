@@ -13,7 +13,8 @@ export interface ComposedMessage {
   priority: Priority;
 }
 
-function headerText(value: unknown): string {
+/** A header value (string, address object or list of them) as the text a reader sees. */
+export function headerText(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (Array.isArray(value)) return value.map(headerText).join(', ');
   if (typeof value === 'object') {

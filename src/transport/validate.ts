@@ -4,6 +4,9 @@ import addressparser from 'nodemailer/lib/addressparser';
 import { InvalidMessageError } from '../errors.js';
 
 const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:".]+$|^[^\s@<>()[\]\\,;:"]+@\[[0-9a-f.:]+\]$|^[^\s@<>()[\]\\,;:"]+@localhost$/iu;
+/** Whether `address` is a bare email address (name@domain), as the queue accepts it. */
+export const isAddress = (address: string): boolean => ADDRESS.test(address);
+
 const ADDRESS_FIELDS = ['from', 'sender', 'to', 'cc', 'bcc', 'replyTo'] as const;
 const ID_FIELDS = ['inReplyTo', 'references'] as const;
 const TEXT_FIELDS = ['subject', 'messageId'] as const;

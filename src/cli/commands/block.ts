@@ -3,11 +3,10 @@ import { databaseOption } from '../options.js';
 import { withDatabase } from '../run.js';
 import { blockAddress, listBlocked, unblockAddress } from '../../store/blocklist.js';
 import { ConfigError } from '../../errors.js';
-
-const ADDRESS = /^[^\s@]+@[^\s@]+$/u;
+import { isAddress } from '../../transport/validate.js';
 
 function checked(address: string): string {
-  if (!ADDRESS.test(address)) throw new ConfigError(`"${address}" is not an email address: use e.g. someone@example.com.`);
+  if (!isAddress(address)) throw new ConfigError(`"${address}" is not an email address: use e.g. someone@example.com.`);
   return address;
 }
 
