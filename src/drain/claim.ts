@@ -29,6 +29,17 @@ export const claimedColumns = {
   subject: messages.subject,
 };
 
+/** What a claim writes: the message is `sending`, leased to `owner`, one attempt more. */
+export function claimedBy(owner: string, leaseSeconds: number) {
+  return {
+    state: 'sending' as const,
+    leaseOwner: owner,
+    leaseExpiresAt: sql`now() + make_interval(secs => ${leaseSeconds})`,
+    attempts: sql`${messages.attempts} + 1`,
+    updatedAt: sql`now()`,
+  };
+}
+
 /**
  * Claims up to `limit` due messages for `owner`: queued or deferred ones whose
  * time has come, and `sending` ones whose lease ran out (their drain died).
@@ -55,17 +66,7 @@ export async function claim(db: Db, owner: string, limit: number, leaseSeconds: 
     .orderBy(messages.priority, messages.id)
     .limit(limit)
     .for('update', { skipLocked: true });
-  const rows = await db
-    .update(messages)
-    .set({
-      state: 'sending',
-      leaseOwner: owner,
-      leaseExpiresAt: sql`now() + make_interval(secs => ${leaseSeconds})`,
-      attempts: sql`${messages.attempts} + 1`,
-      updatedAt: sql`now()`,
-    })
-    .where(inArray(messages.id, due))
-    .returning(claimedColumns);
+  const rows = await db.update(messages).set(claimedBy(owner, leaseSeconds)).where(inArray(messages.id, due)).returning(claimedColumns);
   return rows.sort((a, b) => a.priority - b.priority || a.id - b.id);
 }
 

@@ -7,7 +7,7 @@ import { queueStatus } from '../store/status.js';
 import { blockedAmong } from '../store/blocklist.js';
 import type { Delivery } from '../drain/deliver.js';
 import { attemptDelivery } from '../drain/attempt.js';
-import { claimedColumns, loadRaw } from '../drain/claim.js';
+import { claimedBy, claimedColumns, loadRaw } from '../drain/claim.js';
 import { recordOutcome } from '../drain/outcome.js';
 import { DEFAULT_BACKOFF } from '../drain/backoff.js';
 import { newOwner } from '../drain/drain.js';
@@ -128,13 +128,7 @@ export async function deliverNow(db: Db, id: number, smtp: Transporter): Promise
   const owner = `preview:${newOwner()}`;
   const [message] = await db
     .update(messages)
-    .set({
-      state: 'sending',
-      leaseOwner: owner,
-      leaseExpiresAt: sql`now() + interval '5 minutes'`,
-      attempts: sql`${messages.attempts} + 1`,
-      updatedAt: sql`now()`,
-    })
+    .set(claimedBy(owner, 300))
     .where(and(eq(messages.id, id), inArray(messages.state, [...ACTIONS['send-now']])))
     .returning(claimedColumns);
   if (!message) return null;

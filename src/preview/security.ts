@@ -16,6 +16,9 @@ export const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** The iframe's sandbox, also the CSP's: links may open a new tab, nothing may run. */
+export const IFRAME_SANDBOX = 'allow-popups allow-popups-to-escape-sandbox';
+
 /**
  * An email's HTML (a template's, or a stored message's, which may be hostile). The
  * `sandbox` directive (no allow-scripts, no allow-same-origin) holds even when the URL
@@ -24,7 +27,7 @@ export const PAGE_CSP = [
  * are what an email needs to look right.
  */
 export const EMAIL_CSP = [
-  'sandbox allow-popups allow-popups-to-escape-sandbox',
+  `sandbox ${IFRAME_SANDBOX}`,
   "default-src 'none'",
   "style-src 'unsafe-inline'",
   'img-src data: https:',
@@ -37,8 +40,6 @@ export const EMAIL_CSP = [
 /** Downloads (attachments, .eml): never rendered as a page, whatever their bytes. */
 export const DOWNLOAD_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'";
 
-/** The iframe attribute that goes with EMAIL_CSP: links may open a new tab, nothing may run. */
-export const IFRAME_SANDBOX = 'allow-popups allow-popups-to-escape-sandbox';
 
 /** A path segment that must be a message id: digits only, a safe integer above 0. */
 export function parseId(text: string | undefined): number | null {

@@ -1,4 +1,5 @@
 import { html } from 'hono/html';
+import { IFRAME_SANDBOX } from '../security.js';
 
 /** A fragment of escaped HTML: every `${value}` in `html\`…\`` is escaped unless it is itself a fragment. */
 export type Html = ReturnType<typeof html>;
@@ -54,7 +55,7 @@ export function bytes(n: number): string {
 /** An email's HTML, framed: no scripts, its own opaque origin, the width the viewer picked. */
 export function emailFrame(src: string, width: 'desktop' | 'mobile'): Html {
   return html`<div class="frame ${width}" data-width="${width}">
-  <iframe title="Rendered email" sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" src="${src}"></iframe>
+  <iframe title="Rendered email" sandbox="${IFRAME_SANDBOX}" referrerpolicy="no-referrer" src="${src}"></iframe>
 </div>`;
 }
 
