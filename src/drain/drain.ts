@@ -82,12 +82,11 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
     return null;
   };
   /** Workers stop taking messages; `limit` does not count here, the batch was sized for it. */
-  const stopWorkers = () =>
-    crashed ||
-    guard.failure !== undefined ||
-    options.signal?.aborted ||
-    Date.now() >= deadline ||
-    (options.maxDeferred !== undefined && result.deferred >= options.maxDeferred);
+  const stopWorkers = () => {
+    if (crashed || guard.failure !== undefined) return true;
+    const reason = stopReason();
+    return reason !== null && reason !== 'limit';
+  };
 
   // Outcomes are written in one statement per gathering, overlapping the next sends.
   const writer = new OutcomeWriter((planned) => guard.run(() => recordOutcomes(db, owner, planned)));
@@ -95,7 +94,7 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
   /** Sends one message; resolves when the send is done, its outcome write in `written`. */
   async function send(message: ClaimedMessage, blocked: Map<string, string>): Promise<{ written: Promise<void> }> {
     const startedAt = new Date();
-    const raw = await guard.run(() => loadRaw(db, message));
+    const raw = message.raw ?? (await guard.run(() => loadRaw(db, message))); // only large messages need a query
     const delivery = await attemptDelivery(options.smtp, { ...message, raw }, blocked);
     const planned = planOutcome({ message, delivery, startedAt }, { owner, backoff });
     result[planned.outcome]++; // counted now: --max-deferred must see it before the next send

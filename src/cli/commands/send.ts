@@ -76,12 +76,18 @@ export async function untilSignal<T>(body: (signal: AbortSignal) => Promise<T>):
   }
 }
 
+/** The SMTP URL from --smtp or SMTP_URL; checked before the database is opened. */
+export function requireSmtp(opts: SendFlags): string {
+  if (!opts.smtp) throw new ConfigError('No SMTP server: set SMTP_URL or pass --smtp smtp://user:pass@host:587.');
+  return opts.smtp;
+}
+
 /** The SMTP pool from the flags, verified before anything is claimed. */
 export async function openSmtp(opts: SendFlags): Promise<Transporter> {
-  if (!opts.smtp) throw new ConfigError('No SMTP server: set SMTP_URL or pass --smtp smtp://user:pass@host:587.');
-  const smtp = createSmtpTransport(opts.smtp, { concurrency: opts.concurrency, socketTimeout: opts.socketTimeout * 1000 });
+  const url = requireSmtp(opts);
+  const smtp = createSmtpTransport(url, { concurrency: opts.concurrency, socketTimeout: opts.socketTimeout * 1000 });
   try {
-    await verifySmtp(smtp, opts.smtp);
+    await verifySmtp(smtp, url);
   } catch (error) {
     smtp.close();
     throw error;
@@ -103,7 +109,7 @@ export const sendCommand = () =>
     .option('--time-limit <duration>', 'stop claiming after this long, e.g. 50s or 5m', duration)
     .option('--max-deferred <n>', 'stop after N deferrals (a failing server)', positiveInt)
     .action(async (opts: SendFlags) => {
-      if (!opts.smtp) throw new ConfigError('No SMTP server: set SMTP_URL or pass --smtp smtp://user:pass@host:587.');
+      requireSmtp(opts);
       await withDatabase(opts.database, async ({ db }) => {
         const paused = await pausedNotice(db);
         if (paused) return console.log(paused);

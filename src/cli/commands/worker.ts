@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { duration } from '../options.js';
 import { withDatabase } from '../run.js';
-import { addDeliveryOptions, deliveryOptions, openSmtp, pausedNotice, untilSignal, type SendFlags } from './send.js';
+import { addDeliveryOptions, deliveryOptions, openSmtp, pausedNotice, requireSmtp, untilSignal, type SendFlags } from './send.js';
 import { runWorker } from '../../drain/worker.js';
 
 export const workerCommand = () =>
@@ -10,6 +10,7 @@ export const workerCommand = () =>
   )
     .option('--poll <duration>', 'longest wait between looks at the queue (default: 30s on Postgres, 1s embedded)', duration)
     .action(async (opts: SendFlags & { poll?: number }) => {
+      requireSmtp(opts);
       await withDatabase(opts.database, async (database) => {
         const paused = await pausedNotice(database.db);
         if (paused) return console.log(paused);
