@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { createQueueTransport, openDatabase, PRIORITY_HEADER } from 'mailroom';
 import { backends } from './helpers/databases.js';
-import { startSmtp, type TestSmtp } from './helpers/smtp.js';
+import { startSmtp, smtpError, type TestSmtp } from './helpers/smtp.js';
 import { mailroom } from './helpers/cli.js';
 
 const ALL = await backends();
@@ -78,6 +78,28 @@ describe.each(ALL)('mailroom CLI on $name', (backend) => {
       expect(after).toMatchObject({ queued: 0, sent: 3, oldestQueuedSeconds: null });
       expect((await mailroom(['retry', '--failed'], env)).stdout).toContain('0 messages due now');
     } finally {
+      await db.drop();
+    }
+  });
+
+  it('exits 0 when the run worked even if messages were deferred; --max-deferred stops early', async () => {
+    const db = await backend.create();
+    const greylisting = await startSmtp({ onData: () => smtpError(451, '4.7.1 greylisted, try later') });
+    try {
+      const queue = nodemailer.createTransport(createQueueTransport({ database: db.database }));
+      for (let i = 0; i < 4; i++) await queue.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: `g${i}`, text: 'x' });
+      await db.database.close();
+      const env = { DATABASE_URL: db.url, SMTP_URL: greylisting.url };
+      const stopped = await mailroom(['send', '--concurrency', '1', '--max-deferred', '2'], env);
+      expect(stopped.stderr).toBe('');
+      expect(stopped.code).toBe(0);
+      expect(stopped.stdout).toMatch(/^sent 0, deferred 2, failed 0, released \d+ \(reached --max-deferred/);
+      const rest = await mailroom(['send', '--concurrency', '1'], env);
+      expect(rest.code).toBe(0);
+      expect(rest.stdout).toContain('sent 0, deferred 2, failed 0 (nothing more is due)');
+      expect(JSON.parse((await mailroom(['status', '--json'], env)).stdout)).toMatchObject({ deferred: 4, queued: 0, sending: 0 });
+    } finally {
+      await greylisting.close();
       await db.drop();
     }
   });
