@@ -51,12 +51,13 @@ describe.each(ALL)('bulk enqueue on $name', (backend) => {
     expect(await rows()).toHaveLength(3);
   });
 
-  it('an idempotency key queued before, or repeated in the batch, is stored once', async () => {
+  // One row per INSERT, and all in one INSERT that mixes keyed and unkeyed rows.
+  it.each([1, 1000])('an idempotency key queued before, or repeated in the batch, is stored once (%i rows per insert)', async (rowsPerInsert) => {
     const earlier = await enqueueMail(database, { ...mail(0), idempotencyKey: 'k:0' });
     const queued = await enqueueMailMany(
       database,
       [mail(1, { idempotencyKey: 'k:0' }), mail(2, { idempotencyKey: 'k:2' }), mail(3), mail(4, { idempotencyKey: 'k:2' })],
-      { rowsPerInsert: 1 },
+      { rowsPerInsert },
     );
     expect(queued[0]).toMatchObject({ id: earlier.id, duplicate: true, messageId: earlier.messageId });
     expect(queued[1]!.duplicate).toBe(false);
@@ -73,6 +74,7 @@ describe.each(ALL)('bulk enqueue on $name', (backend) => {
     expect(welcome!.sendAt.getTime()).toBe(later.getTime());
     expect(welcome!.nextAttemptAt.getTime()).toBe(later.getTime());
     expect(low!.priority).toBe(3);
+    expect(Math.abs(low!.sendAt.getTime() - Date.now())).toBeLessThan(60_000); // the unscheduled row in the same INSERT is due now
     expect(low!.raw.toString()).not.toContain('X-Mail-Queue-Priority');
   });
 
