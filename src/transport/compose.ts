@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { SendMailOptions } from 'nodemailer';
 import type MimeNode from 'nodemailer/lib/mime-node';
 import { PRIORITY_HEADER, parsePriority, type Priority } from '../views/priority.js';
 import { validateEnvelope, validateMessage, type Limits, DEFAULT_LIMITS } from './validate.js';
+import { buildRaw } from './build-raw.js';
 
 /** A message ready to store: built once, so every retry sends these exact bytes. */
 export interface ComposedMessage {
@@ -34,8 +36,11 @@ export async function compose(node: MimeNode, data: SendMailOptions, limits: Lim
   const priority = parsePriority(node.getHeader(PRIORITY_HEADER));
   node.setHeader(PRIORITY_HEADER, ''); // an empty header is not written: it never reaches the wire
   const envelope = validateEnvelope(node.getEnvelope());
+  // nodemailer's own id costs five synchronous randomBytes calls; randomUUID draws from a
+  // cached pool. Same shape: <uuid@domain of the sender>.
+  if (!node.getHeader('Message-ID')) node.setHeader('Message-ID', `<${randomUUID()}@${envelope.from.split('@').pop() || node.hostname || 'localhost'}>`);
   const messageId = node.messageId();
-  const raw = await node.build();
+  const raw = await buildRaw(node);
   return {
     messageId,
     envelope,
