@@ -19,30 +19,61 @@ export interface Enqueued {
   messageId: string;
 }
 
+const p = sql.placeholder;
+
+/**
+ * The INSERT, built once per database and run as a prepared statement: building it
+ * with Drizzle on every send cost a fifth of what the queue adds to a send (bench
+ * figure 2). Unset options fall back in SQL, with the database's clock, not the app's.
+ */
+function prepareInsert(db: Db) {
+  return db
+    .insert(messages)
+    .values({
+      messageId: p('messageId'),
+      idempotencyKey: p('idempotencyKey'),
+      state: p('state'),
+      priority: p('priority'),
+      subject: p('subject'),
+      fromAddress: p('from'),
+      envelopeFrom: p('envelopeFrom'),
+      recipients: p('recipients'),
+      raw: p('raw'),
+      size: p('size'),
+      attempts: p('attempts'),
+      leaseOwner: p('leaseOwner'),
+      leaseExpiresAt: sql`now() + make_interval(secs => ${p('leaseSeconds')}::double precision)`,
+      sendAt: sql`coalesce(${p('sendAt')}::timestamptz, now())`,
+      nextAttemptAt: sql`coalesce(${p('sendAt')}::timestamptz, now())`,
+    })
+    .onConflictDoNothing({ target: messages.idempotencyKey })
+    .returning({ id: messages.id, state: messages.state, messageId: messages.messageId })
+    .prepare('mailroom_enqueue');
+}
+
+const prepared = new WeakMap<Db, ReturnType<typeof prepareInsert>>();
+
 /** Stores one composed message. Works on a database or inside the app's own transaction. */
 export async function enqueue(db: Db, message: ComposedMessage, options: EnqueueOptions = {}): Promise<Enqueued> {
   const claim = options.claimFor;
-  const values = {
+  let insert = prepared.get(db);
+  if (!insert) prepared.set(db, (insert = prepareInsert(db)));
+  const inserted = await insert.execute({
     messageId: message.messageId,
     idempotencyKey: options.idempotencyKey ?? null,
-    state: claim ? ('sending' as const) : ('queued' as const),
+    state: claim ? 'sending' : 'queued',
     priority: priorityRank(message.priority),
     subject: message.subject,
-    fromAddress: message.from,
+    from: message.from,
     envelopeFrom: message.envelope.from,
     recipients: message.envelope.to,
     raw: message.raw,
     size: message.raw.length,
     attempts: claim ? 1 : 0,
     leaseOwner: claim?.owner ?? null,
-    leaseExpiresAt: claim ? sql`now() + make_interval(secs => ${claim.leaseSeconds})` : null,
-    ...(options.sendAt ? { sendAt: options.sendAt, nextAttemptAt: options.sendAt } : {}),
-  };
-  const inserted = await db
-    .insert(messages)
-    .values(values as typeof messages.$inferInsert)
-    .onConflictDoNothing({ target: messages.idempotencyKey })
-    .returning({ id: messages.id, state: messages.state, messageId: messages.messageId });
+    leaseSeconds: claim?.leaseSeconds ?? null, // null seconds: no lease
+    sendAt: options.sendAt?.toISOString() ?? null,
+  });
   if (inserted[0]) return { ...inserted[0], duplicate: false };
   const [existing] = await db
     .select({ id: messages.id, state: messages.state, messageId: messages.messageId })
