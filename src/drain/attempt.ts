@@ -11,7 +11,7 @@ import { pendingRecipients } from './outcome.js';
  */
 export async function attemptDelivery(
   smtp: Transporter,
-  message: Pick<ClaimedMessage, 'envelopeFrom' | 'recipients' | 'recipientStatus'> & { raw: Buffer },
+  message: Pick<ClaimedMessage, 'messageId' | 'envelopeFrom' | 'recipients' | 'recipientStatus'> & { raw: Buffer },
   blocked: Map<string, string>,
 ): Promise<Delivery> {
   const pending = pendingRecipients(message);
@@ -24,6 +24,6 @@ export async function attemptDelivery(
   if (allowed.length === 0) {
     return { outcome: 'failed', code: null, reply: 'all recipients are blocked', recipients: pending, status: refused };
   }
-  const delivery = await deliver(smtp, { envelopeFrom: message.envelopeFrom, recipients: allowed, raw: message.raw });
+  const delivery = await deliver(smtp, { messageId: message.messageId, envelopeFrom: message.envelopeFrom, recipients: allowed, raw: message.raw });
   return { ...delivery, status: { ...refused, ...delivery.status }, recipients: pending };
 }
