@@ -3,6 +3,10 @@ import { MailView, PRIORITY_HEADER, InvalidPriorityError, RenderError } from 'ma
 import { WelcomeMail, InvoiceMail, PasswordResetMail, UrgentMail } from '../emails/views/index.js';
 import Welcome from '../emails/welcome.js';
 import Invoice from '../emails/invoice.js';
+import PasswordReset from '../emails/password-reset.js';
+import { createElement, type ComponentType } from 'react';
+import { render, toPlainText } from '@react-email/render';
+import { plainText } from '../src/views/plain-text.js';
 
 describe('mail views', () => {
   it('render HTML and plain text from the React Email template', async () => {
@@ -68,6 +72,18 @@ describe('mail views', () => {
     expect(message.attachments?.map((a) => a.filename)).toEqual(['factura-F-2026-0042.pdf', 'extra.txt']);
     expect(message.html).toContain('Invoice F-2026-0042');
     expect(message.text).toContain('Total: 150.50 EUR');
+  });
+});
+
+describe('plain text', () => {
+  it('is exactly what react-email toPlainText gives, for every template and odd HTML', async () => {
+    const templates = [Welcome, Invoice, PasswordReset] as unknown as (ComponentType<object> & { PreviewProps: object })[];
+    const pages = await Promise.all(templates.map((t) => render(createElement(t, t.PreviewProps))));
+    pages.push(
+      '<table><tr><td>a</td><th>b</th></tr></table><img src=x alt=pic><a href="https://x.test">https://x.test</a><a href="https://y.test">y</a>',
+      '<p data-skip-in-text="true">hidden</p><div data-text-format="dataTable"><table><tr><td>1</td></tr></table></div><h1>Título — 标题</h1>',
+    );
+    for (const html of pages) expect(plainText(html)).toBe(toPlainText(html));
   });
 });
 

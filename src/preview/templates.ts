@@ -3,7 +3,8 @@ import { dirname, join, relative, sep } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { createElement, type ComponentType } from 'react';
-import { render, toPlainText } from '@react-email/render';
+import { render } from '@react-email/render';
+import { plainText } from '../views/plain-text.js';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Attachment } from 'nodemailer';
 import { RenderError } from '../errors.js';
@@ -265,7 +266,7 @@ export async function previewTemplate(entry: TemplateEntry): Promise<EmailPrevie
   }
   try {
     const html = await render(createElement(entry.component!, entry.previewProps));
-    return { subject: null, headers: [[PRIORITY_HEADER, 'normal']], html, text: toPlainText(html), attachments: [] };
+    return { subject: null, headers: [[PRIORITY_HEADER, 'normal']], html, text: plainText(html), attachments: [] };
   } catch (error) {
     throw renderError(`Template ${entry.name}`, error);
   }

@@ -1,5 +1,6 @@
 import { createElement, type ComponentType } from 'react';
-import { render as renderHtml, toPlainText } from '@react-email/render';
+import { render as renderHtml } from '@react-email/render';
+import { plainText } from './plain-text.js';
 import type { SendMailOptions, Transporter, Attachment } from 'nodemailer';
 import { RenderError } from '../errors.js';
 import { PRIORITY_HEADER, QUEUE_TRANSPORT_NAME, parsePriority, type Priority } from './priority.js';
@@ -64,7 +65,7 @@ export abstract class MailView<Props> {
       return {
         subject: this.subject(this.props),
         html,
-        text: toPlainText(html),
+        text: plainText(html),
         headers: { ...this.headers(this.props), [PRIORITY_HEADER]: priority },
       };
     } catch (error) {
