@@ -3,7 +3,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { eq, sql } from 'drizzle-orm';
 import {
   createQueueTransport, enqueueMail, messages, attempts, drain, createSmtpTransport, InvalidMessageError,
-  InvalidPriorityError, PRIORITY_HEADER, type Database, type QueuedInfo,
+  InvalidPriorityError, PRIORITY_HEADER, openDatabase, type Database, type QueuedInfo,
 } from 'mailroom';
 import { WelcomeMail, InvoiceMail, PasswordResetMail } from '../emails/views/index.js';
 import Invoice from '../emails/invoice.js';
@@ -253,6 +253,20 @@ describe.each(ALL)('queue on $name', (backend) => {
     const status = await mailroom(['status', '--json'], { DATABASE_URL: url });
     expect(status.stderr).toBe('');
     expect(JSON.parse(status.stdout)).toMatchObject({ queued: 1 });
+  });
+
+  it.runIf(backend.name === 'postgres')('prepare: false (PgBouncer in transaction mode) leaves no statement on the server', async () => {
+    const own = await openDatabase(db.url, { prepare: false, max: 1 });
+    try {
+      const transport = nodemailer.createTransport(createQueueTransport({ database: own }));
+      await new WelcomeMail({ name: 'Ana', loginUrl: 'https://example.com/l' }).send(transport, { to: 'b@example.com' });
+      await enqueueMail(own, { from: 'a@example.com', to: 'c@example.com', subject: 's', text: 'x' });
+      // One connection (max: 1): what it prepared is listed for it.
+      expect(await own.sql!`select name from pg_prepared_statements`).toEqual([]);
+      expect(await own.db.$count(messages)).toBe(2);
+    } finally {
+      await own.close();
+    }
   });
 
   it('takes back messages whose drain died once their lease ends', async () => {

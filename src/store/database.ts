@@ -75,7 +75,9 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     throw new ConfigError(`Malformed database URL "${redact(url)}": expected postgres://user:pass@host:5432/database.`);
   }
   const label = redact(url);
-  const client = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connect_timeout: 10 });
+  // prepare: false reaches the client too: a named Drizzle query (enqueue's) asks for a
+  // server-side statement, which PgBouncer in transaction mode cannot keep.
+  const client = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connect_timeout: 10, prepare: options.prepare !== false });
   try {
     await client`select 1`;
   } catch (error) {
