@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { SendMailOptions } from 'nodemailer';
 import type MimeNode from 'nodemailer/lib/mime-node';
 import { PRIORITY_HEADER, parsePriority, type Priority } from '../views/priority.js';
@@ -36,9 +35,6 @@ export async function compose(node: MimeNode, data: SendMailOptions, limits: Lim
   const priority = parsePriority(node.getHeader(PRIORITY_HEADER));
   node.setHeader(PRIORITY_HEADER, ''); // an empty header is not written: it never reaches the wire
   const envelope = validateEnvelope(node.getEnvelope());
-  // nodemailer's own id costs five synchronous randomBytes calls; randomUUID draws from a
-  // cached pool. Same shape: <uuid@domain of the sender>.
-  if (!node.getHeader('Message-ID')) node.setHeader('Message-ID', `<${randomUUID()}@${envelope.from.split('@').pop() || node.hostname || 'localhost'}>`);
   const messageId = node.messageId();
   const raw = await buildRaw(node);
   return {
