@@ -8,6 +8,9 @@ type Internals = { _raw?: unknown; _transforms?: unknown[]; _processFuncs?: unkn
 const LINE = 76;
 // nodemailer's QP stream encodes input in 64 KB slices; below that, encode + wrap is the same text.
 const QP_SLICE = 64 * 1024;
+// Encoding at once holds the encoded text and its bytes together; above this much content
+// (large attachments) the stream build's bounded buffers are the better trade.
+const AT_ONCE_BYTES = 1024 * 1024;
 
 /** Content given in memory: no file, URL or stream to read. */
 function inMemory(content: unknown): content is string | Buffer | undefined {
@@ -20,10 +23,12 @@ type Encodings = Map<MimeNode, string | false>;
  * True when `node` and all its parts can be built here, without streams. Records each
  * part's transfer encoding, read (as nodemailer does) before the headers are built.
  */
-function buildable(node: MimeNode, encodings: Encodings): boolean {
+function buildable(node: MimeNode, encodings: Encodings, budget = { bytes: AT_ONCE_BYTES }): boolean {
   const internals = node as unknown as Internals;
   if (internals._raw || internals._transforms?.length || internals._processFuncs?.length || node.newline) return false;
   if (!inMemory(node.content)) return false;
+  budget.bytes -= node.content ? Buffer.byteLength(node.content) : 0;
+  if (budget.bytes < 0) return false;
   const encoding = node.getTransferEncoding();
   encodings.set(node, encoding);
   if (encoding === 'quoted-printable') {
@@ -32,7 +37,7 @@ function buildable(node: MimeNode, encodings: Encodings): boolean {
     const text = /^text\//i.test(String(node.getHeader('Content-Type') ?? '').trim());
     if (!text || Buffer.byteLength(node.content ?? '') > QP_SLICE) return false;
   }
-  return node.childNodes.every((child) => buildable(child, encodings));
+  return node.childNodes.every((child) => buildable(child, encodings, budget));
 }
 
 /**
@@ -78,7 +83,7 @@ function write(node: MimeNode, encodings: Encodings, out: (string | Buffer)[]): 
  * (test/build-raw.test.ts compares them). Messages whose parts are all in memory, the
  * usual case, are built at once: the stream build costs a dozen event-loop turns per
  * message, a third of what the queue adds to a send. Anything else (files, URLs,
- * streams, DKIM, custom transforms) goes through nodemailer's own build.
+ * streams, DKIM, custom transforms, over 1 MB of content) goes through nodemailer's own build.
  */
 export function buildRaw(node: MimeNode): Buffer | Promise<Buffer> {
   const encodings: Encodings = new Map();
