@@ -1,6 +1,7 @@
 import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../store/database.js';
 import { messages } from '../store/schema.js';
+import { leaseUntil } from '../store/clock.js';
 
 export type ClaimedMessage = Pick<
   typeof messages.$inferSelect,
@@ -34,7 +35,7 @@ export function claimedBy(owner: string, leaseSeconds: number) {
   return {
     state: 'sending' as const,
     leaseOwner: owner,
-    leaseExpiresAt: sql`now() + make_interval(secs => ${leaseSeconds})`,
+    leaseExpiresAt: leaseUntil(leaseSeconds),
     attempts: sql`${messages.attempts} + 1`,
     updatedAt: sql`now()`,
   };
@@ -95,7 +96,7 @@ export async function renew(db: Db, owner: string, ids: number[], leaseSeconds: 
   if (ids.length === 0) return [];
   const rows = await db
     .update(messages)
-    .set({ leaseExpiresAt: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .set({ leaseExpiresAt: leaseUntil(leaseSeconds) })
     .where(and(inArray(messages.id, ids), eq(messages.leaseOwner, owner), eq(messages.state, 'sending')))
     .returning({ id: messages.id });
   return rows.map((r) => r.id);

@@ -1,12 +1,12 @@
 import { inArray, Param, sql, SQL, StringChunk, type SQLChunk } from 'drizzle-orm';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { dbOf, rowsOf, type Database, type Db } from './database.js';
-import type { Enqueued } from './enqueue.js';
+import { storedColumns, type Enqueued } from './enqueue.js';
+import { dueAt } from './clock.js';
 import { messages } from './schema.js';
 import { compose, type ComposedMessage } from '../transport/compose.js';
 import { DEFAULT_LIMITS, type Limits } from '../transport/validate.js';
 import type { QueueMailOptions } from '../transport/queue-transport.js';
-import { priorityRank } from '../views/priority.js';
 
 /** One message for `enqueueMany`, with the per-send options `enqueue` takes. */
 export interface BulkItem {
@@ -35,12 +35,12 @@ function insertOf(chunk: BulkItem[]): SQL {
   if (timed) columns.push('send_at', 'next_attempt_at');
   const parts: SQLChunk[] = [sql`insert into ${messages} `, new StringChunk(`(${columns.join(', ')}) values `)];
   const comma = new StringChunk(', ');
-  chunk.forEach(({ message, idempotencyKey, sendAt }, i) => {
-    parts.push(new StringChunk(i === 0 ? '(' : ', ('), message.messageId, comma, priorityRank(message.priority), comma, message.subject, comma);
-    parts.push(message.from, comma, message.envelope.from, comma, new Param(message.envelope.to), comma, new Param(message.raw), comma, message.raw.length);
-    if (keyed) parts.push(comma, new Param(idempotencyKey ?? null));
-    // An ISO string cast in SQL: Drizzle leaves Dates to column mappers, and this is raw SQL.
-    if (timed) parts.push(...(sendAt ? [comma, sendAt.toISOString(), new StringChunk('::timestamptz, '), sendAt.toISOString(), new StringChunk('::timestamptz')] : [new StringChunk(', now(), now()')]));
+  chunk.forEach((item, i) => {
+    const row = storedColumns(item.message, item);
+    parts.push(new StringChunk(i === 0 ? '(' : ', ('), row.messageId, comma, row.priority, comma, row.subject, comma, row.from, comma);
+    parts.push(row.envelopeFrom, comma, new Param(row.recipients), comma, new Param(row.raw), comma, row.size);
+    if (keyed) parts.push(comma, new Param(row.idempotencyKey));
+    if (timed) parts.push(comma, dueAt(row.sendAt), comma, dueAt(row.sendAt));
     parts.push(new StringChunk(')'));
   });
   parts.push(new StringChunk(' on conflict (idempotency_key) do nothing returning id, message_id, idempotency_key'));

@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { messages, type MessageState } from './schema.js';
 import type { Db } from './database.js';
+import { dueAt, leaseUntil } from './clock.js';
 import type { ComposedMessage } from '../transport/compose.js';
 import { priorityRank } from '../views/priority.js';
 
@@ -20,6 +21,22 @@ export interface Enqueued {
 }
 
 const p = sql.placeholder;
+
+/** What every stored message's row takes from its composed form and per-send options. */
+export function storedColumns(message: ComposedMessage, options: Pick<EnqueueOptions, 'idempotencyKey' | 'sendAt'>) {
+  return {
+    messageId: message.messageId,
+    idempotencyKey: options.idempotencyKey ?? null,
+    priority: priorityRank(message.priority),
+    subject: message.subject,
+    from: message.from,
+    envelopeFrom: message.envelope.from,
+    recipients: message.envelope.to,
+    raw: message.raw,
+    size: message.raw.length,
+    sendAt: options.sendAt?.toISOString() ?? null,
+  };
+}
 
 /**
  * The INSERT, built once per database and run as a prepared statement: building it
@@ -42,9 +59,9 @@ function prepareInsert(db: Db) {
       size: p('size'),
       attempts: p('attempts'),
       leaseOwner: p('leaseOwner'),
-      leaseExpiresAt: sql`now() + make_interval(secs => ${p('leaseSeconds')}::double precision)`,
-      sendAt: sql`coalesce(${p('sendAt')}::timestamptz, now())`,
-      nextAttemptAt: sql`coalesce(${p('sendAt')}::timestamptz, now())`,
+      leaseExpiresAt: leaseUntil(p('leaseSeconds')),
+      sendAt: dueAt(p('sendAt')),
+      nextAttemptAt: dueAt(p('sendAt')),
     })
     .onConflictDoNothing({ target: messages.idempotencyKey })
     .returning({ id: messages.id, state: messages.state, messageId: messages.messageId })
@@ -59,20 +76,11 @@ export async function enqueue(db: Db, message: ComposedMessage, options: Enqueue
   let insert = prepared.get(db);
   if (!insert) prepared.set(db, (insert = prepareInsert(db)));
   const inserted = await insert.execute({
-    messageId: message.messageId,
-    idempotencyKey: options.idempotencyKey ?? null,
+    ...storedColumns(message, options),
     state: claim ? 'sending' : 'queued',
-    priority: priorityRank(message.priority),
-    subject: message.subject,
-    from: message.from,
-    envelopeFrom: message.envelope.from,
-    recipients: message.envelope.to,
-    raw: message.raw,
-    size: message.raw.length,
     attempts: claim ? 1 : 0,
     leaseOwner: claim?.owner ?? null,
-    leaseSeconds: claim?.leaseSeconds ?? null, // null seconds: no lease
-    sendAt: options.sendAt?.toISOString() ?? null,
+    leaseSeconds: claim?.leaseSeconds ?? null, // no lease
   });
   if (inserted[0]) return { ...inserted[0], duplicate: false };
   const [existing] = await db
