@@ -10,6 +10,7 @@ import { OutcomeWriter, planOutcome, recordOutcomes } from './outcome.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { LeaseKeeper } from './lease.js';
 import { QueryGuard } from './guard.js';
+import { freshenStatistics } from './statistics.js';
 
 export interface DrainOptions {
   /** A pooled SMTP transporter (see createSmtpTransport). */
@@ -91,11 +92,21 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
   // Outcomes are written in one statement per gathering, overlapping the next sends.
   const writer = new OutcomeWriter((planned) => guard.run(() => recordOutcomes(db, owner, planned)));
 
+  // Large messages (not loaded with the claim) are read and sent one at a time, so the
+  // drain holds at most one of them in memory whatever the concurrency.
+  let largeTurn: Promise<unknown> = Promise.resolve();
+  function oneLargeAtATime<T>(body: () => Promise<T>): Promise<T> {
+    const turn = largeTurn.then(body);
+    largeTurn = turn.catch(() => {});
+    return turn;
+  }
+
   /** Sends one message; resolves when the send is done, its outcome write in `written`. */
   async function send(message: ClaimedMessage, blocked: Map<string, string>): Promise<{ written: Promise<void> }> {
     const startedAt = new Date();
-    const raw = message.raw ?? (await guard.run(() => loadRaw(db, message))); // only large messages need a query
-    const delivery = await attemptDelivery(options.smtp, { ...message, raw }, blocked);
+    const delivery = message.raw
+      ? await attemptDelivery(options.smtp, { ...message, raw: message.raw }, blocked)
+      : await oneLargeAtATime(async () => attemptDelivery(options.smtp, { ...message, raw: await guard.run(() => loadRaw(db, message)) }, blocked));
     const planned = planOutcome({ message, delivery, startedAt }, { owner, backoff });
     result[planned.outcome]++; // counted now: --max-deferred must see it before the next send
     const written = writer.add(planned).then(() => {
@@ -157,7 +168,9 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
 
   /** Not sent because our lease was running out: given back like the untried. */
   const late: number[] = [];
-  const writes: Promise<void>[] = [];
+  // Outcome writes not yet settled; each leaves the set when done, so a run of a million
+  // messages does not keep a million promises.
+  const writes = new Set<Promise<void>>();
   const worker = async () => {
     // At most one unwritten outcome per worker: a killed drain resends at most
     // its in-flight sends plus that many, all with their Message-IDs.
@@ -174,13 +187,16 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
         continue;
       }
       const { written } = await send(item.message, item.blocked);
-      writes.push(written);
+      writes.add(written);
+      const settled = () => writes.delete(written);
+      written.then(settled, settled);
       await previous;
       previous = written;
     }
   };
 
   try {
+    await guard.run(() => freshenStatistics(db)); // a stale plan sorts the whole queue per claim
     const workers = Array.from({ length: concurrency }, () =>
       worker().catch((error) => {
         crashed ||= !guard.failure;
@@ -189,7 +205,7 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
     );
     // A lost database ends the run now: in-flight writes may never settle (see QueryGuard).
     await Promise.race([Promise.all(workers), guard.failed]);
-    await Promise.race([Promise.all(writes), guard.failed]);
+    await Promise.race([Promise.all([...writes]), guard.failed]);
     if (claiming) await Promise.race([claiming, guard.failed]);
     result.stopped = stopReason() ?? 'empty';
     const untried = [...queue.splice(0).map((item) => item.message.id), ...late];
