@@ -87,9 +87,17 @@ export async function enqueueMany(target: Db | Database, items: BulkItem[], opti
         else byMessageId.set(row.message_id, [...(byMessageId.get(row.message_id) ?? []), queued]);
       }
     };
+    // Each INSERT is built and sent while the one before runs (two in flight at most):
+    // the database works while the next chunk is prepared. In order, so results are too.
+    let running: Promise<unknown> | undefined;
     for (const chunk of chunks(items, rows, bytes)) {
-      record(await tx.execute(insertOf(chunk)));
+      // Drizzle's query runs on every then(): made a real promise once, it runs once.
+      const next = Promise.resolve(tx.execute(insertOf(chunk)));
+      next.catch(() => {}); // awaited below; a failure of the one before it is reported first
+      if (running) record(await running);
+      running = next;
     }
+    if (running) record(await running);
     // Keys that inserted nothing were queued before this call.
     const missing = [...new Set(items.map((i) => i.idempotencyKey).filter((k): k is string => k != null && !byKey.has(k)))];
     const earlier = new Map<string, Enqueued>();
