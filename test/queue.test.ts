@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import nodemailer, { type Transporter } from 'nodemailer';
 import { eq, sql } from 'drizzle-orm';
 import {
-  createQueueTransport, enqueueMail, messages, attempts, drain, createSmtpTransport, InvalidMessageError,
+  createQueueTransport, enqueueMail, enqueueMailMany, messages, attempts, drain, createSmtpTransport, InvalidMessageError,
   InvalidPriorityError, PRIORITY_HEADER, openDatabase, type Database, type QueuedInfo,
 } from 'mailroom';
 import { WelcomeMail, InvoiceMail, PasswordResetMail } from '../emails/views/index.js';
@@ -264,6 +264,19 @@ describe.each(ALL)('queue on $name', (backend) => {
       // One connection (max: 1): what it prepared is listed for it.
       expect(await own.sql!`select name from pg_prepared_statements`).toEqual([]);
       expect(await own.db.$count(messages)).toBe(2);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it.runIf(backend.name === 'postgres')('statements run inside transactions are prepared too (bulk enqueue)', async () => {
+    const own = await openDatabase(db.url, { max: 1 });
+    try {
+      const mails = [0, 1].map((i) => ({ from: 'a@example.com', to: `u${i}@example.com`, subject: `s${i}`, text: 'x' }));
+      await enqueueMailMany(own, mails); // its own transaction
+      await own.db.transaction((tx) => enqueueMailMany(tx, mails)); // a savepoint in the app's
+      const prepared = await own.sql!`select statement from pg_prepared_statements where statement like 'insert into "mailroom_messages"%'`;
+      expect(prepared.length).toBeGreaterThan(0);
     } finally {
       await own.close();
     }

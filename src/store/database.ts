@@ -42,14 +42,25 @@ export interface OpenOptions {
 
 /**
  * Drizzle runs postgres.js queries unprepared, so every query pays an extra round
- * trip to be described. postgres.js caches named statements per connection by
- * their text; asking for them halves the round trips of the drain's hot queries.
+ * trip to be described, and the server parses and plans it again. postgres.js caches
+ * named statements per connection by their text; asking for them halves the round
+ * trips of the drain's hot queries. Transactions and savepoints hand Drizzle a client
+ * of their own, so that one is asked too (bulk enqueue: a 1,000-row INSERT was
+ * planned anew for every chunk).
  */
 function preparing(client: postgres.Sql): postgres.Sql {
   return new Proxy(client, {
     get(target, property, receiver) {
-      if (property !== 'unsafe') return Reflect.get(target, property, receiver);
-      return (query: string, params?: unknown[], opts?: object) => target.unsafe(query, params as never, { ...opts, prepare: true });
+      if (property === 'unsafe') {
+        return (query: string, params?: unknown[], opts?: object) => target.unsafe(query, params as never, { ...opts, prepare: true });
+      }
+      if (property === 'begin' || property === 'savepoint') {
+        const open = Reflect.get(target, property, receiver) as (...args: unknown[]) => unknown;
+        // begin([options,] body) and savepoint([name,] body): the body gets the scoped client.
+        return (...args: unknown[]) =>
+          open.apply(target, args.map((arg) => (typeof arg === 'function' ? (scoped: postgres.Sql) => arg(preparing(scoped)) : arg)));
+      }
+      return Reflect.get(target, property, receiver);
     },
   });
 }
