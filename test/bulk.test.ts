@@ -1,50 +1,37 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { enqueueMail, enqueueMailMany, enqueueMany, messages, drain, createSmtpTransport, InvalidMessageError, type Database } from 'mailroom';
+import { describe, expect, it } from 'vitest';
+import { enqueueMail, enqueueMailMany, enqueueMany, messages, drain, createSmtpTransport, InvalidMessageError } from 'mailroom';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { compose } from '../src/transport/compose.js';
 import { WelcomeMail } from '../emails/views/index.js';
 import { backends } from './helpers/databases.js';
-import { startSmtp, type TestSmtp } from './helpers/smtp.js';
+import { perTest } from './helpers/per-test.js';
 
 const ALL = await backends();
 const mail = (i: number, extra: object = {}) => ({ from: 'a@example.com', to: `user${i}@example.com`, subject: `bulk ${i}`, text: `hello ${i}`, ...extra });
 
 describe.each(ALL)('bulk enqueue on $name', (backend) => {
-  let db: Awaited<ReturnType<typeof backend.create>>;
-  let database: Database;
-  let smtp: TestSmtp;
+  const fx = perTest(backend);
 
-  beforeAll(async () => {
-    smtp = await startSmtp();
-  });
-  afterAll(() => smtp.close());
-  beforeEach(async () => {
-    db = await backend.create();
-    database = db.database;
-    smtp.received.length = 0;
-  });
-  afterEach(() => db.drop());
-
-  const rows = () => database.db.select().from(messages).orderBy(messages.id);
+  const rows = () => fx.database.db.select().from(messages).orderBy(messages.id);
 
   it('queues many messages in chunks, results in input order, and the drain sends them as built', async () => {
     const composed = await Promise.all([0, 1, 2, 3, 4].map(async (i) => compose(new MailComposer(mail(i)).compile(), mail(i))));
-    const queued = await enqueueMany(database, composed.map((message) => ({ message })), { rowsPerInsert: 2 });
+    const queued = await enqueueMany(fx.database, composed.map((message) => ({ message })), { rowsPerInsert: 2 });
     expect(queued.map((q) => q.messageId)).toEqual(composed.map((c) => c.messageId));
     expect(queued.every((q) => q.state === 'queued' && !q.duplicate && typeof q.id === 'number')).toBe(true);
     const stored = await rows();
     expect(stored.map((r) => r.id)).toEqual(queued.map((q) => q.id));
     expect(stored[3]!.raw.equals(composed[3]!.raw)).toBe(true);
     expect(stored[3]!.recipients).toEqual(['user3@example.com']);
-    const transport = createSmtpTransport(smtp.url, { concurrency: 2 });
-    expect((await drain(database.db, { smtp: transport })).sent).toBe(5);
+    const transport = createSmtpTransport(fx.smtp.url, { concurrency: 2 });
+    expect((await drain(fx.database.db, { smtp: transport })).sent).toBe(5);
     transport.close();
-    expect(smtp.received.map((m) => m.parsed.subject).sort()).toEqual(['bulk 0', 'bulk 1', 'bulk 2', 'bulk 3', 'bulk 4']);
+    expect(fx.smtp.received.map((m) => m.parsed.subject).sort()).toEqual(['bulk 0', 'bulk 1', 'bulk 2', 'bulk 3', 'bulk 4']);
   });
 
   it('splits inserts by size too, so large attachments do not make one huge statement', async () => {
     const big = Buffer.alloc(64 * 1024, 1);
-    const queued = await enqueueMailMany(database, [0, 1, 2].map((i) => mail(i, { attachments: [{ filename: 'a.bin', content: big }] })), {
+    const queued = await enqueueMailMany(fx.database, [0, 1, 2].map((i) => mail(i, { attachments: [{ filename: 'a.bin', content: big }] })), {
       bytesPerInsert: 100 * 1024,
     });
     expect(queued).toHaveLength(3);
@@ -53,9 +40,9 @@ describe.each(ALL)('bulk enqueue on $name', (backend) => {
 
   // One row per INSERT, and all in one INSERT that mixes keyed and unkeyed rows.
   it.each([1, 1000])('an idempotency key queued before, or repeated in the batch, is stored once (%i rows per insert)', async (rowsPerInsert) => {
-    const earlier = await enqueueMail(database, { ...mail(0), idempotencyKey: 'k:0' });
+    const earlier = await enqueueMail(fx.database, { ...mail(0), idempotencyKey: 'k:0' });
     const queued = await enqueueMailMany(
-      database,
+      fx.database,
       [mail(1, { idempotencyKey: 'k:0' }), mail(2, { idempotencyKey: 'k:2' }), mail(3), mail(4, { idempotencyKey: 'k:2' })],
       { rowsPerInsert },
     );
@@ -69,7 +56,7 @@ describe.each(ALL)('bulk enqueue on $name', (backend) => {
   it('honors sendAt and priority, like one-by-one enqueue', async () => {
     const view = new WelcomeMail({ name: 'Núria', loginUrl: 'https://example.com/l' });
     const later = new Date(Date.now() + 3600_000);
-    await enqueueMailMany(database, [{ ...(await view.toMessage({ to: 'b@example.com' })), sendAt: later }, { ...mail(1), headers: { 'X-Mail-Queue-Priority': 'low' } }]);
+    await enqueueMailMany(fx.database, [{ ...(await view.toMessage({ to: 'b@example.com' })), sendAt: later }, { ...mail(1), headers: { 'X-Mail-Queue-Priority': 'low' } }]);
     const [welcome, low] = await rows();
     expect(welcome!.sendAt.getTime()).toBe(later.getTime());
     expect(welcome!.nextAttemptAt.getTime()).toBe(later.getTime());
@@ -79,15 +66,15 @@ describe.each(ALL)('bulk enqueue on $name', (backend) => {
   });
 
   it('is all or nothing: a bad message stores none, and so does a rolled-back app transaction', async () => {
-    await expect(enqueueMailMany(database, [mail(1), mail(2, { to: 'not-an-address' })])).rejects.toBeInstanceOf(InvalidMessageError);
-    await database.db
+    await expect(enqueueMailMany(fx.database, [mail(1), mail(2, { to: 'not-an-address' })])).rejects.toBeInstanceOf(InvalidMessageError);
+    await fx.database.db
       .transaction(async (tx) => {
         await enqueueMailMany(tx, [mail(1), mail(2)]);
         throw new Error('business change failed');
       })
       .catch(() => {});
     expect(await rows()).toHaveLength(0);
-    await database.db.transaction((tx) => enqueueMailMany(tx, [mail(3)]));
+    await fx.database.db.transaction((tx) => enqueueMailMany(tx, [mail(3)]));
     expect((await rows()).map((r) => r.subject)).toEqual(['bulk 3']);
   });
 });

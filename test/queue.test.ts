@@ -1,15 +1,16 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { eq, sql } from 'drizzle-orm';
 import {
   createQueueTransport, enqueueMail, enqueueMailMany, messages, attempts, drain, createSmtpTransport, InvalidMessageError,
-  InvalidPriorityError, PRIORITY_HEADER, openDatabase, type Database, type QueuedInfo,
+  InvalidPriorityError, PRIORITY_HEADER, openDatabase, type QueuedInfo,
 } from 'mailroom';
 import { WelcomeMail, InvoiceMail, PasswordResetMail } from '../emails/views/index.js';
 import Invoice from '../emails/invoice.js';
 import { invoicePdf } from '../emails/views/invoice-pdf.js';
 import { backends } from './helpers/databases.js';
-import { startSmtp, smtpError, type TestSmtp } from './helpers/smtp.js';
+import { perTest } from './helpers/per-test.js';
+import { startSmtp, smtpError } from './helpers/smtp.js';
 import { mailroom } from './helpers/cli.js';
 
 const ALL = await backends();
@@ -17,35 +18,22 @@ const NAME = 'Núria Puigdomènech i Ça 👩‍💻';
 const SUBJECT_PROPS = { name: 'Jòrdi Ñandú 🎉', loginUrl: 'https://example.com/l' };
 
 describe.each(ALL)('queue on $name', (backend) => {
-  let db: Awaited<ReturnType<typeof backend.create>>;
-  let database: Database;
-  let smtp: TestSmtp;
+  const fx = perTest(backend);
   let queue: Transporter<QueuedInfo>;
-
-  beforeAll(async () => {
-    smtp = await startSmtp();
+  beforeEach(() => {
+    queue = nodemailer.createTransport(createQueueTransport({ database: fx.database }));
   });
-  afterAll(() => smtp.close());
-  beforeEach(async () => {
-    db = await backend.create();
-    database = db.database;
-    smtp.received.length = 0;
-    queue = nodemailer.createTransport(createQueueTransport({ database }));
-  });
-  afterEach(async () => {
-    queue.close();
-    await db.drop();
-  });
+  afterEach(() => queue.close()); // hooks unwind in reverse: before the database is dropped
 
   const drainAll = async (options: Partial<Parameters<typeof drain>[1]> = {}) => {
-    const transport = createSmtpTransport(smtp.url, { concurrency: 2 });
+    const transport = createSmtpTransport(fx.smtp.url, { concurrency: 2 });
     try {
-      return await drain(database.db, { smtp: transport, concurrency: 2, ...options });
+      return await drain(fx.database.db, { smtp: transport, concurrency: 2, ...options });
     } finally {
       transport.close();
     }
   };
-  const rows = () => database.db.select().from(messages).orderBy(messages.id);
+  const rows = () => fx.database.db.select().from(messages).orderBy(messages.id);
 
   it('queues a view without talking to SMTP, then drains it with every part intact', async () => {
     const info = await new InvoiceMail({ ...Invoice.PreviewProps, number: 'Nº-ÀÉÎ-😀' }).send(queue, {
@@ -54,15 +42,15 @@ describe.each(ALL)('queue on $name', (backend) => {
     });
     expect(info.state).toBe('queued');
     expect(info.priority).toBe('low');
-    expect(smtp.received).toHaveLength(0);
+    expect(fx.smtp.received).toHaveLength(0);
     const [row] = await rows();
     expect(row!.raw.toString()).not.toContain(PRIORITY_HEADER);
     expect(row!.recipients).toEqual(['nuria@example.com']);
 
     const result = await drainAll();
     expect(result).toMatchObject({ sent: 1, deferred: 0, failed: 0 });
-    expect(smtp.received).toHaveLength(1);
-    const mail = smtp.received[0]!.parsed;
+    expect(fx.smtp.received).toHaveLength(1);
+    const mail = fx.smtp.received[0]!.parsed;
     expect(mail.subject).toBe('Invoice Nº-ÀÉÎ-😀');
     expect(mail.to && !Array.isArray(mail.to) ? mail.to.value[0]!.name : '').toBe(NAME);
     expect(mail.from?.value[0]!.name).toBe('Mailroom Demo');
@@ -70,7 +58,7 @@ describe.each(ALL)('queue on $name', (backend) => {
     expect(mail.text).toContain('Subscripció anual ☕');
     expect(mail.messageId).toBe(info.messageId);
     expect(mail.headers.has(PRIORITY_HEADER.toLowerCase())).toBe(false);
-    expect(smtp.received[0]!.raw.toString()).not.toMatch(/X-Mail-Queue-Priority/i);
+    expect(fx.smtp.received[0]!.raw.toString()).not.toMatch(/X-Mail-Queue-Priority/i);
     expect(mail.attachments.map((a) => a.filename)).toEqual(['factura-Nº-ÀÉÎ-😀.pdf', 'résumé 日本語 🎈.txt']);
     expect(mail.attachments[0]!.contentType).toBe('application/pdf');
     expect(mail.attachments[0]!.content.equals(invoicePdf({ ...Invoice.PreviewProps, number: 'Nº-ÀÉÎ-😀' }))).toBe(true);
@@ -78,7 +66,7 @@ describe.each(ALL)('queue on $name', (backend) => {
 
     const [sent] = await rows();
     expect(sent).toMatchObject({ state: 'sent', attempts: 1, lastError: null });
-    const log = await database.db.select().from(attempts);
+    const log = await fx.database.db.select().from(attempts);
     expect(log).toHaveLength(1);
     expect(log[0]).toMatchObject({ outcome: 'sent', smtpCode: 250 });
   });
@@ -91,7 +79,7 @@ describe.each(ALL)('queue on $name', (backend) => {
     }
     await queue.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'small', text: 'x' });
     expect((await drainAll()).sent).toBe(4);
-    const bigOnes = smtp.received.filter((m) => m.parsed.subject?.startsWith('big'));
+    const bigOnes = fx.smtp.received.filter((m) => m.parsed.subject?.startsWith('big'));
     expect(bigOnes).toHaveLength(3);
     for (const m of bigOnes) expect(m.parsed.attachments[0]!.content.equals(big)).toBe(true);
   });
@@ -106,7 +94,7 @@ describe.each(ALL)('queue on $name', (backend) => {
     await send('high-2', 'high');
     await send('default', '');
     await drainAll({ concurrency: 1 });
-    expect(smtp.received.map((m) => m.parsed.subject)).toEqual(['high-1', 'high-2', 'normal-1', 'default', 'low-1', 'low-2']);
+    expect(fx.smtp.received.map((m) => m.parsed.subject)).toEqual(['high-1', 'high-2', 'normal-1', 'default', 'low-1', 'low-2']);
   });
 
   it('--limit sends at most N and leaves the rest queued', async () => {
@@ -117,19 +105,19 @@ describe.each(ALL)('queue on $name', (backend) => {
   });
 
   it('sends `now` at once through smtp, recorded as sent with its log row', async () => {
-    const urgent = nodemailer.createTransport(createQueueTransport({ database, smtp: smtp.url }));
+    const urgent = nodemailer.createTransport(createQueueTransport({ database: fx.database, smtp: fx.smtp.url }));
     const info = await new PasswordResetMail({ name: NAME, resetUrl: 'https://x', expiresInMinutes: 5 }).send(urgent, { to: 'n@example.com' });
     urgent.close();
     expect(info.state).toBe('sent');
     expect(info.accepted).toEqual(['n@example.com']);
-    expect(smtp.received).toHaveLength(1);
-    expect(smtp.received[0]!.raw.toString()).not.toMatch(/X-Mail-Queue-Priority/i);
+    expect(fx.smtp.received).toHaveLength(1);
+    expect(fx.smtp.received[0]!.raw.toString()).not.toMatch(/X-Mail-Queue-Priority/i);
     expect((await rows())[0]).toMatchObject({ state: 'sent', attempts: 1 });
-    expect(await database.db.select().from(attempts)).toHaveLength(1);
+    expect(await fx.database.db.select().from(attempts)).toHaveLength(1);
   });
 
   it('keeps `now` queued as high when SMTP fails or is not configured', async () => {
-    const down = nodemailer.createTransport(createQueueTransport({ database, smtp: 'smtp://127.0.0.1:1?tls=false' }));
+    const down = nodemailer.createTransport(createQueueTransport({ database: fx.database, smtp: 'smtp://127.0.0.1:1?tls=false' }));
     const info = await down.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'urgent', text: 'x', headers: { [PRIORITY_HEADER]: 'now' } });
     down.close();
     expect(info.state).toBe('queued');
@@ -138,7 +126,7 @@ describe.each(ALL)('queue on $name', (backend) => {
     expect(queued.map((r) => [r.state, r.priority])).toEqual([['queued', 1], ['queued', 1]]);
     expect(queued[0]!.lastError).toMatch(/ECONNREFUSED|connect/i);
     await drainAll();
-    expect(smtp.received.map((m) => m.parsed.subject).sort()).toEqual(['no smtp', 'urgent']);
+    expect(fx.smtp.received.map((m) => m.parsed.subject).sort()).toEqual(['no smtp', 'urgent']);
   });
 
   it('rejects bad input with a clear error and stores nothing', async () => {
@@ -172,18 +160,18 @@ describe.each(ALL)('queue on $name', (backend) => {
   it('sendAt holds a message until its time', async () => {
     await new WelcomeMail(SUBJECT_PROPS).send(queue, { to: 'b@example.com', sendAt: new Date(Date.now() + 3600_000) });
     expect((await drainAll()).sent).toBe(0);
-    await database.db.update(messages).set({ nextAttemptAt: sql`now()` });
+    await fx.database.db.update(messages).set({ nextAttemptAt: sql`now()` });
     expect((await drainAll()).sent).toBe(1);
   });
 
   it('enqueues inside the app transaction: rolled back means no email', async () => {
-    await database.db
+    await fx.database.db
       .transaction(async (tx) => {
         await enqueueMail(tx, { from: 'a@example.com', to: 'b@example.com', subject: 'rolled back', text: 'x' });
         throw new Error('business change failed');
       })
       .catch(() => {});
-    await database.db.transaction(async (tx) => {
+    await fx.database.db.transaction(async (tx) => {
       await enqueueMail(tx, { from: 'a@example.com', to: 'b@example.com', subject: 'committed', text: 'x' });
     });
     expect((await rows()).map((r) => r.subject)).toEqual(['committed']);
@@ -200,7 +188,7 @@ describe.each(ALL)('queue on $name', (backend) => {
     try {
       for (const subject of ['temp', 'perm', 'fine']) await queue.sendMail({ from: 'a@example.com', to: 'b@example.com', subject, text: 'x' });
       const transport = createSmtpTransport(flaky.url, { concurrency: 1 });
-      const result = await drain(database.db, { smtp: transport, concurrency: 1, backoff: { baseSeconds: 60 } });
+      const result = await drain(fx.database.db, { smtp: transport, concurrency: 1, backoff: { baseSeconds: 60 } });
       transport.close();
       expect(result).toMatchObject({ sent: 1, deferred: 1, failed: 1 });
       const [temp, perm, fine] = await rows();
@@ -210,7 +198,7 @@ describe.each(ALL)('queue on $name', (backend) => {
       expect(perm).toMatchObject({ state: 'failed' });
       expect(perm!.lastError).toMatch(/554 rejected for policy/);
       expect(fine!.state).toBe('sent');
-      const log = await database.db.select().from(attempts).orderBy(attempts.messageId);
+      const log = await fx.database.db.select().from(attempts).orderBy(attempts.messageId);
       expect(log.map((l) => [l.outcome, l.smtpCode])).toEqual([['deferred', 451], ['failed', 554], ['sent', 250]]);
     } finally {
       await flaky.close();
@@ -226,7 +214,7 @@ describe.each(ALL)('queue on $name', (backend) => {
       await queue.sendMail({ from: 'a@example.com', to: ['now@example.com', 'later@example.com'], subject: 'partial', text: 'x' });
       const run = async () => {
         const transport = createSmtpTransport(picky.url, { concurrency: 1 });
-        await drain(database.db, { smtp: transport });
+        await drain(fx.database.db, { smtp: transport });
         transport.close();
       };
       await run();
@@ -235,7 +223,7 @@ describe.each(ALL)('queue on $name', (backend) => {
       expect(row!.state).toBe('deferred');
       expect(row!.recipientStatus).toMatchObject({ 'now@example.com': { state: 'sent' }, 'later@example.com': { state: 'deferred' } });
       refuse = false;
-      await database.db.update(messages).set({ nextAttemptAt: sql`now()` }).where(eq(messages.id, row!.id));
+      await fx.database.db.update(messages).set({ nextAttemptAt: sql`now()` }).where(eq(messages.id, row!.id));
       await run();
       expect(picky.received.map((m) => m.to)).toEqual([['now@example.com'], ['later@example.com']]);
       expect(picky.received[0]!.parsed.messageId).toBe(picky.received[1]!.parsed.messageId);
@@ -256,7 +244,7 @@ describe.each(ALL)('queue on $name', (backend) => {
   });
 
   it.runIf(backend.name === 'postgres')('prepare: false (PgBouncer in transaction mode) leaves no statement on the server', async () => {
-    const own = await openDatabase(db.url, { prepare: false, max: 1 });
+    const own = await openDatabase(fx.db.url, { prepare: false, max: 1 });
     try {
       const transport = nodemailer.createTransport(createQueueTransport({ database: own }));
       await new WelcomeMail({ name: 'Ana', loginUrl: 'https://example.com/l' }).send(transport, { to: 'b@example.com' });
@@ -270,7 +258,7 @@ describe.each(ALL)('queue on $name', (backend) => {
   });
 
   it.runIf(backend.name === 'postgres')('statements run inside transactions are prepared too (bulk enqueue)', async () => {
-    const own = await openDatabase(db.url, { max: 1 });
+    const own = await openDatabase(fx.db.url, { max: 1 });
     try {
       const mails = [0, 1].map((i) => ({ from: 'a@example.com', to: `u${i}@example.com`, subject: `s${i}`, text: 'x' }));
       await enqueueMailMany(own, mails); // its own transaction
@@ -284,9 +272,9 @@ describe.each(ALL)('queue on $name', (backend) => {
 
   it('takes back messages whose drain died once their lease ends', async () => {
     await queue.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'orphan', text: 'x' });
-    await database.db.update(messages).set({ state: 'sending', leaseOwner: 'dead-drain', leaseExpiresAt: sql`now() + interval '1 hour'`, attempts: 1 });
+    await fx.database.db.update(messages).set({ state: 'sending', leaseOwner: 'dead-drain', leaseExpiresAt: sql`now() + interval '1 hour'`, attempts: 1 });
     expect((await drainAll()).sent).toBe(0);
-    await database.db.update(messages).set({ leaseExpiresAt: sql`now() - interval '1 second'` });
+    await fx.database.db.update(messages).set({ leaseExpiresAt: sql`now() - interval '1 second'` });
     expect((await drainAll()).sent).toBe(1);
     expect((await rows())[0]).toMatchObject({ state: 'sent', attempts: 2 });
   });
