@@ -3,7 +3,7 @@ import type { Transporter } from 'nodemailer';
 import type { Db } from '../store/database.js';
 import { attempts, messages, type MessageState } from '../store/schema.js';
 import { retryMessages } from '../store/retry.js';
-import { queueStatus } from '../store/status.js';
+import { stateCounts } from '../store/status.js';
 import { blockedAmong } from '../store/blocklist.js';
 import type { Delivery } from '../drain/deliver.js';
 import { attemptDelivery } from '../drain/attempt.js';
@@ -57,7 +57,8 @@ function where(filter: OutboxFilter): SQL | undefined {
  */
 export async function listOutbox(db: Db, filter: OutboxFilter) {
   const condition = where(filter);
-  const [rows, [total]] = await Promise.all([
+  // Without a search the total is in the per-state counts: no second count of the table.
+  const [rows, counts, searched] = await Promise.all([
     db
       .select(listColumns)
       .from(messages)
@@ -65,14 +66,20 @@ export async function listOutbox(db: Db, filter: OutboxFilter) {
       .orderBy(desc(messages.id))
       .limit(filter.pageSize)
       .offset((filter.page - 1) * filter.pageSize),
-    db.select({ n: count() }).from(messages).where(condition),
+    stateCounts(db),
+    filter.search?.trim() ? db.select({ n: count() }).from(messages).where(condition) : undefined,
   ]);
-  return { rows, total: Number(total?.n ?? 0) };
+  const total = searched
+    ? Number(searched[0]?.n ?? 0)
+    : filter.state
+      ? counts[filter.state]
+      : Object.values(counts).reduce((sum, n) => sum + n, 0);
+  return { rows, total, counts };
 }
 
 export type OutboxRow = Awaited<ReturnType<typeof listOutbox>>['rows'][number];
 
-export const stateCounts = async (db: Db) => (await queueStatus(db)).counts;
+export { stateCounts };
 
 export async function getMessage(db: Db, id: number) {
   const [row] = await db.select().from(messages).where(eq(messages.id, id));

@@ -8,13 +8,19 @@ export interface QueueStatus {
   oldestQueuedSeconds: number | null;
 }
 
-export async function queueStatus(db: Db): Promise<QueueStatus> {
+/** Messages in each state, every state present (0 when none). */
+export async function stateCounts(db: Db): Promise<Record<MessageState, number>> {
   const rows = await db
     .select({ state: messages.state, count: sql<number>`count(*)::int` })
     .from(messages)
     .groupBy(messages.state);
   const counts = Object.fromEntries(MESSAGE_STATES.map((s) => [s, 0])) as Record<MessageState, number>;
   for (const row of rows) counts[row.state] = Number(row.count);
+  return counts;
+}
+
+export async function queueStatus(db: Db): Promise<QueueStatus> {
+  const counts = await stateCounts(db);
   const [oldest] = await db
     .select({ age: sql<number | null>`extract(epoch from now() - min(${messages.createdAt}))::float8` })
     .from(messages)

@@ -1,3 +1,4 @@
+import { stateCounts as countsByState } from '../../src/store/status.js';
 import { randomBytes } from 'node:crypto';
 import { inArray, sql } from 'drizzle-orm';
 import { messages } from '../../src/store/schema.js';
@@ -54,10 +55,9 @@ export async function seedMessages(db: Db, count: number, options: SeedOptions =
   return ids;
 }
 
-/** Counts by state. */
+/** Counts by state, only the states that have messages. */
 export async function stateCounts(db: Db): Promise<Record<string, number>> {
-  const rows = await db.select({ state: messages.state, n: sql<number>`count(*)::int` }).from(messages).groupBy(messages.state);
-  return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  return Object.fromEntries(Object.entries(await countsByState(db)).filter(([, n]) => n > 0));
 }
 
 /** Rows by Message-ID. */

@@ -30,7 +30,7 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
     const search = (c.req.query('q') ?? '').slice(0, 200);
     const page = Math.min(parseId(c.req.query('page')) ?? 1, 1_000_000);
     const filter = { state, search, page, pageSize: ctx.pageSize };
-    const [{ rows, total }, counts] = await Promise.all([outbox.listOutbox(ctx.db, filter), outbox.stateCounts(ctx.db)]);
+    const { rows, total, counts } = await outbox.listOutbox(ctx.db, filter);
     const deleted = parseId(c.req.query('deleted'));
     return c.html(outboxPage({ ...filter, rows, total, counts, notice: deleted ? `Message #${deleted} deleted.` : undefined }));
   });
