@@ -1,8 +1,9 @@
 import type { Transporter } from 'nodemailer';
-import { normalizeAddress } from '../store/blocklist.js';
+import type { Db } from '../store/database.js';
+import { blockedAmong, normalizeAddress } from '../store/blocklist.js';
 import type { ClaimedMessage } from './claim.js';
 import { deliver, type Delivery } from './deliver.js';
-import { pendingRecipients } from './outcome.js';
+import { pendingRecipients, planOutcome, recordOutcomes, type OutcomeContext } from './outcome.js';
 
 /**
  * One delivery attempt of a claimed message: its pending recipients minus the
@@ -26,4 +27,22 @@ export async function attemptDelivery(
   }
   const delivery = await deliver(smtp, { messageId: message.messageId, envelopeFrom: message.envelopeFrom, recipients: allowed, raw: message.raw });
   return { ...delivery, status: { ...refused, ...delivery.status }, recipients: pending };
+}
+
+/**
+ * One claimed message sent on its own, outside a drain (`now` sends, the preview's
+ * "send now"): blocklist, delivery, and its outcome written. Returns the delivery
+ * and the state the message was left in.
+ */
+export async function deliverClaimed(
+  db: Db,
+  smtp: Transporter,
+  message: ClaimedMessage & { raw: Buffer },
+  ctx: OutcomeContext,
+): Promise<{ delivery: Delivery; state: ReturnType<typeof planOutcome>['state'] }> {
+  const startedAt = new Date();
+  const delivery = await attemptDelivery(smtp, message, await blockedAmong(db, message.recipients));
+  const planned = planOutcome({ message, delivery, startedAt }, ctx);
+  await recordOutcomes(db, ctx.owner, [planned]);
+  return { delivery, state: planned.state };
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { rowsOf, type Db } from '../store/database.js';
+import type { Db } from '../store/database.js';
 import { attempts, messages, type RecipientStatus } from '../store/schema.js';
 import type { ClaimedMessage } from './claim.js';
 import type { Delivery, Outcome } from './deliver.js';
@@ -16,7 +16,6 @@ export function pendingRecipients(message: Pick<ClaimedMessage, 'recipients' | '
 
 export interface OutcomeContext {
   owner: string;
-  startedAt: Date;
   backoff: BackoffOptions;
   /** `now` messages: a temporary failure goes back to the queue as high priority, due at once. */
   requeueAsHigh?: boolean;
@@ -45,7 +44,7 @@ export interface OutcomeInput {
 }
 
 /** Decides the message's next state from one attempt: give up, back off, requeue or done. */
-export function planOutcome({ message, delivery, startedAt }: OutcomeInput, ctx: Omit<OutcomeContext, 'startedAt'>): PlannedOutcome {
+export function planOutcome({ message, delivery, startedAt }: OutcomeInput, ctx: OutcomeContext): PlannedOutcome {
   const status: RecipientStatus = { ...message.recipientStatus, ...delivery.status };
   let outcome: Outcome = delivery.outcome;
   let lastError: string | null = outcome === 'sent' ? null : delivery.reply;
@@ -82,12 +81,10 @@ export function planOutcome({ message, delivery, startedAt }: OutcomeInput, ctx:
  * another drain took after our lease ran out gets only its log row. The ids also go
  * as an array: the planner cannot see into the jsonb, guesses 100 rows, and on a
  * table of a few thousand chose a scan of the whole table for every write.
- * Returns the ids whose state we wrote.
  */
-export async function recordOutcomes(db: Db, owner: string, planned: PlannedOutcome[]): Promise<Set<number>> {
-  if (planned.length === 0) return new Set();
-  const rows = rowsOf<{ id: number | string }>(
-    await db.execute(sql`
+export async function recordOutcomes(db: Db, owner: string, planned: PlannedOutcome[]): Promise<void> {
+  if (planned.length === 0) return;
+  await db.execute(sql`
       with input as (
         select * from jsonb_to_recordset(${JSON.stringify(planned)}::jsonb) as x(
           id bigint, state mailroom_message_state, priority smallint, recipient_status jsonb, last_error text,
@@ -113,15 +110,7 @@ export async function recordOutcomes(db: Db, owner: string, planned: PlannedOutc
         insert into ${attempts} (message_id, attempt, outcome, smtp_code, reply, recipients, worker, started_at)
         select id, attempt, outcome, smtp_code, reply, recipients, ${owner}, started_at from input
       )
-      select id from updated`),
-  );
-  return new Set(rows.map((r) => Number(r.id)));
-}
-
-/** One attempt's result, written on its own (now-sends, the preview's send now). */
-export async function recordOutcome(db: Db, message: ClaimedMessage, delivery: Delivery, ctx: OutcomeContext): Promise<boolean> {
-  const written = await recordOutcomes(db, ctx.owner, [planOutcome({ message, delivery, startedAt: ctx.startedAt }, ctx)]);
-  return written.has(message.id);
+      select id from updated`);
 }
 
 /**

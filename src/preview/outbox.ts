@@ -4,11 +4,9 @@ import type { Db } from '../store/database.js';
 import { attempts, messages, type MessageState } from '../store/schema.js';
 import { retryMessages } from '../store/retry.js';
 import { stateCounts } from '../store/status.js';
-import { blockedAmong } from '../store/blocklist.js';
 import type { Delivery } from '../drain/deliver.js';
-import { attemptDelivery } from '../drain/attempt.js';
+import { deliverClaimed } from '../drain/attempt.js';
 import { claimedBy, claimedColumns, loadRaw } from '../drain/claim.js';
-import { recordOutcome } from '../drain/outcome.js';
 import { DEFAULT_BACKOFF } from '../drain/backoff.js';
 import { newOwner } from '../drain/drain.js';
 
@@ -139,9 +137,6 @@ export async function deliverNow(db: Db, id: number, smtp: Transporter): Promise
     .where(and(eq(messages.id, id), inArray(messages.state, [...ACTIONS['send-now']])))
     .returning(claimedColumns);
   if (!message) return null;
-  const startedAt = new Date();
   const raw = await loadRaw(db, message);
-  const delivery = await attemptDelivery(smtp, { ...message, raw }, await blockedAmong(db, message.recipients));
-  await recordOutcome(db, message, delivery, { owner, startedAt, backoff: DEFAULT_BACKOFF });
-  return delivery;
+  return (await deliverClaimed(db, smtp, { ...message, raw }, { owner, backoff: DEFAULT_BACKOFF })).delivery;
 }

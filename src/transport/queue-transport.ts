@@ -6,9 +6,7 @@ import { enqueue, type Enqueued } from '../store/enqueue.js';
 import { compose } from './compose.js';
 import { DEFAULT_LIMITS, type Limits } from './validate.js';
 import { createSmtpTransport, type SmtpConfig } from '../drain/smtp.js';
-import { attemptDelivery } from '../drain/attempt.js';
-import { blockedAmong } from '../store/blocklist.js';
-import { recordOutcome } from '../drain/outcome.js';
+import { deliverClaimed } from '../drain/attempt.js';
 import { DEFAULT_BACKOFF } from '../drain/backoff.js';
 import { newOwner } from '../drain/drain.js';
 import { QUEUE_TRANSPORT_NAME, type Priority } from '../views/priority.js';
@@ -86,16 +84,8 @@ async function queueMessage(
     response: queued.duplicate ? 'duplicate idempotency key: already queued' : 'queued',
   };
   if (!sendNow || queued.duplicate) return info;
-  const startedAt = new Date();
   const claimed = { ...message, id: queued.id, envelopeFrom: message.envelope.from, recipients: message.envelope.to, recipientStatus: {}, attempts: 1, priority: 0 };
-  const delivery = await attemptDelivery(smtp!(), claimed, await blockedAmong(db, claimed.recipients));
-  await recordOutcome(
-    db,
-    claimed,
-    delivery,
-    { owner, startedAt, backoff: DEFAULT_BACKOFF, requeueAsHigh: true },
-  );
-  const state = delivery.outcome === 'deferred' ? 'queued' : delivery.outcome;
+  const { delivery, state } = await deliverClaimed(db, smtp!(), claimed, { owner, backoff: DEFAULT_BACKOFF, requeueAsHigh: true });
   return {
     ...info,
     state,
