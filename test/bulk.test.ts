@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { enqueueMail, enqueueMailMany, enqueueMany, messages, drain, createSmtpTransport, InvalidMessageError } from 'mailroom';
-import MailComposer from 'nodemailer/lib/mail-composer';
-import { compose } from '../src/transport/compose.js';
+import { composeMail } from '../src/transport/compose.js';
 import { WelcomeMail } from '../emails/views/index.js';
 import { backends } from './helpers/databases.js';
 import { perTest } from './helpers/per-test.js';
@@ -15,7 +14,7 @@ describe.each(ALL)('bulk enqueue on $name', (backend) => {
   const rows = () => fx.database.db.select().from(messages).orderBy(messages.id);
 
   it('queues many messages in chunks, results in input order, and the drain sends them as built', async () => {
-    const composed = await Promise.all([0, 1, 2, 3, 4].map(async (i) => compose(new MailComposer(mail(i)).compile(), mail(i))));
+    const composed = await Promise.all([0, 1, 2, 3, 4].map(async (i) => composeMail(mail(i))));
     const queued = await enqueueMany(fx.database, composed.map((message) => ({ message })), { rowsPerInsert: 2 });
     expect(queued.map((q) => q.messageId)).toEqual(composed.map((c) => c.messageId));
     expect(queued.every((q) => q.state === 'queued' && !q.duplicate && typeof q.id === 'number')).toBe(true);

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import { enqueueMany, type Database } from 'mailroom';
-import { compose, type ComposedMessage } from '../src/transport/compose.js';
+import { composeMail, type ComposedMessage } from '../src/transport/compose.js';
 import { believedLive, freshenStatistics } from '../src/drain/statistics.js';
 import { backends } from './helpers/databases.js';
 
@@ -10,7 +9,7 @@ const ALL = await backends();
 
 async function messagesOf(n: number): Promise<ComposedMessage[]> {
   const data = { from: 'a@example.com', to: 'b@example.com', subject: 'burst', text: 'x' };
-  const one = await compose(new MailComposer(data).compile(), data);
+  const one = await composeMail(data);
   return Array.from({ length: n }, (_, i) => ({ ...one, messageId: `<burst-${i}@example.com>` }));
 }
 

@@ -7,7 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Transporter } from 'nodemailer';
-import { dbOf, openDatabase, type Database, type Db } from '../store/database.js';
+import { resolveDatabase, type Database, type Db } from '../store/database.js';
 import { createSmtpTransport, type SmtpConfig } from '../drain/smtp.js';
 import { ConfigError } from '../errors.js';
 import { PAGE_CSP, hostAllowed, newCsrfToken } from './security.js';
@@ -104,10 +104,8 @@ export async function startPreviewServer(options: PreviewServerOptions = {}): Pr
   const emailsDir = options.emailsDir === undefined ? undefined : resolve(options.emailsDir);
   if (emailsDir !== undefined && !existsSync(emailsDir)) throw new ConfigError(`No emails folder at ${emailsDir}: pass --emails DIR (the folder with your templates).`);
 
-  let ownDatabase: Database | undefined;
-  let db: Db | undefined;
-  if (typeof options.database === 'string') db = (ownDatabase = await openDatabase(options.database)).db;
-  else if (options.database) db = dbOf(options.database);
+  const database = options.database === undefined ? undefined : await resolveDatabase(options.database);
+  const db = database?.db;
 
   let smtp: Transporter | undefined;
   const smtpConfig = options.smtp;
@@ -132,7 +130,7 @@ export async function startPreviewServer(options: PreviewServerOptions = {}): Pr
     live.close();
     await catalog?.close();
     smtp?.close();
-    await ownDatabase?.close();
+    await database?.close?.();
   };
   try {
     await new Promise<void>((resolveListen, reject) => {

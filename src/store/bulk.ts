@@ -1,11 +1,10 @@
 import { inArray, Param, sql, SQL, StringChunk, type SQLChunk } from 'drizzle-orm';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import { dbOf, rowsOf, type Database, type Db } from './database.js';
 import { storedColumns, type Enqueued } from './enqueue.js';
 import { dueAt } from './clock.js';
 import { messages } from './schema.js';
-import { compose, type ComposedMessage } from '../transport/compose.js';
-import { DEFAULT_LIMITS, type Limits } from '../transport/validate.js';
+import { composeMail, type ComposedMessage } from '../transport/compose.js';
+import type { Limits } from '../transport/validate.js';
 import type { QueueMailOptions } from '../transport/queue-transport.js';
 
 /** One message for `enqueueMany`, with the per-send options `enqueue` takes. */
@@ -136,10 +135,9 @@ export async function enqueueMailMany(
   mails: QueueMailOptions[],
   options: BulkOptions & { limits?: Partial<Limits> } = {},
 ): Promise<Enqueued[]> {
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const items: BulkItem[] = [];
   for (const data of mails) {
-    const message = await compose(new MailComposer(data).compile(), data, limits);
+    const message = await composeMail(data, options.limits);
     items.push({ message, idempotencyKey: data.idempotencyKey, sendAt: data.sendAt });
   }
   return enqueueMany(db, items, options);

@@ -181,6 +181,17 @@ export function isDatabase(value: unknown): value is Database {
 /** The Drizzle db of either an open Database or a Drizzle db/transaction itself. */
 export const dbOf = (target: Db | Database): Db => (isDatabase(target) ? target.db : target);
 
+/**
+ * The Drizzle db behind any of the ways mailroom is given a database: a URL is opened
+ * here and comes with its `close`; an open Database or a Drizzle db/transaction is
+ * borrowed and left open.
+ */
+export async function resolveDatabase(source: string | Database | Db): Promise<{ db: Db; close?: () => Promise<void> }> {
+  if (typeof source !== 'string') return { db: dbOf(source) };
+  const database = await openDatabase(source);
+  return { db: database.db, close: () => database.close() };
+}
+
 /** Rows from `db.execute()`: postgres.js returns an array, PGlite `{ rows }`. */
 export function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];

@@ -1,4 +1,5 @@
 import type { SendMailOptions } from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import type MimeNode from 'nodemailer/lib/mime-node';
 import { PRIORITY_HEADER, parsePriority, type Priority } from '../views/priority.js';
 import { validateEnvelope, validateMessage, type Limits, DEFAULT_LIMITS } from './validate.js';
@@ -45,4 +46,9 @@ export async function compose(node: MimeNode, data: SendMailOptions, limits: Lim
     from: headerText(data.from),
     priority,
   };
+}
+
+/** `compose` for plain message options, which no transporter has compiled (bulk, `enqueueMail`). */
+export function composeMail(data: SendMailOptions, limits: Partial<Limits> = {}): Promise<ComposedMessage> {
+  return compose(new MailComposer(data).compile(), data, { ...DEFAULT_LIMITS, ...limits });
 }

@@ -1,9 +1,8 @@
 import type { SendMailOptions, Transport, Transporter } from 'nodemailer';
 import type { MailMessage } from 'nodemailer/lib/mailer';
-import MailComposer from 'nodemailer/lib/mail-composer';
-import { dbOf, isDatabase, openDatabase, type Database, type Db } from '../store/database.js';
+import { DEFAULT_DATABASE, dbOf, resolveDatabase, type Database, type Db } from '../store/database.js';
 import { enqueue, type Enqueued } from '../store/enqueue.js';
-import { compose } from './compose.js';
+import { compose, composeMail, type ComposedMessage } from './compose.js';
 import { DEFAULT_LIMITS, type Limits } from './validate.js';
 import { createSmtpTransport, type SmtpConfig } from '../drain/smtp.js';
 import { deliverClaimed } from '../drain/attempt.js';
@@ -38,15 +37,7 @@ class Connection {
   constructor(private readonly source: QueueTransportOptions['database']) {}
 
   get(): Promise<{ db: Db; close?: () => Promise<void> }> {
-    this.opened ??= (async () => {
-      const source = this.source;
-      if (source === undefined || typeof source === 'string') {
-        const database = await openDatabase(source);
-        return { db: database.db, close: () => database.close() };
-      }
-      if (isDatabase(source)) return { db: source.db };
-      return { db: source };
-    })();
+    this.opened ??= resolveDatabase(this.source ?? DEFAULT_DATABASE);
     return this.opened;
   }
 
@@ -60,12 +51,10 @@ class Connection {
 
 async function queueMessage(
   db: Db,
-  node: Parameters<typeof compose>[0],
+  message: ComposedMessage,
   data: QueueMailOptions,
-  limits: Limits,
   smtp: (() => Transporter) | undefined,
 ): Promise<QueuedInfo> {
-  const message = await compose(node, data, limits);
   const sendNow = message.priority === 'now' && smtp !== undefined;
   const owner = sendNow ? `now:${newOwner()}` : '';
   // `now` that cannot go out at once waits as the most urgent queued priority.
@@ -111,7 +100,10 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
     send(mail: MailMessage<QueuedInfo>, callback) {
       connection
         .get()
-        .then(({ db }) => queueMessage(db, mail.message, mail.data as QueueMailOptions, limits, smtpFactory))
+        .then(async ({ db }) => {
+          const data = mail.data as QueueMailOptions;
+          return queueMessage(db, await compose(mail.message, data, limits), data, smtpFactory);
+        })
         .then((info) => callback(null, info), (error: Error) => callback(error as never));
     },
     close() {
@@ -126,6 +118,5 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
  * call it inside the app's own `db.transaction(...)` so the email exists only if it commits.
  */
 export async function enqueueMail(db: Db | Database, data: QueueMailOptions, limits: Partial<Limits> = {}): Promise<QueuedInfo> {
-  const node = new MailComposer(data).compile();
-  return queueMessage(dbOf(db), node, data, { ...DEFAULT_LIMITS, ...limits }, undefined);
+  return queueMessage(dbOf(db), await composeMail(data, limits), data, undefined);
 }

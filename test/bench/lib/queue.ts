@@ -1,6 +1,5 @@
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { SendMailOptions } from 'nodemailer';
-import { compose, type ComposedMessage } from '../../../src/transport/compose.js';
+import { composeMail, type ComposedMessage } from '../../../src/transport/compose.js';
 import { enqueueMany } from '../../../src/store/bulk.js';
 import { pg } from '../../helpers/databases.js';
 import { WelcomeMail } from '../../../emails/views/index.js';
@@ -34,7 +33,7 @@ export async function benchMessages(n: number, tag = 'm'): Promise<SendMailOptio
 /** Builds each message as the queue transport would: the finished RFC 822 bytes. */
 export async function composeAll(mails: SendMailOptions[]): Promise<ComposedMessage[]> {
   const out: ComposedMessage[] = [];
-  for (const data of mails) out.push(await compose(new MailComposer(data).compile(), data));
+  for (const data of mails) out.push(await composeMail(data));
   return out;
 }
 
