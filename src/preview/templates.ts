@@ -2,12 +2,11 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { createElement, type ComponentType } from 'react';
-import { render } from '@react-email/render';
-import { plainText } from '../views/plain-text.js';
+import type { ComponentType } from 'react';
+import { renderTemplate } from '../views/mail-view.js';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Attachment } from 'nodemailer';
-import { RenderError } from '../errors.js';
+import { renderErrorOf } from '../errors.js';
 import { PRIORITY_HEADER } from '../views/priority.js';
 import { parseMessage, type MessageAttachment } from './message.js';
 import { headerText } from '../transport/compose.js';
@@ -204,16 +203,6 @@ export class EmailCatalog {
   }
 }
 
-function renderError(what: string, error: unknown): RenderError {
-  if (error instanceof RenderError) return error;
-  // A view's own RenderError comes from a fresh copy of mailroom: keep its message as is.
-  const e = asError(error);
-  const message = e.name === 'RenderError' ? e.message : `${what} could not render: ${e.message}`;
-  const wrapped = new RenderError(message, { cause: error });
-  if (e.stack) wrapped.stack = `${wrapped.name}: ${message}\n${e.stack.split('\n').slice(1).join('\n')}`;
-  return wrapped;
-}
-
 /**
  * Renders a view the way `send` would: its subject, html, text and headers, and its
  * attachments as nodemailer would encode them (built into a message and parsed back,
@@ -242,7 +231,7 @@ export async function previewView(view: PreviewableView): Promise<EmailPreview> 
       viewClass: what,
     };
   } catch (error) {
-    throw renderError(what, error);
+    throw renderErrorOf(what, error);
   }
 }
 
@@ -252,7 +241,7 @@ export async function previewView(view: PreviewableView): Promise<EmailPreview> 
  * otherwise the template alone, with the default priority.
  */
 export async function previewTemplate(entry: TemplateEntry): Promise<EmailPreview> {
-  if (entry.error) throw renderError(`Template ${entry.name}`, entry.error);
+  if (entry.error) throw renderErrorOf(`Template ${entry.name}`, entry.error);
   if (entry.view) {
     const sample = entry.view.make();
     const View = sample.constructor as new (props: unknown) => PreviewableView;
@@ -265,9 +254,9 @@ export async function previewTemplate(entry: TemplateEntry): Promise<EmailPrevie
     return previewView(view);
   }
   try {
-    const html = await render(createElement(entry.component!, entry.previewProps));
-    return { subject: null, headers: [[PRIORITY_HEADER, 'normal']], html, text: plainText(html), attachments: [] };
+    const { html, text } = await renderTemplate(entry.component!, entry.previewProps as object);
+    return { subject: null, headers: [[PRIORITY_HEADER, 'normal']], html, text, attachments: [] };
   } catch (error) {
-    throw renderError(`Template ${entry.name}`, error);
+    throw renderErrorOf(`Template ${entry.name}`, error);
   }
 }

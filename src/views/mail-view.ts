@@ -21,6 +21,12 @@ export type SendOptions = Omit<SendMailOptions, 'html' | 'text' | 'subject'> & {
   sendAt?: Date;
 };
 
+/** A React Email template rendered with `props`: its HTML and its plain-text part. */
+export async function renderTemplate(template: ComponentType<object>, props: object): Promise<{ html: string; text: string }> {
+  const html = await renderHtml(createElement(template, props));
+  return { html, text: plainText(html) };
+}
+
 /**
  * A mail view: one class per kind of email. Subclasses set `template` and
  * `subject`, and may override `from`, `headers`, `attachments`, `priority` and
@@ -61,11 +67,11 @@ export abstract class MailView<Props> {
     const priority = parsePriority(this.priority);
     try {
       this.validate(this.props);
-      const html = await renderHtml(createElement(this.template as ComponentType<object>, this.props as object));
+      const { html, text } = await renderTemplate(this.template as ComponentType<object>, this.props as object);
       return {
         subject: this.subject(this.props),
         html,
-        text: plainText(html),
+        text,
         headers: { ...this.headers(this.props), [PRIORITY_HEADER]: priority },
       };
     } catch (error) {

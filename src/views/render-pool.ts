@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { RenderError } from '../errors.js';
+import { RenderError, renderErrorOf } from '../errors.js';
 import type { RenderedMail } from './mail-view.js';
 import type { RenderRequest } from './render-worker.js';
 
@@ -65,7 +65,7 @@ export function createRenderPool(options: { size?: number } = {}): RenderPool {
       jobs.delete(reply.id);
       if (job) {
         if ('rendered' in reply) job.resolve(reply.rendered);
-        else job.reject(new RenderError(reply.error.name === 'RenderError' ? reply.error.message : `${job.request.export} could not render: ${reply.error.message}`));
+        else job.reject(renderErrorOf(job.request.export, reply.error));
       }
       dispatch();
     });
