@@ -4,7 +4,7 @@ import { withDatabase } from '../run.js';
 import { drain, type DrainResult } from '../../drain/drain.js';
 import { createSmtpTransport, verifySmtp } from '../../drain/smtp.js';
 import type { Transporter } from 'nodemailer';
-import type { Db } from '../../store/database.js';
+import type { Database, Db } from '../../store/database.js';
 import { getSetting, PAUSED } from '../../store/settings.js';
 import { ConfigError } from '../../errors.js';
 import { DEFAULT_BACKOFF } from '../../drain/backoff.js';
@@ -55,14 +55,14 @@ export function summary(result: DrainResult): string {
 }
 
 /** Paused by `mailroom pause` or MAILROOM_PAUSED=1: say so and send nothing. */
-export async function pausedNotice(db: Db): Promise<string | null> {
+async function pausedNotice(db: Db): Promise<string | null> {
   if (process.env.MAILROOM_PAUSED === '1') return 'sending is paused (MAILROOM_PAUSED=1): nothing sent';
   if (await getSetting(db, PAUSED)) return 'sending is paused (run mailroom resume): nothing sent';
   return null;
 }
 
 /** Runs `body` with a signal that SIGTERM/SIGINT abort: finish in flight, release the rest. */
-export async function untilSignal<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function untilSignal<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
     console.log(`${signal}: finishing messages in flight, releasing the rest (signal again to quit at once)`);
@@ -77,14 +77,13 @@ export async function untilSignal<T>(body: (signal: AbortSignal) => Promise<T>):
 }
 
 /** The SMTP URL from --smtp or SMTP_URL; checked before the database is opened. */
-export function requireSmtp(opts: SendFlags): string {
+function requireSmtp(opts: SendFlags): string {
   if (!opts.smtp) throw new ConfigError('No SMTP server: set SMTP_URL or pass --smtp smtp://user:pass@host:587.');
   return opts.smtp;
 }
 
-/** The SMTP pool from the flags, verified before anything is claimed. */
-export async function openSmtp(opts: SendFlags): Promise<Transporter> {
-  const url = requireSmtp(opts);
+/** The SMTP pool for `url`, verified before anything is claimed. */
+async function openSmtp(url: string, opts: SendFlags): Promise<Transporter> {
   const smtp = createSmtpTransport(url, { concurrency: opts.concurrency, socketTimeout: opts.socketTimeout * 1000 });
   try {
     await verifySmtp(smtp, url);
@@ -93,6 +92,25 @@ export async function openSmtp(opts: SendFlags): Promise<Transporter> {
     throw error;
   }
   return smtp;
+}
+
+/**
+ * What `send` and `worker` share around their run: SMTP required before the database
+ * opens, a paused queue reported and left alone, the pool verified, SIGTERM/SIGINT
+ * turned into an abort, the pool closed at the end.
+ */
+export async function withDrain(opts: SendFlags, body: (database: Database, smtp: Transporter, signal: AbortSignal) => Promise<void>): Promise<void> {
+  const url = requireSmtp(opts);
+  await withDatabase(opts.database, async (database) => {
+    const paused = await pausedNotice(database.db);
+    if (paused) return console.log(paused);
+    const smtp = await openSmtp(url, opts);
+    try {
+      await untilSignal((signal) => body(database, smtp, signal));
+    } finally {
+      smtp.close();
+    }
+  });
 }
 
 export const deliveryOptions = (opts: SendFlags) => ({
@@ -108,19 +126,9 @@ export const sendCommand = () =>
     .option('--limit <n>', 'send at most N messages this run', positiveInt)
     .option('--time-limit <duration>', 'stop claiming after this long, e.g. 50s or 5m', duration)
     .option('--max-deferred <n>', 'stop after N deferrals (a failing server)', positiveInt)
-    .action(async (opts: SendFlags) => {
-      requireSmtp(opts);
-      await withDatabase(opts.database, async ({ db }) => {
-        const paused = await pausedNotice(db);
-        if (paused) return console.log(paused);
-        const smtp = await openSmtp(opts);
-        try {
-          const result = await untilSignal((signal) =>
-            drain(db, { smtp, ...deliveryOptions(opts), limit: opts.limit, timeLimitSeconds: opts.timeLimit, maxDeferred: opts.maxDeferred, signal }),
-          );
-          console.log(summary(result));
-        } finally {
-          smtp.close();
-        }
-      });
-    });
+    .action((opts: SendFlags) =>
+      withDrain(opts, async ({ db }, smtp, signal) => {
+        const result = await drain(db, { smtp, ...deliveryOptions(opts), limit: opts.limit, timeLimitSeconds: opts.timeLimit, maxDeferred: opts.maxDeferred, signal });
+        console.log(summary(result));
+      }),
+    );

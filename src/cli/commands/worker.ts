@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { duration } from '../options.js';
 import { withDatabase } from '../run.js';
-import { addDeliveryOptions, deliveryOptions, openSmtp, pausedNotice, requireSmtp, untilSignal, type SendFlags } from './send.js';
+import { addDeliveryOptions, deliveryOptions, withDrain, type SendFlags } from './send.js';
 import { runWorker } from '../../drain/worker.js';
 
 export const workerCommand = () =>
@@ -9,26 +9,16 @@ export const workerCommand = () =>
     new Command('worker').description('send continuously: woken by LISTEN/NOTIFY on Postgres, polling on the embedded database'),
   )
     .option('--poll <duration>', 'longest wait between looks at the queue (default: 30s on Postgres, 1s embedded)', duration)
-    .action(async (opts: SendFlags & { poll?: number }) => {
-      requireSmtp(opts);
-      await withDatabase(opts.database, async (database) => {
-        const paused = await pausedNotice(database.db);
-        if (paused) return console.log(paused);
-        const smtp = await openSmtp(opts);
+    .action((opts: SendFlags & { poll?: number }) =>
+      withDrain(opts, async (database, smtp, signal) => {
         console.log(`worker started on ${database.label}`);
-        try {
-          const totals = await untilSignal((signal) =>
-            runWorker(database, {
-              smtp,
-              ...deliveryOptions(opts),
-              signal,
-              pollIntervalMs: opts.poll === undefined ? undefined : opts.poll * 1000,
-              onRun: (r) => console.log(`sent ${r.sent}, deferred ${r.deferred}, failed ${r.failed}`),
-            }),
-          );
-          console.log(`worker stopped: sent ${totals.sent}, deferred ${totals.deferred}, failed ${totals.failed}`);
-        } finally {
-          smtp.close();
-        }
-      });
-    });
+        const totals = await runWorker(database, {
+          smtp,
+          ...deliveryOptions(opts),
+          signal,
+          pollIntervalMs: opts.poll === undefined ? undefined : opts.poll * 1000,
+          onRun: (r) => console.log(`sent ${r.sent}, deferred ${r.deferred}, failed ${r.failed}`),
+        });
+        console.log(`worker stopped: sent ${totals.sent}, deferred ${totals.deferred}, failed ${totals.failed}`);
+      }),
+    );
