@@ -9,4 +9,6 @@ export { drain, type DrainOptions, type DrainResult } from './drain/drain.js';
 export { createSmtpTransport, parseSmtpUrl, verifySmtp } from './drain/smtp.js';
 export { blockAddress, unblockAddress, listBlocked } from './store/blocklist.js';
 export { startPreviewServer, type PreviewServer, type PreviewServerOptions } from './preview/server.js';
-export * from './errors.js';
+export {
+  MailroomError, InvalidPriorityError, InvalidMessageError, RenderError, DatabaseInUseError, ConfigError, DatabaseError, SmtpConnectionError,
+} from './errors.js';

@@ -15,7 +15,7 @@ export type ClaimedMessage = Pick<
  * Messages up to this size come with the claim; larger ones are read one at a
  * time as they are sent, so a batch of big attachments never sits in memory whole.
  */
-export const INLINE_RAW_BYTES = 128 * 1024;
+const INLINE_RAW_BYTES = 128 * 1024;
 
 /** The columns a drain needs to send a message. */
 export const claimedColumns = {

@@ -3,7 +3,7 @@ import { nextDueInMs } from '../store/status.js';
 import { drain, type DrainOptions, type DrainResult } from './drain.js';
 
 /** The channel the 0001_notify migration's trigger notifies on every insert. */
-export const QUEUE_CHANNEL = 'mailroom_queue';
+const QUEUE_CHANNEL = 'mailroom_queue';
 
 export interface WorkerOptions extends Omit<DrainOptions, 'limit' | 'timeLimitSeconds' | 'maxDeferred'> {
   /** Longest sleep between looks at the queue, in ms: the safety net behind NOTIFY. */

@@ -70,10 +70,6 @@ export class LiveReload {
     });
   }
 
-  get connected(): number {
-    return this.clients.size;
-  }
-
   private broadcast(event: string, data: string): void {
     for (const client of this.clients) client.send(event, data);
   }

@@ -67,7 +67,7 @@ export function contentDisposition(filename: string): string {
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return LOOPBACK_NAMES.has(host) || host.startsWith('127.') || host.endsWith('.localhost');
 }
 

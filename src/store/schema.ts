@@ -92,5 +92,4 @@ export const settings = pgTable('mailroom_settings', {
 });
 
 export type MessageRow = typeof messages.$inferSelect;
-export type NewMessageRow = typeof messages.$inferInsert;
 export type AttemptRow = typeof attempts.$inferSelect;

@@ -12,9 +12,9 @@ export const QUEUE_TRANSPORT_NAME = 'mailroom-queue';
 /** From most to least urgent. `now` is tried at once and otherwise queued as `high`. */
 export const PRIORITIES = ['now', 'high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
-export const DEFAULT_PRIORITY: Priority = 'normal';
+const DEFAULT_PRIORITY: Priority = 'normal';
 
-export function isPriority(value: unknown): value is Priority {
+function isPriority(value: unknown): value is Priority {
   return typeof value === 'string' && (PRIORITIES as readonly string[]).includes(value);
 }
 

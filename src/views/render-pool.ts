@@ -83,13 +83,12 @@ export function createRenderPool(options: { size?: number } = {}): RenderPool {
     while (queue.length > 0 && !closed) {
       let target: [Worker, Map<number, Pending>] | undefined;
       for (const entry of workers) if (entry[1].size < IN_FLIGHT && (!target || entry[1].size < target[1].size)) target = entry;
-      if (!target || (target[1].size > 0 && workers.size < size)) {
-        if (workers.size < size) {
-          spawn();
-          continue;
-        }
-        if (!target) return;
+      // A busy or missing target while the pool may grow: grow it first.
+      if (workers.size < size && (!target || target[1].size > 0)) {
+        spawn();
+        continue;
       }
+      if (!target) return;
       const job = queue.shift()!;
       target[1].set(job.request.id, job);
       target[0].postMessage(job.request);

@@ -15,7 +15,7 @@ export interface OutboxPageOptions {
   notice?: string;
 }
 
-export const messageUrl = (id: number) => `/outbox/${id}`;
+const messageUrl = (id: number) => `/outbox/${id}`;
 
 export function stateBadge(state: MessageState): Html {
   return html`<span class="state state-${state}">${state}</span>`;
