@@ -7,6 +7,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.js';
 import { acquireLock } from './lock.js';
 import { redact } from './redact.js';
+import { pgliteBytea } from './pglite-bytea.js';
 import { ConfigError, DatabaseError } from '../errors.js';
 
 /** Any Drizzle Postgres database or transaction holding mailroom's tables. */
@@ -144,7 +145,10 @@ async function startPglite(folder: string, onClose: (close: () => Promise<void>)
   ]);
   const release = acquireLock(`${folder}.lock`, folder);
   try {
-    const client = await PGlite.create(folder);
+    const client = await PGlite.create({
+      dataDir: folder,
+      ...pgliteBytea,
+    });
     const db = drizzlePglite(client, { schema }) as unknown as Db;
     await migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
     return {
