@@ -3,20 +3,28 @@ import { join } from 'node:path';
 import type { Figure, Row } from './lib/figure.js';
 import { check, run } from './lib/proc.js';
 import { startSink, type Sink } from './lib/sink.js';
-import { benchMessages, composeAll, fill, freshDatabase } from './lib/queue.js';
+import { benchMessages, composeAll, fill } from './lib/queue.js';
+import { pg, pglite, type Backend } from '../helpers/databases.js';
 import { median, sideBySide, fmt, spread } from './lib/stats.js';
 import { BIN, NODE, cliEnv, scratch, tsxArgs } from './lib/paths.js';
 import type { ComposedMessage } from '../../src/transport/compose.js';
 
-/** `mailroom send` (the real CLI) draining `composed` from a fresh database; wall ms of the process. */
-export async function timeMailroomSend(sink: Sink, composed: ComposedMessage[], concurrency: number, extra: string[] = []) {
-  const db = await freshDatabase();
+/**
+ * `mailroom send` (the real CLI) draining `composed` from a fresh database, on Postgres
+ * unless `backend` says otherwise; wall ms and peak RSS of the process.
+ */
+export async function drainProcess(sink: Sink, composed: ComposedMessage[], concurrency: number, backend: Backend = pg) {
+  const db = await backend.create();
   try {
     await fill(db.database, composed);
-    const result = check(await run(NODE, [BIN, 'send', '--concurrency', String(concurrency), ...extra], { env: cliEnv(db.url, sink.url) }), 'mailroom send');
+    if (backend.name === 'pglite') await db.database.close(); // the CLI takes the embedded database's lock
+    const result = check(
+      await run(NODE, [BIN, 'send', '--concurrency', String(concurrency)], { env: cliEnv(db.url, sink.url), measureRss: backend.name === 'pglite' }),
+      'mailroom send',
+    );
     const sent = Number(/sent (\d+)/.exec(result.stdout)?.[1]);
     if (sent !== composed.length) throw new Error(`mailroom send sent ${sent} of ${composed.length}: ${result.stdout}`);
-    return result.ms;
+    return result;
   } finally {
     await db.drop();
   }
@@ -47,7 +55,7 @@ export const drainFigure: Figure = {
       const pair = async (concurrency: number, times: number) => {
         const { a, b } = await sideBySide(
           times,
-          () => timeMailroomSend(sink, composed, concurrency),
+          async () => (await drainProcess(sink, composed, concurrency)).ms,
           () => timeNodemailer(sink, file, n, concurrency),
         );
         const mr = (n / median(a)) * 1000;
@@ -76,6 +84,22 @@ export const drainFigure: Figure = {
           noise: r.noise,
         });
       }
+      // The embedded default: the same drain with the queue in PGlite, in the drain's own process.
+      const embedded = await sideBySide(
+        sweepRounds,
+        () => drainProcess(sink, composed, 5, pglite),
+        () => timeNodemailer(sink, file, n, 5),
+      );
+      const ms = median(embedded.a.map((r) => r.ms));
+      log(`PGlite c=5: mailroom ${embedded.a.map((r) => `${fmt(r.ms)} ms/${fmt(r.peakRssMb ?? NaN)} MB`).join(', ')}; nodemailer ${embedded.b.map((x) => fmt(x)).join('/')} ms`);
+      rows.push({
+        figure: '1 drain PGlite',
+        measured: `mailroom ${fmt((n / ms) * 1000)} msg/s, peak ${fmt(median(embedded.a.map((r) => r.peakRssMb ?? NaN)))} MB`,
+        baseline: `nodemailer ${fmt((n / median(embedded.b)) * 1000)} msg/s`,
+        ratio: median(embedded.b) / ms,
+        target: '(embedded default)',
+        noise: spread(embedded.b),
+      });
     } finally {
       await sink.close();
       rmSync(dir, { recursive: true, force: true });
