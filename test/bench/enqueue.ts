@@ -57,7 +57,7 @@ export const enqueueFigure: Figure = {
           () => time(() => view(n).send(local, { to: `user${n}@example.test` })).then((ms) => times.embedded.push(ms)),
           () => time(() => sql`select 1`).then((ms) => times.trip.push(ms)),
         ];
-        // Interleaved one by one, rotating which goes first: all three see the same noise.
+        // Interleaved one by one, rotating which goes first: every step sees the same noise.
         for (let i = 0; i < perRound; i++, n++) {
           for (let k = 0; k < steps.length; k++) await steps[(i + round + k) % steps.length]!();
         }
