@@ -4,7 +4,8 @@ import { attempts, createSmtpTransport, drain, messages, type DrainOptions } fro
 import { backoffSeconds } from '../src/drain/backoff.js';
 import { QueryGuard, midRunDatabaseError } from '../src/drain/guard.js';
 import { DatabaseError } from '../src/errors.js';
-import { backends, pg, sharedPostgres } from './helpers/databases.js';
+import { backends, pg } from './helpers/databases.js';
+import { sharedPostgres } from './helpers/shared-postgres.js';
 import { startScriptedSmtp, type Script, type ScriptedSmtp } from './helpers/scripted-smtp.js';
 import { seedMessages, stateCounts } from './helpers/seed.js';
 import { spawnDrain } from './helpers/spawn-drain.js';

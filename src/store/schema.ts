@@ -3,7 +3,7 @@ import {
   pgTable, bigserial, bigint, text, integer, smallint, timestamp, jsonb, customType, index, uniqueIndex, pgEnum,
 } from 'drizzle-orm/pg-core';
 
-/** The finished RFC 822 message. postgres.js returns a Buffer, PGlite a Uint8Array. */
+/** The finished RFC 822 message: a Buffer from postgres.js and mailroom's PGlite, a Uint8Array from an app's own PGlite. */
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
   dataType: () => 'bytea',
   fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)),

@@ -3,8 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { messages } from '../../src/store/schema.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 
 /** The server tests create their databases on; CI must reach it (see .ci/run). */
@@ -75,20 +73,4 @@ export async function backends(): Promise<Backend[]> {
   if (process.env.CI) throw new Error(`Postgres is not reachable at ${POSTGRES_ADMIN_URL}: CI needs it (see .ci/run).`);
   console.warn(`[mailroom tests] Postgres not reachable at ${POSTGRES_ADMIN_URL}: running on PGlite only.`);
   return [pglite];
-}
-
-/**
- * One Postgres database for a whole suite, emptied of messages before each test
- * (cheaper than a database per test for the multi-process suites).
- */
-export function sharedPostgres(): { created: () => Awaited<ReturnType<typeof pg.create>>; db: () => Database['db'] } {
-  let created: Awaited<ReturnType<typeof pg.create>>;
-  beforeAll(async () => {
-    created = await pg.create();
-  });
-  afterAll(() => created?.drop());
-  beforeEach(async () => {
-    await created.database.db.delete(messages);
-  });
-  return { created: () => created, db: () => created.database.db };
 }
