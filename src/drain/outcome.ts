@@ -113,10 +113,17 @@ export async function recordOutcomes(db: Db, owner: string, planned: PlannedOutc
       select id from updated`);
 }
 
+/** Resolves after two turns of the event loop: I/O that is already waiting gets its callbacks first. */
+const twoTurns = () => new Promise<void>((go) => setImmediate(() => setImmediate(go)));
+
 /**
  * Collects outcomes while SMTP sends go on, and writes whatever has gathered in
  * one statement as soon as the previous write is done: the database round trip
- * overlaps the next sends instead of following each one.
+ * overlaps the next sends instead of following each one. A write starts two turns
+ * of the event loop later, not at once, so the outcomes of SMTP replies already
+ * waiting go with it. PGlite runs a statement without yielding to I/O, so replies
+ * pile up meanwhile; started at once, every outcome went out alone (2,000 writes
+ * for 2,000 messages; one turn: 1,127; two: ~600, and the drain 6.2 → 3.7 s).
  */
 export class OutcomeWriter {
   private pending: { planned: PlannedOutcome; done: () => void; fail: (error: unknown) => void }[] = [];
@@ -130,7 +137,7 @@ export class OutcomeWriter {
   add(planned: PlannedOutcome): Promise<void> {
     return new Promise((done, fail) => {
       this.pending.push({ planned, done, fail });
-      this.writing ??= this.flush();
+      this.writing ??= twoTurns().then(() => this.flush());
     });
   }
 
