@@ -104,9 +104,10 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
   /** Sends one message; resolves when the send is done, its outcome write in `written`. */
   async function send(message: ClaimedMessage, blocked: Map<string, string>): Promise<{ written: Promise<void> }> {
     const startedAt = new Date();
+    const sendWith = (raw: Buffer) => attemptDelivery(options.smtp, { ...message, raw }, blocked);
     const delivery = message.raw
-      ? await attemptDelivery(options.smtp, { ...message, raw: message.raw }, blocked)
-      : await oneLargeAtATime(async () => attemptDelivery(options.smtp, { ...message, raw: await guard.run(() => loadRaw(db, message)) }, blocked));
+      ? await sendWith(message.raw)
+      : await oneLargeAtATime(async () => sendWith(await guard.run(() => loadRaw(db, message))));
     const planned = planOutcome({ message, delivery, startedAt }, { owner, backoff });
     result[planned.outcome]++; // counted now: --max-deferred must see it before the next send
     const written = writer.add(planned).then(() => {
@@ -168,9 +169,7 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
 
   /** Not sent because our lease was running out: given back like the untried. */
   const late: number[] = [];
-  // Outcome writes not yet settled; each leaves the set when done, so a run of a million
-  // messages does not keep a million promises.
-  const writes = new Set<Promise<void>>();
+  /** Resolves once every message this worker took is sent and its outcome written. */
   const worker = async () => {
     // At most one unwritten outcome per worker: a killed drain resends at most
     // its in-flight sends plus that many, all with their Message-IDs.
@@ -178,21 +177,19 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
     for (;;) {
       if (interval) {
         await pace();
-        if (stopWorkers()) return;
+        if (stopWorkers()) break;
       }
       const item = await nextMessage();
-      if (!item) return;
+      if (!item) break;
       if (!lease.mayStart(item.message.id)) {
         late.push(item.message.id);
         continue;
       }
       const { written } = await send(item.message, item.blocked);
-      writes.add(written);
-      const settled = () => writes.delete(written);
-      written.then(settled, settled);
       await previous;
       previous = written;
     }
+    await previous;
   };
 
   try {
@@ -205,7 +202,6 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
     );
     // A lost database ends the run now: in-flight writes may never settle (see QueryGuard).
     await Promise.race([Promise.all(workers), guard.failed]);
-    await Promise.race([Promise.all([...writes]), guard.failed]);
     if (claiming) await Promise.race([claiming, guard.failed]);
     result.stopped = stopReason() ?? 'empty';
     const untried = [...queue.splice(0).map((item) => item.message.id), ...late];
