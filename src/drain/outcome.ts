@@ -90,27 +90,23 @@ export async function recordOutcomes(db: Db, owner: string, planned: PlannedOutc
           id bigint, state mailroom_message_state, priority smallint, recipient_status jsonb, last_error text,
           delay_seconds float8, attempt int, outcome text, smtp_code int, reply text, recipients text[], started_at timestamptz)
       ),
-      updated as (
-        update ${messages} m set
-          state = i.state,
-          priority = coalesce(i.priority, m.priority),
-          recipient_status = i.recipient_status,
-          last_error = i.last_error,
-          next_attempt_at = case when i.delay_seconds is null then m.next_attempt_at
-                                 else now() + make_interval(secs => i.delay_seconds) end,
-          sent_at = case when i.state = 'sent' then now() else m.sent_at end,
-          lease_owner = null,
-          lease_expires_at = null,
-          updated_at = now()
-        from input i
-        where m.id = i.id and m.id = any(${sql.param(planned.map((p) => p.id))}::bigint[]) and m.lease_owner = ${owner}
-        returning m.id
-      ),
       logged as (
         insert into ${attempts} (message_id, attempt, outcome, smtp_code, reply, recipients, worker, started_at)
         select id, attempt, outcome, smtp_code, reply, recipients, ${owner}, started_at from input
       )
-      select id from updated`);
+      update ${messages} m set
+        state = i.state,
+        priority = coalesce(i.priority, m.priority),
+        recipient_status = i.recipient_status,
+        last_error = i.last_error,
+        next_attempt_at = case when i.delay_seconds is null then m.next_attempt_at
+                               else now() + make_interval(secs => i.delay_seconds) end,
+        sent_at = case when i.state = 'sent' then now() else m.sent_at end,
+        lease_owner = null,
+        lease_expires_at = null,
+        updated_at = now()
+      from input i
+      where m.id = i.id and m.id = any(${sql.param(planned.map((p) => p.id))}::bigint[]) and m.lease_owner = ${owner}`);
 }
 
 /** Resolves after two turns of the event loop: I/O that is already waiting gets its callbacks first. */
