@@ -1,6 +1,6 @@
 import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../store/database.js';
-import { messages } from '../store/schema.js';
+import { LIVE_STATE, messages } from '../store/schema.js';
 import { leaseUntil } from '../store/clock.js';
 
 export type ClaimedMessage = Pick<
@@ -56,8 +56,8 @@ export async function claim(db: Db, owner: string, limit: number, leaseSeconds: 
     .from(messages)
     .where(
       and(
-        // Repeats the partial index's predicate so the planner can use it (ordered, no sort).
-        sql`${messages.state} in ('queued', 'deferred', 'sending')`,
+        // The partial index's predicate, so the planner can use it (ordered, no sort).
+        LIVE_STATE,
         or(
           and(inArray(messages.state, ['queued', 'deferred']), lte(messages.nextAttemptAt, sql`now()`)),
           and(eq(messages.state, 'sending'), lt(messages.leaseExpiresAt, sql`now()`)),

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../store/database.js';
+import { LIVE_STATE, messages } from '../store/schema.js';
 
 // The claim walks the due index in order only while the planner knows how many
 // messages are live. After a burst (a bulk enqueue, a newsletter) its statistics
@@ -7,7 +8,6 @@ import { rowsOf, type Db } from '../store/database.js';
 // 40 ms per claim with 100,000 queued, against 0.06 ms once the table is analyzed.
 // Postgres's autovacuum catches up within minutes; PGlite has none.
 
-const LIVE = sql`state in ('queued', 'deferred', 'sending')`;
 /** Fewer live messages than this sort fast whatever the plan. */
 const SMALL = 1000;
 /** Planner's belief off by more than this factor: refresh it. */
@@ -19,7 +19,7 @@ const lastChecked = new WeakMap<Db, number>();
 
 /** How many live messages the planner believes there are. */
 export async function believedLive(db: Db): Promise<number> {
-  const [row] = rowsOf<Record<string, unknown>>(await db.execute(sql`explain (format json) select id from mailroom_messages where ${LIVE}`));
+  const [row] = rowsOf<Record<string, unknown>>(await db.execute(sql`explain (format json) select id from ${messages} where ${LIVE_STATE}`));
   const plan = row?.['QUERY PLAN'];
   const parsed = (typeof plan === 'string' ? JSON.parse(plan) : plan) as [{ Plan: { 'Plan Rows': number } }];
   return parsed[0].Plan['Plan Rows'];
@@ -36,9 +36,9 @@ export async function freshenStatistics(db: Db, now = Date.now()): Promise<boole
   const believed = await believedLive(db);
   const proof = Math.max(SMALL, Math.ceil(believed * FACTOR));
   const [counted] = rowsOf<{ n: number | string }>(
-    await db.execute(sql`select count(*) as n from (select 1 from mailroom_messages where ${LIVE} limit ${proof}) live`),
+    await db.execute(sql`select count(*) as n from (select 1 from ${messages} where ${LIVE_STATE} limit ${proof}) live`),
   );
   if (Number(counted?.n ?? 0) < proof) return false;
-  await db.execute(sql`analyze mailroom_messages`);
+  await db.execute(sql`analyze ${messages}`);
   return true;
 }

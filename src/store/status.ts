@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from './database.js';
-import { messages, MESSAGE_STATES, type MessageState } from './schema.js';
+import { LIVE_STATE, messages, MESSAGE_STATES, type MessageState } from './schema.js';
 
 export interface QueueStatus {
   counts: Record<MessageState, number>;
@@ -39,7 +39,7 @@ export async function nextDueInMs(db: Db): Promise<number | null> {
       ) - now())::float8 * 1000`,
     })
     .from(messages)
-    .where(sql`${messages.state} in ('queued', 'deferred', 'sending')`);
+    .where(LIVE_STATE);
   const ms = row?.ms;
   return ms === null || ms === undefined ? null : Math.max(0, Number(ms));
 }
