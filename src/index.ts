@@ -9,6 +9,4 @@ export { drain, type DrainOptions, type DrainResult } from './drain/drain.js';
 export { createSmtpTransport, parseSmtpUrl, verifySmtp } from './drain/smtp.js';
 export { blockAddress, unblockAddress, listBlocked } from './store/blocklist.js';
 export { startPreviewServer, type PreviewServer, type PreviewServerOptions } from './preview/server.js';
-export {
-  MailroomError, InvalidPriorityError, InvalidMessageError, RenderError, DatabaseInUseError, ConfigError, DatabaseError, SmtpConnectionError,
-} from './errors.js';
+export * from './errors.js';

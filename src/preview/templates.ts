@@ -6,7 +6,7 @@ import type { ComponentType } from 'react';
 import { renderTemplate } from '../views/mail-view.js';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Attachment } from 'nodemailer';
-import { renderErrorOf } from '../errors.js';
+import { renderErrorOf } from '../views/render-error.js';
 import { PRIORITY_HEADER } from '../views/priority.js';
 import { parseMessage, type MessageAttachment } from './message.js';
 import { headerText } from '../transport/compose.js';

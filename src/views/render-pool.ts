@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { RenderError, renderErrorOf } from '../errors.js';
+import { RenderError } from '../errors.js';
+import { renderErrorOf } from './render-error.js';
 import type { RenderedMail } from './mail-view.js';
 import type { RenderRequest } from './render-worker.js';
 
