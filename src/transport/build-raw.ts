@@ -27,7 +27,8 @@ function buildable(node: MimeNode, encodings: Encodings, budget = { bytes: AT_ON
   const internals = node as unknown as Internals;
   if (internals._raw || internals._transforms?.length || internals._processFuncs?.length || node.newline) return false;
   if (!inMemory(node.content)) return false;
-  budget.bytes -= node.content ? Buffer.byteLength(node.content) : 0;
+  const size = node.content ? Buffer.byteLength(node.content) : 0;
+  budget.bytes -= size;
   if (budget.bytes < 0) return false;
   const encoding = node.getTransferEncoding();
   encodings.set(node, encoding);
@@ -35,7 +36,7 @@ function buildable(node: MimeNode, encodings: Encodings, budget = { bytes: AT_ON
     // The stream encodes lone CR/LF of non-text parts in a binary mode the plain functions lack.
     // Read as nodemailer does before its headers are built (node.contentType is set only then).
     const text = /^text\//i.test(String(node.getHeader('Content-Type') ?? '').trim());
-    if (!text || Buffer.byteLength(node.content ?? '') > QP_SLICE) return false;
+    if (!text || size > QP_SLICE) return false;
   }
   return node.childNodes.every((child) => buildable(child, encodings, budget));
 }
@@ -90,9 +91,9 @@ export function buildRaw(node: MimeNode): Buffer | Promise<Buffer> {
   if (!buildable(node, encodings)) return node.build();
   const out: (string | Buffer)[] = [];
   write(node, encodings, out);
-  const raw = Buffer.concat(out.map((part) => (typeof part === 'string' ? Buffer.from(part) : part)));
+  const parts = out.map((part) => (typeof part === 'string' ? Buffer.from(part) : part)).filter((part) => part.length);
   // nodemailer ends every message with a line break (its LastNewline stage).
-  const last = raw[raw.length - 1];
-  if (last === 0x0a) return raw;
-  return Buffer.concat([raw, Buffer.from(last === 0x0d ? '\n' : '\r\n')]);
+  const last = parts.at(-1)?.at(-1);
+  if (last !== 0x0a) parts.push(Buffer.from(last === 0x0d ? '\n' : '\r\n'));
+  return Buffer.concat(parts);
 }
