@@ -103,9 +103,8 @@ export async function renew(db: Db, owner: string, ids: number[], leaseSeconds: 
 }
 
 /** The stored bytes of a message this owner holds (large messages are not claimed with them). */
-export async function loadRaw(db: Db, message: Pick<ClaimedMessage, 'id' | 'raw'>): Promise<Buffer> {
-  if (message.raw) return message.raw;
-  const [row] = await db.select({ raw: messages.raw }).from(messages).where(eq(messages.id, message.id));
-  if (!row) throw new Error(`message ${message.id} vanished while claimed`);
+export async function loadRaw(db: Db, id: number): Promise<Buffer> {
+  const [row] = await db.select({ raw: messages.raw }).from(messages).where(eq(messages.id, id));
+  if (!row) throw new Error(`message ${id} vanished while claimed`);
   return row.raw;
 }

@@ -107,7 +107,7 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
     const sendWith = (raw: Buffer) => attemptDelivery(options.smtp, { ...message, raw }, blocked);
     const delivery = message.raw
       ? await sendWith(message.raw)
-      : await oneLargeAtATime(async () => sendWith(await guard.run(() => loadRaw(db, message))));
+      : await oneLargeAtATime(async () => sendWith(await guard.run(() => loadRaw(db, message.id))));
     const planned = planOutcome({ message, delivery, startedAt }, { owner, backoff });
     result[planned.outcome]++; // counted now: --max-deferred must see it before the next send
     const written = writer.add(planned).then(() => {

@@ -6,7 +6,7 @@ import { retryMessages } from '../store/retry.js';
 import { stateCounts } from '../store/status.js';
 import type { Delivery } from '../drain/deliver.js';
 import { deliverClaimed } from '../drain/attempt.js';
-import { claimedBy, claimedColumns, loadRaw } from '../drain/claim.js';
+import { claimedBy, claimedColumns } from '../drain/claim.js';
 import { DEFAULT_BACKOFF } from '../drain/backoff.js';
 import { newOwner } from '../drain/drain.js';
 
@@ -77,8 +77,6 @@ export async function listOutbox(db: Db, filter: OutboxFilter) {
 
 export type OutboxRow = Awaited<ReturnType<typeof listOutbox>>['rows'][number];
 
-export { stateCounts };
-
 export async function getMessage(db: Db, id: number) {
   const [row] = await db.select().from(messages).where(eq(messages.id, id));
   return row;
@@ -135,8 +133,7 @@ export async function deliverNow(db: Db, id: number, smtp: Transporter): Promise
     .update(messages)
     .set(claimedBy(owner, 300))
     .where(and(eq(messages.id, id), inArray(messages.state, [...ACTIONS['send-now']])))
-    .returning(claimedColumns);
+    .returning({ ...claimedColumns, raw: messages.raw }); // one message: its bytes whatever its size
   if (!message) return null;
-  const raw = await loadRaw(db, message);
-  return (await deliverClaimed(db, smtp, { ...message, raw }, { owner, backoff: DEFAULT_BACKOFF })).delivery;
+  return (await deliverClaimed(db, smtp, message, { owner, backoff: DEFAULT_BACKOFF })).delivery;
 }

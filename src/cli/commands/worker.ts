@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { duration } from '../options.js';
-import { withDatabase } from '../run.js';
 import { addDeliveryOptions, deliveryOptions, withDrain, type SendFlags } from './send.js';
 import { runWorker } from '../../drain/worker.js';
 

@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import { EMAIL_CSP } from '../security.js';
 import { previewTemplate, previewView, type EmailPreview } from '../templates.js';
-import * as outbox from '../outbox.js';
+import { stateCounts } from '../../store/status.js';
 import type { Html } from '../ui/layout.js';
 import { homePage, templateUrl, viewUrl } from '../ui/home.js';
 import { emailPage } from '../ui/email-page.js';
@@ -40,7 +40,7 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
   }
 
   app.get('/', async (c) => {
-    const counts = ctx.db ? await outbox.stateCounts(ctx.db) : null;
+    const counts = ctx.db ? await stateCounts(ctx.db) : null;
     return c.html(homePage(await catalog(), counts, ctx.live.generation));
   });
 
