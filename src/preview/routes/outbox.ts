@@ -1,13 +1,13 @@
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import { MESSAGE_STATES, type MessageState } from '../../store/schema.js';
-import { EMAIL_CSP, csrfTokenMatches, parseId } from '../security.js';
+import { csrfTokenMatches, parseId } from '../security.js';
 import { parseMessage } from '../message.js';
 import * as outbox from '../outbox.js';
 import { layout } from '../ui/layout.js';
 import { outboxPage } from '../ui/outbox-page.js';
 import { messagePage } from '../ui/message-page.js';
-import { download, notFound, width, type AppContext } from './context.js';
+import { attachmentIndex, download, emailHtml, notFound, width, type AppContext } from './context.js';
 
 const NOTICES: Record<string, { text: string; bad?: boolean }> = {
   retried: { text: 'Due now: the next drain sends it.' },
@@ -64,7 +64,7 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
     const row = await message(c);
     if (!row) return notFound(c);
     const parsed = await parseMessage(row.raw);
-    return c.body(parsed.html ?? '', 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': EMAIL_CSP, 'X-Frame-Options': 'SAMEORIGIN' });
+    return emailHtml(c, parsed.html ?? '');
   });
 
   app.get('/outbox/:id/raw', async (c) => {
@@ -74,8 +74,9 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
 
   app.get('/outbox/:id/attachments/:index', async (c) => {
     const row = await message(c);
-    if (!row || !/^\d{1,6}$/.test(c.req.param('index'))) return notFound(c);
-    const attachment = (await parseMessage(row.raw)).attachments[Number(c.req.param('index'))];
+    const index = attachmentIndex(c);
+    if (!row || index === undefined) return notFound(c);
+    const attachment = (await parseMessage(row.raw)).attachments[index];
     return attachment ? download(attachment.content, attachment.contentType, attachment.filename) : notFound(c);
   });
 

@@ -1,13 +1,12 @@
 import { relative } from 'node:path';
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
-import { EMAIL_CSP } from '../security.js';
 import { previewTemplate, previewView, type EmailPreview } from '../templates.js';
 import { stateCounts } from '../../store/status.js';
 import type { Html } from '../ui/layout.js';
 import { homePage, templateUrl, viewUrl } from '../ui/home.js';
 import { emailPage } from '../ui/email-page.js';
-import { download, notFound, width, type AppContext } from './context.js';
+import { attachmentIndex, download, emailHtml, notFound, width, type AppContext } from './context.js';
 
 /** The home page and the template and view previews (`/templates/…`, `/views/…`). */
 export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
@@ -87,7 +86,7 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
       if (!found) return notFound(c);
       try {
         const preview = await found.preview();
-        return c.body(preview.html, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': EMAIL_CSP, 'X-Frame-Options': 'SAMEORIGIN' });
+        return emailHtml(c, preview.html);
       } catch (error) {
         return c.body(`could not render: ${(error as Error)?.message ?? String(error)}`, 500, { 'Content-Type': 'text/plain; charset=utf-8' });
       }
@@ -95,8 +94,8 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
 
     app.get(`${base}/:name/attachments/:index`, async (c) => {
       const found = await find(kind, c.req.param('name'));
-      const index = Number.parseInt(c.req.param('index'), 10);
-      if (!found || !/^\d+$/.test(c.req.param('index'))) return notFound(c);
+      const index = attachmentIndex(c);
+      if (!found || index === undefined) return notFound(c);
       const attachment = (await found.preview()).attachments[index];
       return attachment ? download(attachment.content, attachment.contentType, attachment.filename) : notFound(c);
     });
