@@ -3,7 +3,7 @@ import type { Db } from '../store/database.js';
 import { blockedAmong, normalizeAddress } from '../store/blocklist.js';
 import type { ClaimedMessage } from './claim.js';
 import { deliver, type Delivery } from './deliver.js';
-import { pendingRecipients, planOutcome, recordOutcomes, type OutcomeContext } from './outcome.js';
+import { pendingRecipients, planOutcome, recordOutcomes, type OutcomeContext, type PlannedOutcome } from './outcome.js';
 
 /**
  * One delivery attempt of a claimed message: its pending recipients minus the
@@ -39,7 +39,7 @@ export async function deliverClaimed(
   smtp: Transporter,
   message: ClaimedMessage & { raw: Buffer },
   ctx: OutcomeContext,
-): Promise<{ delivery: Delivery; state: ReturnType<typeof planOutcome>['state'] }> {
+): Promise<{ delivery: Delivery; state: PlannedOutcome['state'] }> {
   const startedAt = new Date();
   const delivery = await attemptDelivery(smtp, message, await blockedAmong(db, message.recipients));
   const planned = planOutcome({ message, delivery, startedAt }, ctx);

@@ -22,7 +22,7 @@ export interface OutcomeContext {
 }
 
 /** One attempt's result as the row values the outcome statement takes. */
-interface PlannedOutcome {
+export interface PlannedOutcome {
   id: number;
   state: 'queued' | 'sent' | 'deferred' | 'failed';
   priority: number | null;

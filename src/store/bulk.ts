@@ -39,7 +39,10 @@ function insertOf(chunk: BulkItem[]): SQL {
     parts.push(new StringChunk(i === 0 ? '(' : ', ('), row.messageId, comma, row.priority, comma, row.subject, comma, row.from, comma);
     parts.push(row.envelopeFrom, comma, new Param(row.recipients), comma, new Param(row.raw), comma, row.size);
     if (keyed) parts.push(comma, new Param(row.idempotencyKey));
-    if (timed) parts.push(comma, dueAt(row.sendAt), comma, dueAt(row.sendAt));
+    if (timed) {
+      const due = dueAt(row.sendAt); // send_at and next_attempt_at
+      parts.push(comma, due, comma, due);
+    }
     parts.push(new StringChunk(')'));
   });
   parts.push(new StringChunk(' on conflict (idempotency_key) do nothing returning id, message_id, idempotency_key'));

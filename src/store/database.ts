@@ -181,7 +181,7 @@ function describe(error: unknown): string {
 }
 
 /** An open mailroom Database (as opposed to a bare Drizzle db or transaction). */
-export function isDatabase(value: unknown): value is Database {
+function isDatabase(value: unknown): value is Database {
   return typeof value === 'object' && value !== null && 'db' in value && 'kind' in value;
 }
 
