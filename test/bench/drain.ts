@@ -1,30 +1,25 @@
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Figure, Row } from './lib/figure.js';
-import { check, run } from './lib/proc.js';
+import { check, mailroomSend, run } from './lib/proc.js';
 import { startSink, type Sink } from './lib/sink.js';
-import { benchMessages, composeAll, fill } from './lib/queue.js';
-import { pg, pglite, type Backend } from '../helpers/databases.js';
+import { benchMessages, composeAll, fill, freshDatabase } from './lib/queue.js';
+import { pglite, type Backend } from '../helpers/databases.js';
 import { median, sideBySide, fmt, spread } from './lib/stats.js';
-import { BIN, NODE, cliEnv, scratch, tsxArgs } from './lib/paths.js';
+import { NODE, scratch, tsxArgs } from './lib/paths.js';
 import type { ComposedMessage } from '../../src/transport/compose.js';
 
 /**
  * `mailroom send` (the real CLI) draining `composed` from a fresh database, on Postgres
  * unless `backend` says otherwise; wall ms and peak RSS of the process.
  */
-export async function drainProcess(sink: Sink, composed: ComposedMessage[], concurrency: number, backend: Backend = pg) {
-  const db = await backend.create();
+export async function drainProcess(sink: Sink, composed: ComposedMessage[], concurrency: number, backend?: Backend) {
+  const db = await freshDatabase(backend);
   try {
     await fill(db.database, composed);
-    if (backend.name === 'pglite') await db.database.close(); // the CLI takes the embedded database's lock
-    const result = check(
-      await run(NODE, [BIN, 'send', '--concurrency', String(concurrency)], { env: cliEnv(db.url, sink.url), measureRss: backend.name === 'pglite' }),
-      'mailroom send',
-    );
-    const sent = Number(/sent (\d+)/.exec(result.stdout)?.[1]);
-    if (sent !== composed.length) throw new Error(`mailroom send sent ${sent} of ${composed.length}: ${result.stdout}`);
-    return result;
+    const embedded = backend?.name === 'pglite';
+    if (embedded) await db.database.close(); // the CLI takes the embedded database's lock
+    return await mailroomSend(db.url, sink.url, concurrency, composed.length, { measureRss: embedded });
   } finally {
     await db.drop();
   }
@@ -52,16 +47,17 @@ export const drainFigure: Figure = {
     const sink = await startSink();
     const rows: Row[] = [];
     try {
-      const pair = async (concurrency: number, times: number) => {
+      const pair = async (concurrency: number, times: number, backend?: Backend) => {
         const { a, b } = await sideBySide(
           times,
-          async () => (await drainProcess(sink, composed, concurrency)).ms,
+          () => drainProcess(sink, composed, concurrency, backend),
           () => timeNodemailer(sink, file, n, concurrency),
         );
-        const mr = (n / median(a)) * 1000;
-        const nm = (n / median(b)) * 1000;
-        log(`c=${concurrency}: mailroom ${a.map((x) => fmt(x)).join('/')} ms, nodemailer ${b.map((x) => fmt(x)).join('/')} ms`);
-        return { mr, nm, noise: spread(b) };
+        const ms = a.map((r) => r.ms);
+        const peaks = a.flatMap((r) => (r.peakRssMb === undefined ? [] : [r.peakRssMb]));
+        const mb = peaks.length ? `, peak ${peaks.map((x) => fmt(x)).join('/')} MB` : '';
+        log(`${backend?.name === 'pglite' ? 'PGlite ' : ''}c=${concurrency}: mailroom ${ms.map((x) => fmt(x)).join('/')} ms${mb}, nodemailer ${b.map((x) => fmt(x)).join('/')} ms`);
+        return { mr: (n / median(ms)) * 1000, nm: (n / median(b)) * 1000, noise: spread(b), peakMb: peaks.length ? median(peaks) : undefined };
       };
       const head = await pair(5, rounds);
       rows.push({
@@ -85,20 +81,14 @@ export const drainFigure: Figure = {
         });
       }
       // The embedded default: the same drain with the queue in PGlite, in the drain's own process.
-      const embedded = await sideBySide(
-        sweepRounds,
-        () => drainProcess(sink, composed, 5, pglite),
-        () => timeNodemailer(sink, file, n, 5),
-      );
-      const ms = median(embedded.a.map((r) => r.ms));
-      log(`PGlite c=5: mailroom ${embedded.a.map((r) => `${fmt(r.ms)} ms/${fmt(r.peakRssMb ?? NaN)} MB`).join(', ')}; nodemailer ${embedded.b.map((x) => fmt(x)).join('/')} ms`);
+      const embedded = await pair(5, sweepRounds, pglite);
       rows.push({
         figure: '1 drain PGlite',
-        measured: `mailroom ${fmt((n / ms) * 1000)} msg/s, peak ${fmt(median(embedded.a.map((r) => r.peakRssMb ?? NaN)))} MB`,
-        baseline: `nodemailer ${fmt((n / median(embedded.b)) * 1000)} msg/s`,
-        ratio: median(embedded.b) / ms,
+        measured: `mailroom ${fmt(embedded.mr)} msg/s, peak ${fmt(embedded.peakMb ?? NaN)} MB`,
+        baseline: `nodemailer ${fmt(embedded.nm)} msg/s`,
+        ratio: embedded.mr / embedded.nm,
         target: '(embedded default)',
-        noise: spread(embedded.b),
+        noise: embedded.noise,
       });
     } finally {
       await sink.close();

@@ -5,6 +5,7 @@ import { bundle } from './lib/bundle.js';
 import { NODE, PROCS } from './lib/paths.js';
 import { median, percentile, fmt, spread } from './lib/stats.js';
 import type { Timings } from './procs/enqueue-timing.js';
+import type { Backend } from '../helpers/databases.js';
 
 export const enqueueFigure: Figure = {
   name: 'enqueue',
@@ -13,14 +14,14 @@ export const enqueueFigure: Figure = {
     const perRound = quick ? 200 : 1000;
     const rounds = quick ? 1 : 5;
     const script = await bundle(join(PROCS, 'enqueue-timing.ts'));
-    const measure = async (backend: 'postgres' | 'pglite') =>
+    const measure = async (backend: Backend['name']) =>
       JSON.parse(check(await run(NODE, [script, backend, String(perRound), String(rounds)]), `enqueue timing on ${backend}`).stdout) as Timings;
     const stats = await measure('postgres');
     const embedded = await measure('pglite');
     const show = (xs: number[]) => `p50 ${fmt(percentile(xs, 50), 2)} p99 ${fmt(percentile(xs, 99), 2)}`;
     stats.render.forEach((_, round) => {
-      const at = (step: keyof Timings) => show(stats[step][round]!);
-      log(`round ${round + 1}: render ${at('render')}, send ${at('send')}, render + INSERT ${at('floor')}, select 1 ${at('trip')} ms`);
+      const step = (name: keyof Timings) => show(stats[name][round]!);
+      log(`round ${round + 1}: render ${step('render')}, send ${step('send')}, render + INSERT ${step('floor')}, select 1 ${step('trip')} ms`);
     });
     embedded.render.forEach((_, round) => log(`PGlite round ${round + 1}: render ${show(embedded.render[round]!)}, send ${show(embedded.send[round]!)} ms`));
     const at = (key: keyof Timings, p: number, from = stats) => median(from[key].map((xs) => percentile(xs, p)));

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Figure } from './lib/figure.js';
-import { check, run } from './lib/proc.js';
+import { mailroomSend } from './lib/proc.js';
 import { startSink } from './lib/sink.js';
 import { benchMessages, composeAll, freshDatabase } from './lib/queue.js';
 import { fmt } from './lib/stats.js';
-import { BIN, NODE, cliEnv } from './lib/paths.js';
 
 /** Every BIG_EVERY-th queued message carries a 1 MB attachment. */
 const BIG_EVERY = 250;
@@ -39,8 +38,7 @@ export const memoryFigure: Figure = {
           const t0 = performance.now();
           const bytes = await fillDirect(db.database.sql!, n);
           log(`${n} rows (1 in ${BIG_EVERY} of ${fmt(bytes.big / 1e6, 1)} MB, others ${fmt(bytes.small / 1e3, 1)} kB) filled in ${fmt(performance.now() - t0)} ms`);
-          const result = check(await run(NODE, [BIN, 'send', '--concurrency', '10'], { env: cliEnv(db.url, sink.url), measureRss: true }), 'mailroom send');
-          if (!result.stdout.includes(`sent ${n},`)) throw new Error(`mailroom send: ${result.stdout}`);
+          const result = await mailroomSend(db.url, sink.url, 10, n, { measureRss: true });
           if (result.peakRssMb === undefined) throw new Error('no peak RSS: /usr/bin/time is missing (apt-get install time)');
           log(`${n}: peak RSS ${fmt(result.peakRssMb)} MB, ${fmt(result.ms)} ms (${fmt((n / result.ms) * 1000)} msg/s)`);
           peaks.push(result.peakRssMb);

@@ -2,7 +2,7 @@ import { chmodSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Figure, Row } from './lib/figure.js';
-import { check, start } from './lib/proc.js';
+import { check, sentBy, start } from './lib/proc.js';
 import { startSink } from './lib/sink.js';
 import { benchMessages, composeAll, fill, freshDatabase } from './lib/queue.js';
 import { median, fmt, spread } from './lib/stats.js';
@@ -21,7 +21,7 @@ async function runDrains(composed: ComposedMessage[], drains: number, dir: strin
       Array.from({ length: drains }, () => start(NODE, [BIN, 'send', '--concurrency', '5'], { env: cliEnv(db.url, sink.url) }).done),
     );
     const ms = performance.now() - t0;
-    const sent = results.reduce((sum, r) => sum + Number(/sent (\d+)/.exec(check(r, 'mailroom send').stdout)?.[1] ?? NaN), 0);
+    const sent = results.reduce((sum, r) => sum + sentBy(check(r, 'mailroom send')), 0);
     await sink.close(); // flushes the dump
     const ids = sink.messageIds();
     const unique = new Set(ids).size;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { BIN, NODE, cliEnv } from './paths.js';
 
 export interface ProcResult {
   code: number | null;
@@ -47,5 +48,15 @@ export const run = (command: string, args: string[], options: ProcOptions = {}) 
 /** Throws with the process's output when it did not exit 0. */
 export function check(result: ProcResult, what: string): ProcResult {
   if (result.code !== 0) throw new Error(`${what} exited ${result.code}:\n${result.stdout}\n${result.stderr}`.slice(0, 4000));
+  return result;
+}
+
+/** How many messages a `mailroom send` run says it sent. */
+export const sentBy = (result: ProcResult) => Number(/sent (\d+)/.exec(result.stdout)?.[1]);
+
+/** One `mailroom send` process (the compiled CLI) on a database; throws unless it exits 0 having sent `expected`. */
+export async function mailroomSend(databaseUrl: string, smtpUrl: string, concurrency: number, expected: number, options: Pick<ProcOptions, 'measureRss'> = {}) {
+  const result = check(await run(NODE, [BIN, 'send', '--concurrency', String(concurrency)], { env: cliEnv(databaseUrl, smtpUrl), ...options }), 'mailroom send');
+  if (sentBy(result) !== expected) throw new Error(`mailroom send sent ${sentBy(result)} of ${expected}: ${result.stdout}`);
   return result;
 }

@@ -1,13 +1,13 @@
 import type { SendMailOptions } from 'nodemailer';
 import { composeMail, type ComposedMessage } from '../../../src/transport/compose.js';
 import { enqueueMany } from '../../../src/store/bulk.js';
-import { pg } from '../../helpers/databases.js';
+import { pg, type Backend } from '../../helpers/databases.js';
 import { WelcomeMail } from '../../../emails/views/index.js';
 
 export const FROM = 'Mailroom Bench <bench@mailroom.test>';
 
-/** A fresh, migrated Postgres database (test/helpers/databases.ts), dropped by `drop()`. */
-export const freshDatabase = () => pg.create();
+/** A fresh, migrated database (test/helpers/databases.ts), Postgres unless told otherwise, dropped by `drop()`. */
+export const freshDatabase = (backend: Backend = pg) => backend.create();
 
 let html: Promise<{ html: string; text: string }> | undefined;
 

@@ -10,7 +10,7 @@
  */
 import nodemailer from 'nodemailer';
 import type postgres from 'postgres';
-import { pg, pglite } from '../../helpers/databases.js';
+import { pg, pglite, type Backend } from '../../helpers/databases.js';
 import { createQueueTransport } from '../../../src/transport/queue-transport.js';
 import { WelcomeMail } from '../../../emails/views/index.js';
 
@@ -36,8 +36,8 @@ async function renderAndInsert(sql: postgres.Sql, i: number) {
     values (${`<floor-${i}@bench>`}, ${rendered.subject}, ${[`user${i}@example.test`]}, ${raw}, ${raw.length})`;
 }
 
-async function measure(backend: 'postgres' | 'pglite', perRound: number, rounds: number): Promise<Partial<Timings>> {
-  const db = await (backend === 'postgres' ? pg : pglite).create();
+async function measure(backend: Backend, perRound: number, rounds: number): Promise<Partial<Timings>> {
+  const db = await backend.create();
   const sql = db.database.sql;
   const transporter = nodemailer.createTransport(createQueueTransport({ database: db.database }));
   const steps: Partial<Record<keyof Timings, (n: number) => Promise<unknown>>> = {
@@ -52,7 +52,11 @@ async function measure(backend: 'postgres' | 'pglite', perRound: number, rounds:
     for (let i = 0; i < 100; i++) for (const name of names) await steps[name]!(-1 - i);
     let n = 0;
     for (let round = 0; round < rounds; round++) {
-      const times = names.map(() => [] as number[]);
+      const times = names.map((name) => {
+        const round: number[] = [];
+        timings[name]!.push(round);
+        return round;
+      });
       // Interleaved one by one, rotating which goes first: every step sees the same noise.
       for (let i = 0; i < perRound; i++, n++) {
         for (let k = 0; k < names.length; k++) {
@@ -60,7 +64,6 @@ async function measure(backend: 'postgres' | 'pglite', perRound: number, rounds:
           times[at]!.push(await time(() => steps[names[at]!]!(n)));
         }
       }
-      names.forEach((name, at) => timings[name]!.push(times[at]!));
     }
   } finally {
     transporter.close();
@@ -69,6 +72,7 @@ async function measure(backend: 'postgres' | 'pglite', perRound: number, rounds:
   return timings;
 }
 
-const [backend, perRound, rounds] = process.argv.slice(2);
-if (backend !== 'postgres' && backend !== 'pglite') throw new Error('usage: enqueue-timing.js postgres|pglite PER_ROUND ROUNDS');
+const [name, perRound, rounds] = process.argv.slice(2);
+const backend = [pg, pglite].find((b) => b.name === name);
+if (!backend) throw new Error('usage: enqueue-timing.js postgres|pglite PER_ROUND ROUNDS');
 console.log(JSON.stringify(await measure(backend, Number(perRound), Number(rounds))));
