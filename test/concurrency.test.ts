@@ -1,7 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { asc, sql } from 'drizzle-orm';
 import { createSmtpTransport, drain, messages } from 'mailroom';
-import { backends, pg } from './helpers/databases.js';
+import { backends } from './helpers/databases.js';
+import { sharedPostgres } from './helpers/shared-postgres.js';
 import { startScriptedSmtp, type ScriptedSmtp } from './helpers/scripted-smtp.js';
 import { seedMessages, stateCounts } from './helpers/seed.js';
 import { spawnDrain, type DrainExit } from './helpers/spawn-drain.js';
@@ -13,7 +14,6 @@ import type { Db } from '../src/store/database.js';
 // Several drains on one Postgres database, and drains killed at any instant.
 // Postgres only: the embedded database serves one process at a time.
 const POSTGRES = (await backends()).some((b) => b.name === 'postgres');
-type Created = Awaited<ReturnType<typeof pg.create>>;
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -69,15 +69,10 @@ describe('LeaseKeeper', () => {
 });
 
 describe.runIf(POSTGRES)('concurrent drains', () => {
-  let created: Created;
-  const db = () => created.database.db;
-  beforeAll(async () => {
-    created = await pg.create();
-  });
-  afterAll(() => created?.drop());
+  const shared = sharedPostgres();
+  const db = shared.db;
 
   it('a drain slower than its lease keeps its claims: another drain never takes them mid-batch', async () => {
-    await db().delete(messages);
     const server = await startScriptedSmtp(async ({ stage }) => {
       if (stage === 'body') await delay(400);
       return undefined;
@@ -108,14 +103,13 @@ describe.runIf(POSTGRES)('concurrent drains', () => {
   });
 
   it('four drain processes over 2500 messages send each exactly once', async () => {
-    await db().delete(messages);
     const server = await startScriptedSmtp();
     try {
       const COUNT = 2500;
       await seedMessages(db(), COUNT);
       const started = Date.now();
       const runs = Array.from({ length: 4 }, () =>
-        spawnDrain(created.url, ['--smtp', server.url, '--concurrency', '4', '--lease', '2', '--socket-timeout', '5s']).exited,
+        spawnDrain(shared.created().url, ['--smtp', server.url, '--concurrency', '4', '--lease', '2', '--socket-timeout', '5s']).exited,
       );
       const exits = await Promise.all(runs);
       const elapsed = Date.now() - started;
@@ -136,7 +130,6 @@ describe.runIf(POSTGRES)('concurrent drains', () => {
   });
 
   it('drains SIGKILLed at random points lose nothing; only messages in flight at a kill are sent twice', async () => {
-    await db().delete(messages);
     const COUNT = 400;
     const CONCURRENCY = 4;
     // In flight per drain: a send under way on each connection, plus each one's outcome not yet written.
@@ -156,7 +149,7 @@ describe.runIf(POSTGRES)('concurrent drains', () => {
       let finished = false;
       while (!finished && kills.length < KILLS) {
         const before = server.delivered.length;
-        const run = spawnDrain(created.url, args);
+        const run = spawnDrain(shared.created().url, args);
         // Anywhere from start-up (before the database is open) to the middle of sending.
         const after = 200 + Math.random() * 2300;
         const timer = setTimeout(() => {
@@ -177,7 +170,7 @@ describe.runIf(POSTGRES)('concurrent drains', () => {
       let cleanRuns = 0;
       await waitFor(
         async () => {
-          const exit = await spawnDrain(created.url, args).exited;
+          const exit = await spawnDrain(shared.created().url, args).exited;
           expect(exit.stderr).toBe('');
           expect(exit.code).toBe(0);
           cleanRuns++;

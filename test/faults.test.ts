@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { asc, eq, sql } from 'drizzle-orm';
 import { attempts, createSmtpTransport, drain, messages, type DrainOptions } from 'mailroom';
 import { backoffSeconds } from '../src/drain/backoff.js';
 import { QueryGuard, midRunDatabaseError } from '../src/drain/guard.js';
 import { DatabaseError } from '../src/errors.js';
-import { backends, pg } from './helpers/databases.js';
+import { backends } from './helpers/databases.js';
 import { sharedPostgres } from './helpers/shared-postgres.js';
 import { startScriptedSmtp, type Script, type ScriptedSmtp } from './helpers/scripted-smtp.js';
 import { seedMessages, stateCounts } from './helpers/seed.js';
@@ -15,7 +15,6 @@ import { waitFor } from './helpers/wait.js';
 // Delivery under SMTP faults. Multi-process faults (kills, signals, a lost database)
 // are in concurrency.test.ts. These need Postgres; backends() fails in CI without it.
 const POSTGRES = (await backends()).some((b) => b.name === 'postgres');
-
 
 describe.runIf(POSTGRES)('SMTP faults', () => {
   const shared = sharedPostgres();
