@@ -65,27 +65,6 @@ export function contentDisposition(filename: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-function isLoopback(host: string): boolean {
-  return LOOPBACK_NAMES.has(host) || host.startsWith('127.') || host.endsWith('.localhost');
-}
-
-/**
- * DNS rebinding guard for a server on a loopback address: a page on evil.example
- * that re-resolves its name to 127.0.0.1 reaches us with `Host: evil.example`, and
- * would otherwise count as same-origin. On a loopback bind only loopback names pass;
- * bound elsewhere (`--host 0.0.0.0`) the public name is unknown, so any passes.
- */
-export function hostAllowed(hostHeader: string | undefined, boundHost: string): boolean {
-  if (!isLoopback(boundHost)) return true;
-  if (!hostHeader) return false;
-  const match = /^(\[[0-9a-f:.]+\]|[^:]+)(?::\d+)?$/i.exec(hostHeader.trim());
-  if (!match) return false;
-  const name = match[1]!.toLowerCase();
-  return isLoopback(name) || name === boundHost.toLowerCase();
-}
-
 /** A per-server secret that every form carries; a cross-site page cannot read it. */
 export function newCsrfToken(): string {
   return randomBytes(24).toString('base64url');

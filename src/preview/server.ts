@@ -10,7 +10,8 @@ import type { Transporter } from 'nodemailer';
 import { resolveDatabase, type Database, type Db } from '../store/database.js';
 import { createSmtpTransport, type SmtpConfig } from '../drain/smtp.js';
 import { ConfigError } from '../errors.js';
-import { PAGE_CSP, hostAllowed, newCsrfToken } from './security.js';
+import { PAGE_CSP, newCsrfToken } from './security.js';
+import { hostAllowed, isLoopbackBind } from './hosts.js';
 import { EmailCatalog } from './templates.js';
 import { LiveReload } from './live-reload.js';
 import { SCRIPT, STYLE } from './ui/assets.js';
@@ -52,9 +53,11 @@ export interface PreviewServer {
 function createApp(ctx: AppContext): Hono {
   const app = new Hono();
 
-  // A loopback server answers loopback names only (DNS rebinding).
+  // A loopback server answers loopback literals and localhost only (DNS rebinding: see hosts.ts).
   app.use('*', async (c, next) => {
-    if (!hostAllowed(c.req.header('host'), ctx.host)) return c.text('Misdirected request: unknown Host header.', 421);
+    if (isLoopbackBind(ctx.host) && !hostAllowed(c.req.header('host'), { bound: ctx.host, allowed: [] })) {
+      return c.text('Misdirected request: unknown Host header.', 421);
+    }
     await next();
   });
   // Every response: a strict CSP unless the route set its own, no sniffing, no referrer, not embeddable elsewhere.
