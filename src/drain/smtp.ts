@@ -10,7 +10,14 @@ export interface SmtpOptions {
   socketTimeout?: number;
 }
 
-/** `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465` into nodemailer pool options. */
+/**
+ * `smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465` into nodemailer pool options.
+ *
+ * With credentials, `smtp://` requires STARTTLS: nodemailer otherwise sends AUTH in the
+ * clear to any server that does not offer it (or whose offer an attacker stripped).
+ * Only the URL itself can lower that: `?tls=false` (no TLS at all, for local sinks) or
+ * `?insecure_auth=true` (STARTTLS when offered, the password in the clear when not).
+ */
 export function parseSmtpUrl(url: string): SMTPPoolOptions {
   let parsed: URL;
   try {
@@ -28,13 +35,32 @@ export function parseSmtpUrl(url: string): SMTPPoolOptions {
     port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
     secure,
   };
-  if (parsed.username) {
-    options.auth = { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) };
-  }
+  const flag = (name: string) => {
+    const value = parsed.searchParams.get(name);
+    if (value === null) return undefined;
+    if (value === 'true' || value === 'false') return value === 'true';
+    throw new ConfigError(`SMTP URL parameter ${name}=${redact(value)} in "${redact(url)}" must be true or false.`);
+  };
   // Local test servers and sinks: `?tls=false` skips STARTTLS, `?insecure=true` accepts any certificate.
-  if (parsed.searchParams.get('tls') === 'false') options.ignoreTLS = true;
-  if (parsed.searchParams.get('insecure') === 'true') options.tls = { rejectUnauthorized: false };
+  const tls = flag('tls');
+  const insecureAuth = flag('insecure_auth');
+  if (tls === false) options.ignoreTLS = true;
+  if (flag('insecure') === true) options.tls = { rejectUnauthorized: false };
+  if (parsed.username || parsed.password) {
+    options.auth = { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) };
+    if (!secure && tls !== false && insecureAuth !== true) options.requireTLS = true;
+  }
   return options;
+}
+
+/** Why a connection that requires STARTTLS failed at it, and the explicit ways out. */
+function tlsRequiredHint(options: SMTPPoolOptions | undefined, error: { code?: string }): string {
+  if (!options?.requireTLS || error.code !== 'ETLS') return '';
+  return (
+    '. The URL has a password, so mailroom requires STARTTLS and never sends it in the clear: ' +
+    'use a server that offers STARTTLS, or smtps:// (port 465); to send the password unencrypted anyway, ' +
+    'add ?insecure_auth=true to the URL (or ?tls=false to skip TLS altogether).'
+  );
 }
 
 export type SmtpConfig = string | SMTPPoolOptions | Transporter;
@@ -64,6 +90,7 @@ export async function verifySmtp(transporter: Transporter, label: string): Promi
     await transporter.verify();
   } catch (error) {
     const e = error as { message?: string; code?: string };
-    throw new SmtpConnectionError(`Cannot connect to SMTP server ${redact(label)}: ${redact(e.message ?? String(e.code))}`, { cause: error });
+    const hint = tlsRequiredHint((transporter as { options?: SMTPPoolOptions }).options, e);
+    throw new SmtpConnectionError(`Cannot connect to SMTP server ${redact(label)}: ${redact(e.message ?? String(e.code))}${hint}`, { cause: error });
   }
 }

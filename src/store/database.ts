@@ -6,6 +6,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.js';
 import { acquireLock } from './lock.js';
+import { checkEmbeddedFolder } from './embedded-folder.js';
 import { redact } from './redact.js';
 import { pgliteBytea } from './pglite-bytea.js';
 import { ConfigError, DatabaseError } from '../errors.js';
@@ -144,6 +145,12 @@ async function startPglite(folder: string, onClose: (close: () => Promise<void>)
     import('drizzle-orm/pglite/migrator'),
   ]);
   const release = acquireLock(`${folder}.lock`, folder);
+  try {
+    checkEmbeddedFolder(folder); // never initialise a damaged or foreign folder
+  } catch (error) {
+    release();
+    throw error;
+  }
   try {
     const client = await PGlite.create({
       dataDir: folder,
