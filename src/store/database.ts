@@ -1,25 +1,34 @@
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import * as schema from './schema.js';
+import type { PgDatabase } from 'drizzle-orm/pg-core';
+import { migrateMailroom } from './migrations.js';
 import { acquireLock } from './lock.js';
 import { checkEmbeddedFolder } from './embedded-folder.js';
 import { redact } from './redact.js';
 import { pgliteBytea } from './pglite-bytea.js';
 import { ConfigError, DatabaseError } from '../errors.js';
+import { loadOptional } from '../optional.js';
 
-/** Any Drizzle Postgres database or transaction holding mailroom's tables. */
-export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+const importPglite = () => loadOptional(() => import('@electric-sql/pglite'), 'The embedded database (file:…)', ['@electric-sql/pglite']);
+
+/**
+ * Any Drizzle Postgres database or transaction holding mailroom's tables, whatever the
+ * app's own schema and driver (postgres.js, node-postgres, PGlite): mailroom's queries
+ * name its tables themselves and never use `db.query`, so the app's `tx` is taken as is.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Db = PgDatabase<any, any, any>;
+
+export { rowsOf } from './rows.js';
+export { MIGRATIONS_FOLDER } from './migrations.js';
 
 export interface Database {
   readonly db: Db;
   readonly kind: 'postgres' | 'pglite';
   /** The URL with its password hidden, for messages. */
   readonly label: string;
-  /** Applies drizzle/ migrations; idempotent. */
+  /** Applies drizzle/ migrations (in mailroom's own bookkeeping table) and checks the tables exist; idempotent. */
   migrate(): Promise<void>;
   /** postgres.js client, when kind is postgres. */
   readonly sql?: postgres.Sql;
@@ -30,8 +39,6 @@ export interface Database {
 
 /** The embedded default: `.mailroom/db` under the current directory. */
 export const DEFAULT_DATABASE = 'file:.mailroom/db';
-
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
 export interface OpenOptions {
   /** Run migrations on open (always done for the embedded database). */
@@ -97,13 +104,13 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     await client.end({ timeout: 1 }).catch(() => {});
     throw new DatabaseError(`Cannot connect to Postgres at ${parsed.host}${parsed.pathname}: ${redact(describe(error))}`, { cause: error });
   }
-  const db = drizzlePostgres(options.prepare === false ? client : preparing(client), { schema }) as unknown as Db;
+  const db: Db = drizzlePostgres(options.prepare === false ? client : preparing(client));
   const database: Database = {
     db,
     kind: 'postgres',
     label,
     sql: client,
-    migrate: () => migratePostgres(drizzlePostgres(client) as never, { migrationsFolder: MIGRATIONS_FOLDER }),
+    migrate: () => migrateMailroom(drizzlePostgres(client)),
     async listen(channel, onNotify) {
       const { unlisten } = await client.listen(channel, onNotify);
       return unlisten;
@@ -139,11 +146,7 @@ function openPglite(folder: string): Promise<Database> {
 
 async function startPglite(folder: string, onClose: (close: () => Promise<void>) => Promise<void>): Promise<Database> {
   // Loaded only when used: a Postgres deployment never pays for the WebAssembly build.
-  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('drizzle-orm/pglite'),
-    import('drizzle-orm/pglite/migrator'),
-  ]);
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([importPglite(), import('drizzle-orm/pglite')]);
   const release = acquireLock(`${folder}.lock`, folder);
   try {
     checkEmbeddedFolder(folder); // never initialise a damaged or foreign folder
@@ -159,13 +162,13 @@ async function startPglite(folder: string, onClose: (close: () => Promise<void>)
       // before the first query. A queue reads each row once or twice; 16 MB is plenty.
       startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
     });
-    const db = drizzlePglite(client, { schema }) as unknown as Db;
-    await migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+    const db: Db = drizzlePglite(client);
+    await migrateMailroom(db);
     return {
       db,
       kind: 'pglite',
       label: `file:${folder}`,
-      migrate: () => migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
+      migrate: () => migrateMailroom(db),
       listen: (channel, onNotify) => client.listen(channel, onNotify),
       close: () =>
         onClose(async () => {
@@ -206,7 +209,3 @@ export async function resolveDatabase(source: string | Database | Db): Promise<{
   return { db: database.db, close: () => database.close() };
 }
 
-/** Rows from `db.execute()`: postgres.js returns an array, PGlite `{ rows }`. */
-export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}

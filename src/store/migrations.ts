@@ -1,0 +1,69 @@
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { readMigrationFiles, type MigrationMeta } from 'drizzle-orm/migrator';
+import type { PgDatabase, PgDialect, PgSession } from 'drizzle-orm/pg-core';
+import { DatabaseError } from '../errors.js';
+import { rowsOf } from './rows.js';
+
+/**
+ * mailroom's migrations keep their own bookkeeping table. Drizzle's migrator applies only
+ * migrations newer than the newest row of its table, so sharing the default
+ * `drizzle.__drizzle_migrations` with an app's own drizzle-kit migrations made mailroom's
+ * look already applied: `migrate` succeeded and created nothing.
+ */
+export const MIGRATIONS_TABLE = { migrationsSchema: 'drizzle', migrationsTable: '__mailroom_migrations' } as const;
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+/** The tables `migrate` must leave behind; checked afterwards, by name. */
+export const MAILROOM_TABLES = ['mailroom_messages', 'mailroom_attempts', 'mailroom_blocklist', 'mailroom_settings'] as const;
+
+type AnyPg = PgDatabase<any, any, any>;
+/** What every driver's migrator uses: the dialect's `migrate` over the db's session. */
+type Internals = { dialect: PgDialect; session: PgSession };
+
+const ours = sql`${sql.identifier(MIGRATIONS_TABLE.migrationsSchema)}.${sql.identifier(MIGRATIONS_TABLE.migrationsTable)}`;
+
+async function exists(db: AnyPg, name: string): Promise<boolean> {
+  const [row] = rowsOf<{ found: string | null }>(await db.execute(sql`select to_regclass(${name})::text as found`));
+  return row?.found != null;
+}
+
+/**
+ * Databases migrated before mailroom had its own table recorded its migrations in
+ * Drizzle's default one. When mailroom's tables exist but its own bookkeeping does not,
+ * the migrations found there (matched by hash, so an app's own rows are never taken)
+ * are recorded as applied instead of run again.
+ */
+async function adoptDefaultBookkeeping(db: AnyPg, migrations: MigrationMeta[]): Promise<void> {
+  if (await exists(db, `${MIGRATIONS_TABLE.migrationsSchema}.${MIGRATIONS_TABLE.migrationsTable}`)) return;
+  if (!(await exists(db, 'mailroom_messages')) || !(await exists(db, 'drizzle.__drizzle_migrations'))) return;
+  const recorded = new Set(rowsOf<{ hash: string }>(await db.execute(sql`select hash from drizzle.__drizzle_migrations`)).map((r) => r.hash));
+  const applied = migrations.filter((m) => recorded.has(m.hash));
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`create schema if not exists ${sql.identifier(MIGRATIONS_TABLE.migrationsSchema)}`);
+    // The same shape Drizzle's migrator creates, so it reads these rows as its own.
+    await tx.execute(sql`create table if not exists ${ours} (id serial primary key, hash text not null, created_at bigint)`);
+    for (const m of applied) await tx.execute(sql`insert into ${ours} (hash, created_at) values (${m.hash}, ${m.folderMillis})`);
+  });
+}
+
+/**
+ * Applies drizzle/ on any Drizzle Postgres database (postgres.js, PGlite, node-postgres),
+ * then checks that mailroom's tables are there: a migration that was skipped must not
+ * look like success.
+ */
+export async function migrateMailroom(db: AnyPg): Promise<void> {
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  await adoptDefaultBookkeeping(db, migrations);
+  const { dialect, session } = db as unknown as Internals;
+  await dialect.migrate(migrations, session, { migrationsFolder: MIGRATIONS_FOLDER, ...MIGRATIONS_TABLE });
+  const missing: string[] = [];
+  for (const table of MAILROOM_TABLES) if (!(await exists(db, table))) missing.push(table);
+  if (missing.length > 0) {
+    throw new DatabaseError(
+      `mailroom migrate finished but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing (search_path: the tables are created in the first schema of the connection's search_path); ` +
+        `check ${MIGRATIONS_TABLE.migrationsSchema}.${MIGRATIONS_TABLE.migrationsTable} against drizzle/ and run \`mailroom migrate\` again.`,
+    );
+  }
+}
