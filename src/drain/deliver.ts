@@ -87,10 +87,13 @@ export async function deliver(
     const e = error as SmtpError;
     const code = typeof e.responseCode === 'number' ? e.responseCode : null;
     const reply = replyOf(e);
+    // A refused login (535) is the sender's configuration, not the message: once the
+    // password is fixed it goes through, so it must not fail the queue.
+    const permanent = isPermanent(code) && e.code !== 'EAUTH';
     if (e.rejectedErrors?.length) {
       fromRejections(e.rejectedErrors, status);
     } else {
-      for (const r of recipients) status[r] = { state: isPermanent(code) ? 'failed' : 'deferred', reply };
+      for (const r of recipients) status[r] = { state: permanent ? 'failed' : 'deferred', reply };
     }
     return { outcome: summarize(status, recipients), code, reply, recipients, status };
   }
