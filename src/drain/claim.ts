@@ -1,4 +1,4 @@
-import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../store/database.js';
 import { LIVE_STATE, messages } from '../store/schema.js';
 import { leaseUntil } from '../store/clock.js';
@@ -42,6 +42,37 @@ export function claimedBy(owner: string, leaseSeconds: number) {
 }
 
 /**
+ * What the drain's claim writes: `claimedBy`, except for a message that already had
+ * `maxAttempts`, which is failed instead of sent again. Attempts are counted when a
+ * message is claimed, not when its outcome is written, so this bounds every path:
+ * a drain killed mid-send, or an outcome the database refused, can resend a message
+ * at most `maxAttempts` times in all.
+ */
+function claimedOrSpent(owner: string, leaseSeconds: number, maxAttempts: number) {
+  const spent = sql`${messages.attempts} >= ${maxAttempts}`;
+  const unlessSpent = (claimed: SQL, spentValue: SQL) => sql`case when ${spent} then ${spentValue} else ${claimed} end`;
+  const claimed = claimedBy(owner, leaseSeconds);
+  return {
+    state: sql`${unlessSpent(sql`'sending'`, sql`'failed'`)}::mailroom_message_state`,
+    leaseOwner: unlessSpent(sql`${owner}`, sql`null`),
+    leaseExpiresAt: unlessSpent(claimed.leaseExpiresAt, sql`null`),
+    attempts: unlessSpent(claimed.attempts, sql`${messages.attempts}`),
+    lastError: unlessSpent(
+      sql`${messages.lastError}`,
+      sql`'gave up after ' || ${messages.attempts} || ' attempts (the last one''s outcome was never recorded)'`,
+    ),
+    updatedAt: claimed.updatedAt,
+  };
+}
+
+export interface Claimed {
+  /** Messages to send now. */
+  messages: ClaimedMessage[];
+  /** Messages that were due but had no attempt left: failed without being sent. */
+  spent: number;
+}
+
+/**
  * Claims up to `limit` due messages for `owner`: queued or deferred ones whose
  * time has come, and `sending` ones whose lease ran out (their drain died).
  *
@@ -50,7 +81,7 @@ export function claimedBy(owner: string, leaseSeconds: number) {
  * waits for the other; the UPDATE then stamps the lease in the same statement.
  * Order: priority (now, high, normal, low), then oldest first.
  */
-export async function claim(db: Db, owner: string, limit: number, leaseSeconds: number): Promise<ClaimedMessage[]> {
+export async function claim(db: Db, owner: string, limit: number, leaseSeconds: number, maxAttempts = Infinity): Promise<Claimed> {
   const due = db
     .select({ id: messages.id })
     .from(messages)
@@ -67,8 +98,14 @@ export async function claim(db: Db, owner: string, limit: number, leaseSeconds: 
     .orderBy(messages.priority, messages.id)
     .limit(limit)
     .for('update', { skipLocked: true });
-  const rows = await db.update(messages).set(claimedBy(owner, leaseSeconds)).where(inArray(messages.id, due)).returning(claimedColumns);
-  return rows.sort((a, b) => a.priority - b.priority || a.id - b.id);
+  const set = Number.isFinite(maxAttempts) ? claimedOrSpent(owner, leaseSeconds, maxAttempts) : claimedBy(owner, leaseSeconds);
+  const rows = await db
+    .update(messages)
+    .set(set)
+    .where(inArray(messages.id, due))
+    .returning({ ...claimedColumns, state: messages.state });
+  const sending = rows.filter((r) => r.state === 'sending').map(({ state: _, ...message }) => message);
+  return { messages: sending.sort((a, b) => a.priority - b.priority || a.id - b.id), spent: rows.length - sending.length };
 }
 
 /** Gives back claimed messages that were never tried (shutdown, time limit), as they were. */

@@ -1,5 +1,6 @@
 import type { Transporter } from 'nodemailer';
 import type { RecipientStatus } from '../store/schema.js';
+import { cleanReply, replyCode } from './reply.js';
 
 export type Outcome = 'sent' | 'deferred' | 'failed';
 
@@ -37,18 +38,19 @@ const BROKEN: Record<string, string> = {
   EDNS: 'SMTP server name did not resolve',
 };
 
+/** What went wrong, in the server's words when it said any; always clean (see reply.ts). */
 function replyOf(error: SmtpError): string {
-  if (error.response) return error.response;
+  if (error.response) return cleanReply(error.response);
   const broken = error.code ? BROKEN[error.code] : undefined;
-  if (broken) return `${broken} (${error.code}): ${error.message ?? ''}`.replace(/: $/, '');
-  return error.message || error.code || 'unknown error';
+  if (broken) return cleanReply(`${broken} (${error.code}): ${error.message ?? ''}`.replace(/: $/, ''));
+  return cleanReply(error.message || error.code || 'unknown error');
 }
 
 function fromRejections(rejections: SmtpError[], status: RecipientStatus): void {
   for (const rejection of rejections) {
     if (!rejection.recipient) continue;
     status[rejection.recipient] = {
-      state: isPermanent(rejection.responseCode) ? 'failed' : 'deferred',
+      state: isPermanent(replyCode(rejection.responseCode)) ? 'failed' : 'deferred',
       reply: replyOf(rejection),
     };
   }
@@ -76,16 +78,15 @@ export async function deliver(
       // from making up an id for a raw message, five randomBytes calls per send.
       messageId: message.messageId,
     })) as { accepted?: (string | { address: string })[]; response?: string; rejectedErrors?: SmtpError[] };
-    const reply = info.response ?? '';
+    const reply = cleanReply(info.response ?? '');
     for (const accepted of info.accepted ?? []) {
       status[typeof accepted === 'string' ? accepted : accepted.address] = { state: 'sent', reply };
     }
     fromRejections(info.rejectedErrors ?? [], status);
-    const code = Number.parseInt(reply, 10);
-    return { outcome: summarize(status, recipients), code: Number.isNaN(code) ? null : code, reply, recipients, status };
+    return { outcome: summarize(status, recipients), code: replyCode(reply), reply, recipients, status };
   } catch (error) {
     const e = error as SmtpError;
-    const code = typeof e.responseCode === 'number' ? e.responseCode : null;
+    const code = replyCode(e.responseCode);
     const reply = replyOf(e);
     // A refused login (535) is the sender's configuration, not the message: once the
     // password is fixed it goes through, so it must not fail the queue.

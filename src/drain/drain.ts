@@ -6,7 +6,8 @@ import { blockedAmong } from '../store/blocklist.js';
 import { claim, loadRaw, release, type ClaimedMessage } from './claim.js';
 import type { Delivery } from './deliver.js';
 import { attemptDelivery } from './attempt.js';
-import { OutcomeWriter, planOutcome, recordOutcomes } from './outcome.js';
+import { OutcomeWriter, planOutcome } from './outcome.js';
+import { recordSafely } from './record.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { LeaseKeeper } from './lease.js';
 import { QueryGuard } from './guard.js';
@@ -43,6 +44,8 @@ export interface DrainResult {
   deferred: number;
   failed: number;
   released: number;
+  /** Outcomes the database refused even in their simplest form: those messages come back after their lease. */
+  unrecorded: number;
   stopped: StopReason;
 }
 
@@ -69,7 +72,7 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
   const deadline = options.timeLimitSeconds ? Date.now() + options.timeLimitSeconds * 1000 : Infinity;
   const interval = options.rate ? 1000 / options.rate : 0;
   let nextSlot = Date.now();
-  const result: DrainResult = { sent: 0, deferred: 0, failed: 0, released: 0, stopped: 'empty' };
+  const result: DrainResult = { sent: 0, deferred: 0, failed: 0, released: 0, unrecorded: 0, stopped: 'empty' };
   let taken = 0;
   const guard = new QueryGuard(leaseSeconds);
   const lease = new LeaseKeeper(db, owner, leaseSeconds, guard);
@@ -89,8 +92,12 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
     return reason !== null && reason !== 'limit';
   };
 
-  // Outcomes are written in one statement per gathering, overlapping the next sends.
-  const writer = new OutcomeWriter((planned) => guard.run(() => recordOutcomes(db, owner, planned)));
+  // Outcomes are written in one statement per gathering, overlapping the next sends;
+  // one the database refuses falls back to smaller writes, never failing the others.
+  const writer = new OutcomeWriter(async (planned) => {
+    const { unrecorded } = await guard.run(() => recordSafely(db, owner, planned));
+    result.unrecorded += unrecorded.length;
+  });
 
   // Large messages (not loaded with the claim) are read and sent one at a time, so the
   // drain holds at most one of them in memory whatever the concurrency.
@@ -138,9 +145,11 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
       return;
     }
     const claimedAt = Date.now();
-    const batch = await guard.run(() => claim(db, owner, want, leaseSeconds));
+    const { messages: batch, spent } = await guard.run(() => claim(db, owner, want, leaseSeconds, backoff.maxAttempts));
+    result.failed += spent;
+    taken += spent;
     if (batch.length === 0) {
-      exhausted = true;
+      exhausted = spent === 0;
       return;
     }
     lease.hold(batch.map((m) => m.id), claimedAt);

@@ -11,6 +11,22 @@ function rootCause(error: unknown): { message?: string; code?: string } {
   return e ?? {};
 }
 
+/**
+ * SQLSTATE classes of a statement refused for the data it carried (22 data exception,
+ * 23 integrity, 54 program limit, P0 raised by a trigger, XX internal): another
+ * statement on the same connection may well succeed, unlike after a lost connection.
+ */
+const REFUSED_DATA = /^(22|23|54|P0|XX)[0-9A-Z]{3}$/;
+
+/** Whether the database refused this statement's data (and is still there to take another). */
+export function isDataError(error: unknown): boolean {
+  const code = rootCause(error).code;
+  return typeof code === 'string' && REFUSED_DATA.test(code);
+}
+
+/** The SQLSTATE or driver code behind an error, if any. */
+export const errorCode = (error: unknown): string | undefined => rootCause(error).code;
+
 const AFTER = (leaseSeconds: number) =>
   `Messages this run had claimed come back when their lease ends (within ${leaseSeconds}s); run mailroom send again once the database is reachable.`;
 

@@ -5,6 +5,12 @@ import type { ClaimedMessage } from './claim.js';
 import type { Delivery, Outcome } from './deliver.js';
 import { backoffSeconds, type BackoffOptions } from './backoff.js';
 import { priorityRank } from '../views/priority.js';
+import { cleanText } from './reply.js';
+
+/** last_error holds a few replies at most: the per-recipient ones are in recipient_status. */
+const ERROR_LIMIT = 2048;
+/** Refused recipients named in last_error; the rest are counted. */
+const NAMED_REFUSALS = 5;
 
 /** Recipients still to be tried: not yet accepted and not permanently refused. */
 export function pendingRecipients(message: Pick<ClaimedMessage, 'recipients' | 'recipientStatus'>): string[] {
@@ -54,14 +60,18 @@ export function planOutcome({ message, delivery, startedAt }: OutcomeInput, ctx:
     for (const r of delivery.recipients) if (status[r]?.state === 'deferred') status[r] = { state: 'failed', reply: lastError };
   }
   const refused = message.recipients.filter((r) => status[r]?.state === 'failed');
-  if (outcome === 'sent' && refused.length) lastError = `refused: ${refused.map((r) => `${r} (${status[r]?.reply})`).join('; ')}`;
+  if (outcome === 'sent' && refused.length) {
+    const named = refused.slice(0, NAMED_REFUSALS).map((r) => `${r} (${status[r]?.reply})`);
+    const more = refused.length - named.length;
+    lastError = `refused: ${named.join('; ')}${more ? `; and ${more} more` : ''}`;
+  }
   const requeue = outcome === 'deferred' && ctx.requeueAsHigh;
   return {
     id: message.id,
     state: requeue ? 'queued' : outcome,
     priority: requeue ? priorityRank('high') : null,
     recipient_status: status,
-    last_error: lastError,
+    last_error: lastError === null ? null : cleanText(lastError, ERROR_LIMIT),
     delay_seconds: outcome !== 'deferred' ? null : requeue ? 0 : backoffSeconds(message.attempts, ctx.backoff),
     attempt: message.attempts,
     outcome,

@@ -29,8 +29,9 @@ export interface ScriptContext {
  * `drop` (close the socket without a word), `stall` (never answer), `drop-mid-data`
  * (at stage data: answer 354, then close the socket once part of the body arrived).
  * Undefined means the normal reply. A 421 reply also closes the connection, as servers do.
+ * A Buffer is a reply of raw bytes (any bytes at all: NUL, invalid UTF-8), sent as is with CRLF.
  */
-export type Action = string | 'drop' | 'stall' | 'drop-mid-data' | undefined;
+export type Action = string | Buffer | 'drop' | 'stall' | 'drop-mid-data' | undefined;
 export type Script = (ctx: ScriptContext) => Action | Promise<Action>;
 
 export interface Delivered {
@@ -112,23 +113,25 @@ export async function startScriptedSmtp(script: Script = () => undefined): Promi
 
     /** Asks the script, then writes its reply; null when there is none (dropped, stalled, closed). */
     const answer = async (stage: Stage, extra: Partial<ScriptContext> = {}, fallback = DEFAULTS[stage]): Promise<string | null> => {
-      const action = (await script(ctx(stage, extra))) ?? fallback;
+      const scripted = (await script(ctx(stage, extra))) ?? fallback;
       if (dead) return null;
-      if (action === 'stall') {
+      const bytes = Buffer.isBuffer(scripted) ? scripted : undefined;
+      const action = bytes ? bytes.toString('latin1') : (scripted as string);
+      if (!bytes && action === 'stall') {
         dead = true; // keep the socket open and say nothing more
         return null;
       }
-      if (action === 'drop' || (action === 'drop-mid-data' && stage !== 'data')) {
+      if (!bytes && (action === 'drop' || (action === 'drop-mid-data' && stage !== 'data'))) {
         dead = true;
         socket.destroy();
         return null;
       }
-      if (action === 'drop-mid-data') {
+      if (!bytes && action === 'drop-mid-data') {
         dropMidData = true;
         socket.write(`${DEFAULTS.data}\r\n`);
         return DEFAULTS.data;
       }
-      socket.write(`${action}\r\n`);
+      socket.write(bytes ? Buffer.concat([bytes, Buffer.from('\r\n')]) : `${action}\r\n`);
       if (/^421[ -]/.test(action)) {
         dead = true;
         socket.end();
