@@ -1,34 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { enqueueMail, startPreviewServer, type Database, type PreviewServer } from 'mailroom';
 import { backends } from './helpers/databases.js';
 import { CHROMIUM } from './helpers/browser.js';
+import { rawStatus } from './helpers/raw-http.js';
 
 const [backend] = await backends();
-
-/**
- * Sends `GET path` with exactly these header lines (no Host at all when none is
- * given) over a raw socket, as no browser or fetch() would, and resolves with the status.
- */
-export function rawStatus(port: number, headerLines: string[], path = '/outbox'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let response = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk) => {
-      response += chunk;
-      const status = /^HTTP\/1\.[01] (\d{3}) /.exec(response);
-      if (status) {
-        socket.destroy();
-        resolve(Number(status[1]));
-      }
-    });
-    socket.on('error', reject);
-    socket.on('close', () => reject(new Error(`no status line, got ${JSON.stringify(response)}`)));
-    socket.write(`GET ${path} HTTP/1.1\r\n${headerLines.map((l) => `${l}\r\n`).join('')}Connection: close\r\n\r\n`);
-  });
-}
 
 /** Hosts a page whose DNS was rebound to our loopback server would send, and other spellings that only look like loopback. */
 const HOSTILE = [

@@ -159,7 +159,7 @@ describe('preview: templates', () => {
 
       // A file that does not even parse: listed as broken, the rest still works.
       writeFileSync(join(dir, 'broken.tsx'), 'export default function Broken( {\n');
-      await waitFor(async () => (await (await fetch(server.url)).text()).includes('/templates/broken'), 'the broken template to be listed');
+      await waitFor(async () => (await (await fetch(server.url)).text()).includes('href="templates/broken"'), 'the broken template to be listed');
       const broken = await fetch(`${server.url}/templates/broken`);
       expect(broken.status).toBe(500);
       expect(await broken.text()).toContain('This template could not be rendered');
@@ -549,7 +549,7 @@ describe('preview: the CLI and the main job', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mailroom-preview-cli-'));
     try {
       const { child, url } = await startAndReadUrl([BIN, 'preview', '--port', '0', '--database', `file:${join(dir, 'db')}`], {});
-      expect(await (await fetch(url)).text()).toContain('/templates/welcome');
+      expect(await (await fetch(url)).text()).toContain('href="templates/welcome"');
       expect(await (await fetch(`${url}/outbox`)).text()).toContain('The queue is empty');
       expect(await stop(child)).toBe(0);
     } finally {
@@ -572,7 +572,7 @@ describe('preview: the CLI and the main job', () => {
       const list = await (await fetch(`${url}/outbox`)).text();
       for (const subject of ['Invoice F-2026-0042', 'Welcome, Núria 🎉!', 'Reset your password']) expect(list).toContain(subject);
       expect(list).toContain('Page 1 of 1 · 3 messages');
-      expect(await (await fetch(url)).text()).toContain('/views/invoice');
+      expect(await (await fetch(url)).text()).toContain('href="views/invoice"');
       expect(output()).toContain(`3 message(s) in ${join(dir, '.mailroom', 'inbox')}`);
       expect(await stop(child)).toBe(0);
       expect(existsSync(join(dir, '.mailroom', 'db.lock'))).toBe(false);

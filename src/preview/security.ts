@@ -12,7 +12,7 @@ export const PAGE_CSP = [
   "connect-src 'self'",
   "frame-src 'self'",
   "form-action 'self'",
-  "base-uri 'none'",
+  "base-uri 'self'", // the pages' <base href> (where the preview is mounted)
   "frame-ancestors 'none'",
 ].join('; ');
 

@@ -1,42 +1,24 @@
 import type { Server } from 'node:http';
-import { resolve } from 'node:path';
-import { existsSync } from 'node:fs';
-import { Hono } from 'hono';
-import { csrf } from 'hono/csrf';
-import { bodyLimit } from 'hono/body-limit';
-import { HTTPException } from 'hono/http-exception';
 import { createAdaptorServer } from '@hono/node-server';
-import type { Transporter } from 'nodemailer';
-import { resolveDatabase, type Database, type Db } from '../store/database.js';
-import { createSmtpTransport, type SmtpConfig } from '../drain/smtp.js';
 import { ConfigError } from '../errors.js';
-import { PAGE_CSP, newCsrfToken } from './security.js';
-import { hostAllowed, isLoopbackBind } from './hosts.js';
-import { EmailCatalog } from './templates.js';
-import { LiveReload } from './live-reload.js';
-import { SCRIPT, STYLE } from './ui/assets.js';
-import { errorBox, layout } from './ui/layout.js';
-import { notFound, type AppContext } from './routes/context.js';
-import { registerTemplateRoutes } from './routes/templates.js';
-import { registerOutboxRoutes } from './routes/outbox.js';
+import { isIP } from 'node:net';
+import { isLoopbackBind } from './hosts.js';
+import { createPreviewHandler, type PreviewHandlerOptions } from './handler.js';
 
-export interface PreviewServerOptions {
-  /** The queue the outbox shows: an open Database, a Drizzle db, or a URL (opened here, closed on close()). */
-  database?: string | Database | Db;
-  /** The app's emails folder: templates (react-email conventions) and `views/index.ts`. */
-  emailsDir?: string;
+export { createPreviewHandler, type PreviewHandler, type PreviewHandlerOptions } from './handler.js';
+export { hashPreviewPassword, parseUsers, type PreviewUser } from './auth/password.js';
+export type { PreviewAuthOptions } from './auth/login.js';
+
+export interface PreviewServerOptions extends Omit<PreviewHandlerOptions, 'basePath' | 'boundHost' | 'allowedHosts' | 'clientAddress'> {
   /** Default 3000; 0 picks a free port. */
   port?: number;
-  /** Default 127.0.0.1. Anything else exposes the outbox to the network: mind who can reach it. */
+  /**
+   * Default 127.0.0.1. Anywhere else the server refuses to start without `auth`
+   * and, bound to a wildcard (0.0.0.0, ::) or a name, without `allowedHosts`.
+   */
   host?: string;
-  /** With an SMTP server, "Send now" delivers at once; without, it makes the message due for the next drain. */
-  smtp?: SmtpConfig;
-  /** Outbox messages per page (25). */
-  pageSize?: number;
-  /** Watch the emails folder and reload open pages on change (default true). */
-  watch?: boolean;
-  /** Unexpected errors (a failing query); default: printed to stderr. Template errors show on their page instead. */
-  onError?: (error: unknown) => void;
+  /** Host names it answers to besides loopback literals, `localhost` and its bound address (`--allowed-host`). */
+  allowedHosts?: readonly string[];
 }
 
 export interface PreviewServer {
@@ -49,48 +31,23 @@ export interface PreviewServer {
   close(): Promise<void>;
 }
 
-/** Assembles the app: the middleware every response passes through, then the routes/ modules in order. */
-function createApp(ctx: AppContext): Hono {
-  const app = new Hono();
-
-  // A loopback server answers loopback literals and localhost only (DNS rebinding: see hosts.ts).
-  app.use('*', async (c, next) => {
-    if (isLoopbackBind(ctx.host) && !hostAllowed(c.req.header('host'), { bound: ctx.host, allowed: [] })) {
-      return c.text('Misdirected request: unknown Host header.', 421);
-    }
-    await next();
-  });
-  // Every response: a strict CSP unless the route set its own, no sniffing, no referrer, not embeddable elsewhere.
-  app.use('*', async (c, next) => {
-    await next();
-    const headers = c.res.headers;
-    if (!headers.has('Content-Security-Policy')) headers.set('Content-Security-Policy', PAGE_CSP);
-    if (!headers.has('X-Frame-Options')) headers.set('X-Frame-Options', 'DENY');
-    if (!headers.has('Cache-Control')) headers.set('Cache-Control', 'no-store');
-    headers.set('X-Content-Type-Options', 'nosniff');
-    headers.set('Referrer-Policy', 'no-referrer');
-    headers.set('Cross-Origin-Resource-Policy', 'same-origin');
-    headers.set('Cross-Origin-Opener-Policy', 'same-origin');
-  });
-  // Cross-site POSTs: Sec-Fetch-Site or Origin must say same-origin; the form's token is checked in the handler too.
-  app.use('*', csrf());
-  // The only bodies are the action forms: a token and nothing else.
-  app.use('*', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('Request body too large.', 413) }));
-
-  app.get('/assets/preview.css', (c) => c.body(STYLE, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
-  app.get('/assets/preview.js', (c) => c.body(SCRIPT, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
-  app.get('/events', (c) => ctx.live.handle(c));
-
-  registerTemplateRoutes(app, ctx);
-  registerOutboxRoutes(app, ctx);
-
-  app.notFound((c) => notFound(c));
-  app.onError((error, c) => {
-    if (error instanceof HTTPException) return error.getResponse();
-    ctx.onError(error);
-    return c.html(layout({ title: 'Error', body: errorBox('Something went wrong', error) }), 500);
-  });
-  return app;
+/**
+ * What a server reachable from other machines must have: a login, and the names
+ * it is reached by (so a rebound DNS name is refused there too). A bound IP
+ * literal is a name already; a wildcard or a host name is not.
+ */
+function checkExposure(host: string, options: PreviewServerOptions): void {
+  if (isLoopbackBind(host)) return;
+  if (!options.auth) {
+    throw new ConfigError(
+      `Listening on ${host} shows the outbox to the network: set MAILROOM_PREVIEW_PASSWORD (or MAILROOM_PREVIEW_USERS) so it asks for a login, or bind to 127.0.0.1.`,
+    );
+  }
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  const wildcard = bare === '0.0.0.0' || bare === '::' || isIP(bare) === 0;
+  if (wildcard && !options.allowedHosts?.length) {
+    throw new ConfigError(`Listening on ${host}, the preview must know the names it is reached by: pass --allowed-host NAME (e.g. --allowed-host mail.staging.example).`);
+  }
 }
 
 /**
@@ -102,40 +59,13 @@ export async function startPreviewServer(options: PreviewServerOptions = {}): Pr
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`Port ${port} is not a port number: use 1-65535, or 0 for any free port.`);
-  const pageSize = options.pageSize ?? 25;
-  if (!Number.isInteger(pageSize) || pageSize < 1) throw new ConfigError(`pageSize must be a whole number of 1 or more, not ${pageSize}.`);
-  const emailsDir = options.emailsDir === undefined ? undefined : resolve(options.emailsDir);
-  if (emailsDir !== undefined && !existsSync(emailsDir)) throw new ConfigError(`No emails folder at ${emailsDir}: pass --emails DIR (the folder with your templates).`);
+  checkExposure(host, options);
 
-  const database = options.database === undefined ? undefined : await resolveDatabase(options.database);
-  const db = database?.db;
-
-  let smtp: Transporter | undefined;
-  const smtpConfig = options.smtp;
-  const catalog = emailsDir ? new EmailCatalog(emailsDir) : undefined;
-  const live = new LiveReload(() => catalog?.invalidate());
-  if (emailsDir && options.watch !== false) live.watch(emailsDir);
-
-  const app = createApp({
-    db,
-    catalog,
-    live,
-    smtp: smtpConfig ? () => (smtp ??= createSmtpTransport(smtpConfig, { concurrency: 1 })) : undefined,
-    csrfToken: newCsrfToken(),
-    host,
-    pageSize,
-    onError: options.onError ?? ((error) => process.stderr.write(`mailroom preview: ${(error as Error)?.stack ?? String(error)}\n`)),
-  });
+  const handler = createPreviewHandler({ ...options, boundHost: host, allowedHosts: options.allowedHosts ?? [] });
   // overrideGlobalObjects: false — an app embedding the preview keeps its own global Request/Response.
-  const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server;
-
-  const cleanup = async () => {
-    live.close();
-    await catalog?.close();
-    smtp?.close();
-    await database?.close?.();
-  };
+  const server = createAdaptorServer({ fetch: handler, overrideGlobalObjects: false }) as Server;
   try {
+    await handler.ready;
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -144,7 +74,7 @@ export async function startPreviewServer(options: PreviewServerOptions = {}): Pr
       });
     });
   } catch (error) {
-    await cleanup();
+    await handler.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new ConfigError(`Port ${port} on ${host} is in use: pass --port with another port (0 picks a free one).`, { cause: error });
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError(`Cannot listen on ${host}: it is not an address of this machine (see --host).`, { cause: error });
@@ -160,16 +90,16 @@ export async function startPreviewServer(options: PreviewServerOptions = {}): Pr
     url: `http://${shown}:${actualPort}`,
     host,
     port: actualPort,
-    reload: () => live.changed(),
+    reload: () => handler.reload(),
     close() {
       closing ??= (async () => {
-        live.close(); // ends the event streams, so close() below is not kept waiting
+        // Requests in flight finish first (open event streams are cut after 500 ms), then what the handler opened closes.
         await new Promise<void>((done) => {
           server.close(() => done());
           server.closeIdleConnections();
           setTimeout(() => server.closeAllConnections(), 500).unref();
         });
-        await cleanup();
+        await handler.close();
       })();
       return closing;
     },

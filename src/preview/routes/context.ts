@@ -5,30 +5,44 @@ import type { Db } from '../../store/database.js';
 import { DOWNLOAD_CSP, EMAIL_CSP, contentDisposition } from '../security.js';
 import type { EmailCatalog } from '../templates.js';
 import type { LiveReload } from '../live-reload.js';
-import { layout } from '../ui/layout.js';
+import { layout, type Chrome } from '../ui/layout.js';
+import type { Auth } from '../auth/login.js';
 
-/** What the route modules share: built once by startPreviewServer, passed to each. */
+/** What the route modules share: built once by createPreviewHandler, passed to each. */
 export interface AppContext {
+  /** Set once the database is open (before any route runs). */
   db: Db | undefined;
   catalog: EmailCatalog | undefined;
   live: LiveReload;
   smtp: (() => Transporter) | undefined;
   csrfToken: string;
-  host: string;
+  /** The path the preview is mounted under, no trailing slash: '' or '/admin/mail'. */
+  base: string;
+  readOnly: boolean;
+  /** Logins, when the preview has its own. */
+  auth: Auth | undefined;
   pageSize: number;
   onError: (error: unknown) => void;
 }
+
+/** The page chrome for this request: base path, logged-in user, read-only badge. */
+export const chrome = (c: Context, ctx: AppContext): Chrome => ({
+  base: ctx.base,
+  user: c.get('user' as never) as string | undefined,
+  csrfToken: ctx.csrfToken,
+  readOnly: ctx.readOnly,
+});
 
 type Width = 'desktop' | 'mobile';
 
 export const width = (c: Context): Width => (c.req.query('width') === 'mobile' ? 'mobile' : 'desktop');
 
-export const notFound = (c: Context, what = 'Not found') =>
-  c.html(layout({ title: 'Not found', body: html`<h1>${what}</h1><p><a href="/">Templates</a> · <a href="/outbox">Outbox</a></p>` }), 404);
+export const notFound = (c: Context, ctx: AppContext, what = 'Not found') =>
+  c.html(layout({ chrome: chrome(c, ctx), title: 'Not found', body: html`<h1>${what}</h1><p><a href="./">Templates</a> · <a href="outbox">Outbox</a></p>` }), 404);
 
 /** An email's own HTML, for the preview's sandboxed iframe. */
 export const emailHtml = (c: Context, body: string) =>
-  c.body(body, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': EMAIL_CSP, 'X-Frame-Options': 'SAMEORIGIN' });
+  c.body(body, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': EMAIL_CSP, 'X-Frame-Options': 'SAMEORIGIN', 'Referrer-Policy': 'no-referrer' });
 
 /** The `:index` of an attachment URL, or undefined when it is not a plain number. */
 export function attachmentIndex(c: Context): number | undefined {

@@ -7,7 +7,7 @@ import * as outbox from '../outbox.js';
 import { layout } from '../ui/layout.js';
 import { outboxPage } from '../ui/outbox-page.js';
 import { messagePage } from '../ui/message-page.js';
-import { attachmentIndex, download, emailHtml, notFound, width, type AppContext } from './context.js';
+import { attachmentIndex, chrome, download, emailHtml, notFound, width, type AppContext } from './context.js';
 
 const NOTICES: Record<string, { text: string; bad?: boolean }> = {
   retried: { text: 'Due now: the next drain sends it.' },
@@ -21,7 +21,7 @@ const NOTICES: Record<string, { text: string; bad?: boolean }> = {
 /** The outbox: the list, one message (its HTML, raw source, attachments) and its actions. */
 export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
   const needDb = (c: Context) =>
-    c.html(layout({ title: 'Outbox', section: 'outbox', body: html`<h1>Outbox</h1><p class="empty">No database given: start the preview with --database (or DATABASE_URL).</p>` }), 404);
+    c.html(layout({ chrome: chrome(c, ctx), title: 'Outbox', section: 'outbox', body: html`<h1>Outbox</h1><p class="empty">No database given: start the preview with --database (or DATABASE_URL).</p>` }), 404);
 
   app.get('/outbox', async (c) => {
     if (!ctx.db) return needDb(c);
@@ -32,7 +32,7 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
     const filter = { state, search, page, pageSize: ctx.pageSize };
     const { rows, total, counts } = await outbox.listOutbox(ctx.db, filter);
     const deleted = parseId(c.req.query('deleted'));
-    return c.html(outboxPage({ ...filter, rows, total, counts, notice: deleted ? `Message #${deleted} deleted.` : undefined }));
+    return c.html(outboxPage({ chrome: chrome(c, ctx), ...filter, rows, total, counts, notice: deleted ? `Message #${deleted} deleted.` : undefined }));
   });
 
   /** The message for `/outbox/:id…`, or null for a malformed or unknown id. */
@@ -44,7 +44,7 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
   app.get('/outbox/:id', async (c) => {
     if (!ctx.db) return needDb(c);
     const row = await message(c);
-    if (!row) return notFound(c, 'No such message');
+    if (!row) return notFound(c, ctx, 'No such message');
     const [parsed, attempts] = await Promise.all([parseMessage(row.raw), outbox.attemptsOf(ctx.db, row.id)]);
     const done = c.req.query('done');
     return c.html(
@@ -53,7 +53,7 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
         parsed,
         attempts,
         width: width(c),
-        csrfToken: ctx.csrfToken,
+        chrome: chrome(c, ctx),
         notice: done ? NOTICES[done] : undefined,
         canDeliver: Boolean(ctx.smtp),
       }),
@@ -62,40 +62,41 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
 
   app.get('/outbox/:id/html', async (c) => {
     const row = await message(c);
-    if (!row) return notFound(c);
+    if (!row) return notFound(c, ctx);
     const parsed = await parseMessage(row.raw);
     return emailHtml(c, parsed.html ?? '');
   });
 
   app.get('/outbox/:id/raw', async (c) => {
     const row = await message(c);
-    return row ? download(row.raw, 'message/rfc822', `message-${row.id}.eml`) : notFound(c);
+    return row ? download(row.raw, 'message/rfc822', `message-${row.id}.eml`) : notFound(c, ctx);
   });
 
   app.get('/outbox/:id/attachments/:index', async (c) => {
     const row = await message(c);
     const index = attachmentIndex(c);
-    if (!row || index === undefined) return notFound(c);
+    if (!row || index === undefined) return notFound(c, ctx);
     const attachment = (await parseMessage(row.raw)).attachments[index];
-    return attachment ? download(attachment.content, attachment.contentType, attachment.filename) : notFound(c);
+    return attachment ? download(attachment.content, attachment.contentType, attachment.filename) : notFound(c, ctx);
   });
 
   app.post('/outbox/:id/:action', async (c) => {
     const id = parseId(c.req.param('id'));
     const action = c.req.param('action');
-    if (!ctx.db || !id || !Object.hasOwn(outbox.ACTIONS, action)) return notFound(c);
+    if (!ctx.db || !id || !Object.hasOwn(outbox.ACTIONS, action)) return notFound(c, ctx);
+    if (ctx.readOnly) return c.text('Forbidden: this preview is read-only (--read-only); retry, delete and send now are off.', 403);
     const form = await c.req.parseBody();
     if (!csrfTokenMatches(ctx.csrfToken, form._csrf)) return c.text('Forbidden: this form is out of date or came from another site. Reload the page.', 403);
     const db = ctx.db;
     switch (action as outbox.Action) {
       case 'delete':
-        return (await outbox.deleteMessage(db, id)) ? c.redirect(`/outbox?deleted=${id}`, 303) : c.redirect(`/outbox/${id}?done=unchanged`, 303);
+        return (await outbox.deleteMessage(db, id)) ? c.redirect(`${ctx.base}/outbox?deleted=${id}`, 303) : c.redirect(`${ctx.base}/outbox/${id}?done=unchanged`, 303);
       case 'retry':
-        return c.redirect(`/outbox/${id}?done=${(await outbox.retryMessage(db, id)) ? 'retried' : 'unchanged'}`, 303);
+        return c.redirect(`${ctx.base}/outbox/${id}?done=${(await outbox.retryMessage(db, id)) ? 'retried' : 'unchanged'}`, 303);
       case 'send-now': {
-        if (!ctx.smtp) return c.redirect(`/outbox/${id}?done=${(await outbox.makeDue(db, id)) ? 'due' : 'unchanged'}`, 303);
+        if (!ctx.smtp) return c.redirect(`${ctx.base}/outbox/${id}?done=${(await outbox.makeDue(db, id)) ? 'due' : 'unchanged'}`, 303);
         const delivery = await outbox.deliverNow(db, id, ctx.smtp());
-        return c.redirect(`/outbox/${id}?done=${delivery ? delivery.outcome : 'unchanged'}`, 303);
+        return c.redirect(`${ctx.base}/outbox/${id}?done=${delivery ? delivery.outcome : 'unchanged'}`, 303);
       }
     }
   });

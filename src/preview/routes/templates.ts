@@ -3,10 +3,10 @@ import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import { previewTemplate, previewView, type EmailPreview } from '../templates.js';
 import { stateCounts } from '../../store/status.js';
-import type { Html } from '../ui/layout.js';
+import { oneLine, type Html } from '../ui/layout.js';
 import { homePage, templateUrl, viewUrl } from '../ui/home.js';
 import { emailPage } from '../ui/email-page.js';
-import { attachmentIndex, download, emailHtml, notFound, width, type AppContext } from './context.js';
+import { attachmentIndex, chrome, download, emailHtml, notFound, width, type AppContext } from './context.js';
 
 /** The home page and the template and view previews (`/templates/…`, `/views/…`). */
 export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
@@ -40,17 +40,17 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
 
   app.get('/', async (c) => {
     const counts = ctx.db ? await stateCounts(ctx.db) : null;
-    return c.html(homePage(await catalog(), counts, ctx.live.generation));
+    return c.html(homePage(chrome(c, ctx), await catalog(), counts, ctx.live.generation));
   });
 
   for (const kind of ['template', 'view'] as const) {
-    const base = kind === 'template' ? '/templates' : '/views';
+    const base = kind === 'template' ? '/templates' : '/views'; // routes are matched under the mount path
     const url = kind === 'template' ? templateUrl : viewUrl;
 
     app.get(`${base}/:name`, async (c) => {
       const name = c.req.param('name');
       const found = await find(kind, name);
-      if (!found) return notFound(c, `No ${kind} named “${name}”`);
+      if (!found) return notFound(c, ctx, `No ${kind} named “${name}”`);
       const file = (path: string) => relative(process.cwd(), path) || path;
       let context: Html;
       if (found.kind === 'template') {
@@ -68,6 +68,7 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
         kind,
         name,
         path: url(name),
+        chrome: chrome(c, ctx),
         frameSrc: `${url(name)}/html`,
         attachmentUrl: (i: number) => `${url(name)}/attachments/${i}`,
         width: width(c),
@@ -77,27 +78,28 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
       try {
         return c.html(emailPage({ ...options, preview: await found.preview() }));
       } catch (error) {
+        ctx.onError(error);
         return c.html(emailPage({ ...options, error }), 500);
       }
     });
 
     app.get(`${base}/:name/html`, async (c) => {
       const found = await find(kind, c.req.param('name'));
-      if (!found) return notFound(c);
+      if (!found) return notFound(c, ctx);
       try {
         const preview = await found.preview();
         return emailHtml(c, preview.html);
       } catch (error) {
-        return c.body(`could not render: ${(error as Error)?.message ?? String(error)}`, 500, { 'Content-Type': 'text/plain; charset=utf-8' });
+        return c.body(`could not render: ${oneLine(error)}`, 500, { 'Content-Type': 'text/plain; charset=utf-8' });
       }
     });
 
     app.get(`${base}/:name/attachments/:index`, async (c) => {
       const found = await find(kind, c.req.param('name'));
       const index = attachmentIndex(c);
-      if (!found || index === undefined) return notFound(c);
+      if (!found || index === undefined) return notFound(c, ctx);
       const attachment = (await found.preview()).attachments[index];
-      return attachment ? download(attachment.content, attachment.contentType, attachment.filename) : notFound(c);
+      return attachment ? download(attachment.content, attachment.contentType, attachment.filename) : notFound(c, ctx);
     });
   }
 }

@@ -8,7 +8,7 @@ export const SCRIPT = `'use strict';
 (() => {
   const generation = document.body.dataset.generation;
   if (!generation || typeof EventSource === 'undefined') return;
-  const events = new EventSource('/events');
+  const events = new EventSource('events');
   const check = (event) => {
     if (event.data === generation) return;
     events.close();
@@ -67,6 +67,10 @@ button.danger { color: var(--bad); border-color: #fda29b; }
 .actions form { margin: 0; }
 .pager { display: flex; gap: 16px; align-items: center; margin-top: 12px; }
 .notice { padding: 8px 12px; background: #ecfdf3; border: 1px solid #abefc6; margin: 12px 0; }
+.badge { padding: 0 8px; border-radius: 10px; font-size: 12px; background: #fef0c7; color: var(--warn); }
+form.logout { margin-left: auto; display: flex; gap: 8px; align-items: center; color: #e5e7eb; }
+form.login { display: grid; gap: 8px; max-width: 320px; background: #fff; border: 1px solid var(--line); padding: 16px; }
+form.login input { padding: 6px 10px; border: 1px solid #d0d5dd; font: inherit; }
 .notice.bad { background: #fef3f2; border-color: #fecdca; }
 .error { border: 1px solid #fecdca; background: #fef3f2; padding: 12px 16px; margin: 16px 0; }
 .error h2 { margin-top: 0; color: var(--bad); }

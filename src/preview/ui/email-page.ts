@@ -1,11 +1,12 @@
 import { html } from 'hono/html';
 import type { EmailPreview } from '../templates.js';
-import { bytes, emailFrame, errorBox, headersTable, layout, widthSwitch, type Html } from './layout.js';
+import { bytes, emailFrame, errorBox, headersTable, layout, widthSwitch, type Chrome, type Html } from './layout.js';
 
 export interface EmailPageOptions {
+  chrome: Chrome;
   kind: 'template' | 'view';
   name: string;
-  /** This page's path (`/templates/welcome`), for the width links. */
+  /** This page's path (`templates/welcome`, relative to the base), for the width links. */
   path: string;
   /** What the iframe loads: the email's HTML under the strict CSP. */
   frameSrc: string;
@@ -47,5 +48,5 @@ ${
 <h2>HTML source</h2>
 <pre id="source">${p.html}</pre>`
 }`;
-  return layout({ title: o.name, section: 'templates', generation: o.generation, body });
+  return layout({ chrome: o.chrome, title: o.name, section: 'templates', generation: o.generation, body });
 }

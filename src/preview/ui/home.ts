@@ -1,13 +1,14 @@
 import { html } from 'hono/html';
 import type { Catalog } from '../templates.js';
 import type { MessageState } from '../../store/schema.js';
-import { errorBox, layout, type Html } from './layout.js';
+import { errorBox, layout, type Chrome, type Html } from './layout.js';
 
-export const templateUrl = (name: string) => `/templates/${encodeURIComponent(name)}`;
-export const viewUrl = (name: string) => `/views/${encodeURIComponent(name)}`;
+/** Relative to the pages' `<base>`, like every link the pages make. */
+export const templateUrl = (name: string) => `templates/${encodeURIComponent(name)}`;
+export const viewUrl = (name: string) => `views/${encodeURIComponent(name)}`;
 
 /** `/`: every template and every registered view, each linking to its page; the outbox's counts. */
-export function homePage(catalog: Catalog | null, counts: Record<MessageState, number> | null, generation: number): Html {
+export function homePage(chrome: Chrome, catalog: Catalog | null, counts: Record<MessageState, number> | null, generation: number): Html {
   const templates = catalog?.templates ?? [];
   const views = catalog?.views ?? [];
   const body = html`
@@ -54,8 +55,8 @@ ${views.map(
 ${
   counts
     ? html`<h2>Outbox</h2>
-<p class="states">${Object.entries(counts).map(([state, n]) => html`<a href="/outbox?state=${state}">${state} ${n}</a>`)}<a href="/outbox">all messages →</a></p>`
+<p class="states">${Object.entries(counts).map(([state, n]) => html`<a href="outbox?state=${state}">${state} ${n}</a>`)}<a href="outbox">all messages →</a></p>`
     : ''
 }`;
-  return layout({ title: 'Templates', section: 'templates', generation, body });
+  return layout({ chrome, title: 'Templates', section: 'templates', generation, body });
 }

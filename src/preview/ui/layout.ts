@@ -4,7 +4,20 @@ import { IFRAME_SANDBOX } from '../security.js';
 /** A fragment of escaped HTML: every `${value}` in `html\`…\`` is escaped unless it is itself a fragment. */
 export type Html = ReturnType<typeof html>;
 
+/**
+ * What every page shows around its body: where the preview is mounted, who is
+ * logged in (with the logout form's token), and whether actions are off.
+ */
+export interface Chrome {
+  /** The path the preview is served under, without a trailing slash: '' or '/admin/mail'. */
+  base: string;
+  user?: string;
+  csrfToken: string;
+  readOnly: boolean;
+}
+
 export interface Page {
+  chrome: Chrome;
   title: string;
   /** Which top link is the current section. */
   section?: 'templates' | 'outbox';
@@ -13,25 +26,36 @@ export interface Page {
   body: Html;
 }
 
-export function layout({ title, section, generation, body }: Page): Html {
+/**
+ * Links in the pages are relative to `<base href>`: mounted under a prefix
+ * (`/admin/mail/`), every link, form, frame and the event stream follow it.
+ */
+export function layout({ chrome, title, section, generation, body }: Page): Html {
   const current = (name: Page['section']) => (section === name ? html` aria-current="page"` : '');
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
+<base href="${chrome.base}/">
 <title>${title} · mailroom</title>
-<link rel="stylesheet" href="/assets/preview.css">
-<script src="/assets/preview.js" defer></script>
+<link rel="stylesheet" href="assets/preview.css">
+<script src="assets/preview.js" defer></script>
 </head>
 <body data-generation="${generation ?? ''}">
 <header class="top">
-  <a class="brand" href="/">mailroom preview</a>
+  <a class="brand" href="./">mailroom preview</a>
   <nav>
-    <a href="/"${current('templates')}>Templates</a>
-    <a href="/outbox"${current('outbox')}>Outbox</a>
+    <a href="./"${current('templates')}>Templates</a>
+    <a href="outbox"${current('outbox')}>Outbox</a>
   </nav>
+  ${chrome.readOnly ? html`<span class="badge" id="read-only">read-only</span>` : ''}
+  ${
+    chrome.user !== undefined
+      ? html`<form class="logout" method="post" action="logout"><input type="hidden" name="_csrf" value="${chrome.csrfToken}"><span>${chrome.user}</span> <button type="submit">Log out</button></form>`
+      : ''
+  }
 </header>
 <main>
 ${body}
@@ -74,10 +98,20 @@ ${headers.map(([name, value]) => html`<tr><th scope="row">${name}</th><td class=
 </table>`;
 }
 
+/**
+ * What failed, in one line: the error's message with its line breaks folded and its
+ * length bounded. Never a stack (the server's log has it): a page may be seen by
+ * people who should not learn the server's paths and code.
+ */
+export function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = message.replace(/\s+/g, ' ').trim();
+  return line.length > 400 ? `${line.slice(0, 399)}…` : line;
+}
+
 export function errorBox(heading: string, error: unknown): Html {
-  const e = error as { message?: string; stack?: string };
   return html`<div class="error" role="alert">
   <h2>${heading}</h2>
-  <pre class="error-message">${e?.stack ?? e?.message ?? String(error)}</pre>
+  <p class="error-message">${oneLine(error)}</p>
 </div>`;
 }

@@ -3,15 +3,15 @@ import type { AttemptRow, MessageRow } from '../../store/schema.js';
 import { priorityFromRank } from '../../views/priority.js';
 import { ACTIONS, type Action } from '../outbox.js';
 import type { ParsedMessage } from '../message.js';
-import { bytes, emailFrame, layout, when, widthSwitch, type Html } from './layout.js';
+import { bytes, emailFrame, layout, when, widthSwitch, type Chrome, type Html } from './layout.js';
 import { stateBadge } from './outbox-page.js';
 
 export interface MessagePageOptions {
+  chrome: Chrome;
   row: Omit<MessageRow, 'raw'>;
   parsed: ParsedMessage;
   attempts: AttemptRow[];
   width: 'desktop' | 'mobile';
-  csrfToken: string;
   notice?: { text: string; bad?: boolean };
   /** Whether "Send now" delivers at once (an SMTP server was given) or only makes it due. */
   canDeliver: boolean;
@@ -22,11 +22,11 @@ const LABELS: Record<Action, string> = { retry: 'Retry', 'send-now': 'Send now',
 function actionForms(o: MessagePageOptions): Html {
   const id = o.row.id;
   const available = (Object.keys(ACTIONS) as Action[]).filter((a) => (ACTIONS[a] as readonly string[]).includes(o.row.state));
-  if (!available.length) return html``;
+  if (!available.length || o.chrome.readOnly) return html``;
   return html`<div class="actions">
 ${available.map(
-  (a) => html`<form method="post" action="/outbox/${id}/${a}">
-  <input type="hidden" name="_csrf" value="${o.csrfToken}">
+  (a) => html`<form method="post" action="outbox/${id}/${a}">
+  <input type="hidden" name="_csrf" value="${o.chrome.csrfToken}">
   <button type="submit" class="${a === 'delete' ? 'danger' : a === 'send-now' ? 'primary' : ''}" title="${
     a === 'send-now' ? (o.canDeliver ? 'deliver over SMTP now' : 'make it due now: the next drain sends it') : ''
   }">${LABELS[a]}</button>
@@ -60,7 +60,7 @@ export function messagePage(o: MessagePageOptions): Html {
   ];
   const body = html`
 <h1>${parsed.subject || row.subject || '(no subject)'}</h1>
-<p class="muted">Message #${id} ${stateBadge(row.state)} · <a href="/outbox">back to the outbox</a></p>
+<p class="muted">Message #${id} ${stateBadge(row.state)} · <a href="outbox">back to the outbox</a></p>
 ${o.notice ? html`<p class="notice${o.notice.bad ? ' bad' : ''}" role="status">${o.notice.text}</p>` : ''}
 ${actionForms(o)}
 <table class="meta" id="meta">
@@ -72,14 +72,14 @@ ${
   parsed.attachments.length
     ? html`<ul class="files" id="attachments">${parsed.attachments.map(
         (a, i) =>
-          html`<li><a href="/outbox/${id}/attachments/${i}">${a.filename}</a> <span class="muted">${a.contentType}, ${bytes(a.size)}${a.related ? ', inline' : ''}</span></li>`,
+          html`<li><a href="outbox/${id}/attachments/${i}">${a.filename}</a> <span class="muted">${a.contentType}, ${bytes(a.size)}${a.related ? ', inline' : ''}</span></li>`,
       )}</ul>`
     : html`<p class="muted">None.</p>`
 }
-<p><a id="raw" href="/outbox/${id}/raw">Download the raw message (.eml)</a></p>
+<p><a id="raw" href="outbox/${id}/raw">Download the raw message (.eml)</a></p>
 
-<div class="toolbar"><strong>HTML</strong>${widthSwitch(`/outbox/${id}`, o.width)}</div>
-${parsed.html !== null ? emailFrame(`/outbox/${id}/html`, o.width) : html`<p class="muted">This message has no HTML part.</p>`}
+<div class="toolbar"><strong>HTML</strong>${widthSwitch(`outbox/${id}`, o.width)}</div>
+${parsed.html !== null ? emailFrame(`outbox/${id}/html`, o.width) : html`<p class="muted">This message has no HTML part.</p>`}
 
 <h2>Plain text</h2>
 <pre id="text">${parsed.text}</pre>
@@ -119,5 +119,5 @@ ${o.attempts.map(
 
 <h2>Headers</h2>
 <pre id="headers">${parsed.headerLines.map((h) => h.line).join('\n')}</pre>`;
-  return layout({ title: parsed.subject || `Message #${id}`, section: 'outbox', body });
+  return layout({ chrome: o.chrome, title: parsed.subject || `Message #${id}`, section: 'outbox', body });
 }

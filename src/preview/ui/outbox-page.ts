@@ -2,9 +2,10 @@ import { html } from 'hono/html';
 import { MESSAGE_STATES, type MessageState } from '../../store/schema.js';
 import { priorityFromRank } from '../../views/priority.js';
 import type { OutboxRow } from '../outbox.js';
-import { layout, when, type Html } from './layout.js';
+import { layout, when, type Chrome, type Html } from './layout.js';
 
 export interface OutboxPageOptions {
+  chrome: Chrome;
   rows: OutboxRow[];
   total: number;
   counts: Record<MessageState, number>;
@@ -15,20 +16,20 @@ export interface OutboxPageOptions {
   notice?: string;
 }
 
-const messageUrl = (id: number) => `/outbox/${id}`;
+const messageUrl = (id: number) => `outbox/${id}`;
 
 export function stateBadge(state: MessageState): Html {
   return html`<span class="state state-${state}">${state}</span>`;
 }
 
-/** `/outbox?state=…&q=…&page=N`: links keep the other two when one changes. */
+/** `outbox?state=…&q=…&page=N`: links keep the other two when one changes. */
 function outboxUrl(params: { state?: MessageState; q?: string; page?: number }): string {
   const query = new URLSearchParams();
   if (params.state) query.set('state', params.state);
   if (params.q) query.set('q', params.q);
   if (params.page && params.page > 1) query.set('page', String(params.page));
   const text = query.toString();
-  return text ? `/outbox?${text}` : '/outbox';
+  return text ? `outbox?${text}` : 'outbox';
 }
 
 /** The queue, newest first: filter by state, search recipients and subjects, page through. */
@@ -41,7 +42,7 @@ export function outboxPage(o: OutboxPageOptions): Html {
 <h1>Outbox</h1>
 <p class="muted">Every message in the queue, newest first: what was sent, and what will be.</p>
 ${o.notice ? html`<p class="notice" role="status">${o.notice}</p>` : ''}
-<form class="search" method="get" action="/outbox" role="search">
+<form class="search" method="get" action="outbox" role="search">
   ${o.state ? html`<input type="hidden" name="state" value="${o.state}">` : ''}
   <input type="search" name="q" value="${o.search}" placeholder="Recipient or subject" aria-label="Search recipients and subjects">
   <button type="submit">Search</button>
@@ -77,5 +78,5 @@ ${o.rows.map(
   <span class="page-info">Page ${o.page} of ${pages} · ${o.total} message${o.total === 1 ? '' : 's'}</span>
   ${o.page < pages ? html`<a rel="next" href="${outboxUrl({ state: o.state, q: o.search, page: o.page + 1 })}">Older →</a>` : ''}
 </nav>`;
-  return layout({ title: 'Outbox', section: 'outbox', body });
+  return layout({ chrome: o.chrome, title: 'Outbox', section: 'outbox', body });
 }
