@@ -2,11 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redact } from '../src/store/redact.js';
 import { parseSmtpUrl } from '../src/drain/smtp.js';
 import { ConfigError } from '../src/errors.js';
+import { forTerminal, jsonForTerminal } from '../src/cli/terminal.js';
+import { startScriptedSmtp } from './helpers/scripted-smtp.js';
 import { backends } from './helpers/databases.js';
 import { mailroom } from './helpers/cli.js';
 
 const ALL = await backends();
 const BACKEND = ALL.find((b) => b.name === 'postgres') ?? ALL[0]!;
+
+/** One database for every CLI case here (the flags and output under test do not depend on its content). */
+let created: Awaited<ReturnType<typeof BACKEND.create>>;
+beforeAll(async () => {
+  created = await BACKEND.create();
+  await created.database.close(); // the CLI opens it (PGlite: one process at a time)
+});
+afterAll(() => created.drop());
 
 describe('passwords are hidden in every form a URL can take', () => {
   // [text, the password (must not appear), what must stay visible]
@@ -69,12 +79,6 @@ describe('passwords are hidden in every form a URL can take', () => {
   });
 
   describe('through the real CLI', () => {
-    let created: Awaited<ReturnType<typeof BACKEND.create>>;
-    beforeAll(async () => {
-      created = await BACKEND.create();
-    });
-    afterAll(() => created.drop());
-
     const cases: [string, string[], string][] = [
       ['smtp % password', ['send', '--smtp', 'smtp://user:100%sec@127.0.0.1:1'], '100%sec'],
       ['smtp without //', ['send', '--smtp', 'smtp:user:nodashes@127.0.0.1:1'], 'nodashes'],
@@ -91,5 +95,65 @@ describe('passwords are hidden in every form a URL can take', () => {
       expect(stderr + stdout).not.toContain(password);
       expect(stderr).not.toMatch(/URIError|\n\s+at /);
     });
+  });
+});
+
+/** Anything a terminal would act on rather than show. */
+const UNSAFE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+
+describe('nothing from outside reaches the terminal as control characters', () => {
+  const table: [string, string][] = [
+    ['\x1b[31mred\x1b[0m', 'red'],
+    ['\x1b]0;window title\x07after', 'after'],
+    ['\x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\', 'link'],
+    ['\x1b[2J\x1b[H\x1b[3;1Hmoved', 'moved'],
+    ['ok\rmailroom: sent 100', 'ok mailroom: sent 100'],
+    ['ok\r\nmailroom: forged line', 'ok mailroom: forged line'],
+    ['\x9b31mC1 CSI', 'C1 CSI'],
+    ['nul\x00del\x7fbell\x07', 'nuldelbell'],
+    ['\u202egnp.exe', 'gnp.exe'],
+    ['Núria ✓ 🔑 日本\ttab', 'Núria ✓ 🔑 日本\ttab'],
+  ];
+  it.each(table)('%j', (text, shown) => {
+    expect(forTerminal(text)).toBe(shown);
+    expect(forTerminal(text)).not.toMatch(UNSAFE);
+  });
+
+  it('JSON keeps every character, escaped', () => {
+    const value = { reason: '\x1b[2J\u202e\x9b ✓\n' };
+    const json = jsonForTerminal(value);
+    expect(json).not.toMatch(UNSAFE);
+    expect(JSON.parse(json)).toEqual(value);
+  });
+
+  const hostile = '\x1b]0;pwned\x07\x1b[2J\x1b[31mbounced\x1b[0m\u202e\r\nmailroom: sent 999';
+
+  it('block list: reasons and addresses stored from outside', async () => {
+    const env = { DATABASE_URL: created.url };
+    expect((await mailroom(['block', 'add', 'spam@example.com', '--reason', hostile], env)).code).toBe(0);
+    const list = await mailroom(['block', 'list'], env);
+    expect(list.code).toBe(0);
+    expect(list.stdout).not.toMatch(/\x1b|\r|\u202e/);
+    expect(list.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^spam@example\.com\t.*bounced.* mailroom: sent 999$/)]);
+    const json = await mailroom(['block', 'list', '--json'], env);
+    expect(json.stdout).not.toMatch(/\x1b|\r|\u202e/);
+    expect(JSON.parse(json.stdout)).toEqual([{ address: 'spam@example.com', reason: hostile }]);
+    const bad = await mailroom(['block', 'add', `x\x1b[2J@example.com\nmailroom: forged`], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).not.toMatch(/\x1b|\r/);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('an SMTP reply with escape sequences is shown as plain text', async () => {
+    const smtp = await startScriptedSmtp(({ stage }) => (stage === 'greeting' ? `554 ${hostile.replace(/\r\n/g, ' ')} go away` : undefined));
+    try {
+      const { code, stderr } = await mailroom(['send', '--smtp', smtp.url], { DATABASE_URL: created.url });
+      expect(code).toBe(1);
+      expect(stderr).toContain('bounced');
+      expect(stderr).not.toMatch(/\x1b|\x07|\r|\u202e/);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      await smtp.close();
+    }
   });
 });
