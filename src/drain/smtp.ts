@@ -2,6 +2,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
 import { ConfigError, SmtpConnectionError } from '../errors.js';
 import { redact } from '../store/redact.js';
+import { decodeCredential } from '../store/url-credentials.js';
 
 export interface SmtpOptions {
   /** SMTP connections used at once. */
@@ -47,7 +48,7 @@ export function parseSmtpUrl(url: string): SMTPPoolOptions {
   if (tls === false) options.ignoreTLS = true;
   if (flag('insecure') === true) options.tls = { rejectUnauthorized: false };
   if (parsed.username || parsed.password) {
-    options.auth = { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) };
+    options.auth = { user: decodeCredential(parsed.username, url), pass: decodeCredential(parsed.password, url) };
     if (!secure && tls !== false && insecureAuth !== true) options.requireTLS = true;
   }
   return options;

@@ -6,6 +6,7 @@ import { migrateMailroom } from './migrations.js';
 import { acquireLock } from './lock.js';
 import { checkEmbeddedFolder } from './embedded-folder.js';
 import { redact } from './redact.js';
+import { decodeCredential } from './url-credentials.js';
 import { pgliteBytea } from './pglite-bytea.js';
 import { ConfigError, DatabaseError } from '../errors.js';
 import { loadOptional } from '../optional.js';
@@ -94,6 +95,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   } catch {
     throw new ConfigError(`Malformed database URL "${redact(url)}": expected postgres://user:pass@host:5432/database.`);
   }
+  for (const part of [parsed.username, parsed.password]) decodeCredential(part, url); // postgres.js throws a bare URIError on a stray %
   const label = redact(url);
   // prepare: false reaches the client too: a named Drizzle query (enqueue's) asks for a
   // server-side statement, which PgBouncer in transaction mode cannot keep.

@@ -4,6 +4,7 @@ import { withDatabase } from '../run.js';
 import { blockAddress, listBlocked, unblockAddress } from '../../store/blocklist.js';
 import { ConfigError } from '../../errors.js';
 import { isAddress } from '../../transport/validate.js';
+import { say, jsonForTerminal } from '../terminal.js';
 
 function checked(address: string): string {
   if (!isAddress(address)) throw new ConfigError(`"${address}" is not an email address: use e.g. someone@example.com.`);
@@ -21,7 +22,7 @@ export const blockCommand = () => {
     .action(async (address: string, opts: { database: string; reason: string }) => {
       await withDatabase(opts.database, async ({ db }) => {
         await blockAddress(db, checked(address), opts.reason);
-        console.log(`blocked ${address}`);
+        say(`blocked ${address}`);
       });
     });
   block
@@ -32,7 +33,7 @@ export const blockCommand = () => {
     .action(async (address: string, opts: { database: string }) => {
       await withDatabase(opts.database, async ({ db }) => {
         const removed = await unblockAddress(db, checked(address));
-        console.log(removed ? `unblocked ${address}` : `${address} was not blocked`);
+        say(removed ? `unblocked ${address}` : `${address} was not blocked`);
       });
     });
   block
@@ -43,8 +44,8 @@ export const blockCommand = () => {
     .action(async (opts: { database: string; json?: boolean }) => {
       await withDatabase(opts.database, async ({ db }) => {
         const rows = await listBlocked(db);
-        if (opts.json) return console.log(JSON.stringify(rows.map(({ address, reason }) => ({ address, reason }))));
-        for (const row of rows) console.log(row.reason ? `${row.address}\t${row.reason}` : row.address);
+        if (opts.json) return say(jsonForTerminal(rows.map(({ address, reason }) => ({ address, reason }))));
+        for (const row of rows) say(row.reason ? `${row.address}\t${row.reason}` : row.address);
       });
     });
   return block;

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { databaseOption } from '../options.js';
 import { withDatabase } from '../run.js';
+import { say } from '../terminal.js';
 
 export const migrateCommand = () =>
   new Command('migrate')
@@ -9,6 +10,6 @@ export const migrateCommand = () =>
     .action(async (opts: { database: string }) => {
       await withDatabase(opts.database, async (database) => {
         await database.migrate();
-        console.log(`migrated ${database.label}`);
+        say(`migrated ${database.label}`);
       });
     });

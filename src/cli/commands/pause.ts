@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { databaseOption } from '../options.js';
 import { withDatabase } from '../run.js';
 import { PAUSED, setSetting } from '../../store/settings.js';
+import { say } from '../terminal.js';
 
 /** `pause` makes every `send`/`worker` exit 0 without sending (staging); `resume` undoes it. */
 export const pauseCommands = () => [
@@ -11,7 +12,7 @@ export const pauseCommands = () => [
     .action(async (opts: { database: string }) => {
       await withDatabase(opts.database, async ({ db }) => {
         await setSetting(db, PAUSED, new Date().toISOString());
-        console.log('sending paused');
+        say('sending paused');
       });
     }),
   new Command('resume')
@@ -20,7 +21,7 @@ export const pauseCommands = () => [
     .action(async (opts: { database: string }) => {
       await withDatabase(opts.database, async ({ db }) => {
         await setSetting(db, PAUSED, null);
-        console.log('sending resumed');
+        say('sending resumed');
       });
     }),
 ];

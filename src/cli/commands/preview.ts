@@ -4,6 +4,7 @@ import { text } from 'node:stream/consumers';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { databaseOption } from '../options.js';
 import { withDatabase } from '../run.js';
+import { say } from '../terminal.js';
 
 function port(value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) > 65535) throw new InvalidArgumentError(`"${value}" is not a port: use 1-65535 (0 for any free port).`);
@@ -76,7 +77,7 @@ export const previewCommand = () => {
           readOnly: opts.readOnly,
         });
         const notes = [auth ? 'login required' : '', opts.readOnly ? 'read-only' : ''].filter(Boolean).join(', ');
-        console.log(`mailroom preview: ${server.url}  (templates from ${emailsDir ? resolve(emailsDir) : 'nowhere: no emails folder'}, outbox of ${database.label}${notes ? `; ${notes}` : ''})`);
+        say(`mailroom preview: ${server.url}  (templates from ${emailsDir ? resolve(emailsDir) : 'nowhere: no emails folder'}, outbox of ${database.label}${notes ? `; ${notes}` : ''})`);
         await new Promise<void>((done) => {
           const stop = () => {
             process.off('SIGINT', stop).off('SIGTERM', stop);

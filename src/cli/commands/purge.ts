@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { databaseOption, duration, positiveInt } from '../options.js';
 import { withDatabase } from '../run.js';
 import { purge } from '../../store/purge.js';
+import { say } from '../terminal.js';
 
 export const purgeCommand = () =>
   new Command('purge')
@@ -13,6 +14,6 @@ export const purgeCommand = () =>
     .action(async (opts: { database: string; olderThan: number; failed?: boolean; batchSize: number }) => {
       await withDatabase(opts.database, async ({ db }) => {
         const removed = await purge(db, { olderThanSeconds: opts.olderThan, failed: opts.failed, batchSize: opts.batchSize });
-        console.log(`purged ${removed.messages} messages and ${removed.attempts} attempt rows`);
+        say(`purged ${removed.messages} messages and ${removed.attempts} attempt rows`);
       });
     });

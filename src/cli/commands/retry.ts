@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { databaseOption, positiveInt } from '../options.js';
 import { withDatabase } from '../run.js';
 import { retryMessages } from '../../store/retry.js';
+import { say } from '../terminal.js';
 
 export const retryCommand = () =>
   new Command('retry')
@@ -12,6 +13,6 @@ export const retryCommand = () =>
     .action(async (opts: { database: string; failed?: boolean; id?: number[] }) => {
       await withDatabase(opts.database, async ({ db }) => {
         const count = await retryMessages(db, { failed: opts.failed, ids: opts.id });
-        console.log(`${count} message${count === 1 ? '' : 's'} due now`);
+        say(`${count} message${count === 1 ? '' : 's'} due now`);
       });
     });

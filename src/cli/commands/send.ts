@@ -8,6 +8,7 @@ import type { Database, Db } from '../../store/database.js';
 import { getSetting, PAUSED } from '../../store/settings.js';
 import { ConfigError } from '../../errors.js';
 import { DEFAULT_BACKOFF } from '../../drain/backoff.js';
+import { say } from '../terminal.js';
 
 export interface SendFlags {
   database: string;
@@ -65,7 +66,7 @@ async function pausedNotice(db: Db): Promise<string | null> {
 async function untilSignal<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
-    console.log(`${signal}: finishing messages in flight, releasing the rest (signal again to quit at once)`);
+    say(`${signal}: finishing messages in flight, releasing the rest (signal again to quit at once)`);
     controller.abort();
   };
   process.once('SIGTERM', stop).once('SIGINT', stop);
@@ -103,7 +104,7 @@ export async function withDrain(opts: SendFlags, body: (database: Database, smtp
   const url = requireSmtp(opts);
   await withDatabase(opts.database, async (database) => {
     const paused = await pausedNotice(database.db);
-    if (paused) return console.log(paused);
+    if (paused) return say(paused);
     const smtp = await openSmtp(url, opts);
     try {
       await untilSignal((signal) => body(database, smtp, signal));
@@ -129,6 +130,6 @@ export const sendCommand = () =>
     .action((opts: SendFlags) =>
       withDrain(opts, async ({ db }, smtp, signal) => {
         const result = await drain(db, { smtp, ...deliveryOptions(opts), limit: opts.limit, timeLimitSeconds: opts.timeLimit, maxDeferred: opts.maxDeferred, signal });
-        console.log(summary(result));
+        say(summary(result));
       }),
     );

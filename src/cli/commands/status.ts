@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { databaseOption } from '../options.js';
 import { withDatabase } from '../run.js';
 import { queueStatus } from '../../store/status.js';
+import { say, jsonForTerminal } from '../terminal.js';
 
 export const statusCommand = () =>
   new Command('status')
@@ -12,10 +13,10 @@ export const statusCommand = () =>
       await withDatabase(opts.database, async ({ db }) => {
         const { counts, oldestQueuedSeconds } = await queueStatus(db);
         if (opts.json) {
-          console.log(JSON.stringify({ ...counts, oldestQueuedSeconds }));
+          say(jsonForTerminal({ ...counts, oldestQueuedSeconds }));
           return;
         }
-        for (const [state, count] of Object.entries(counts)) console.log(`${state.padEnd(9)} ${count}`);
-        console.log(`oldest waiting: ${oldestQueuedSeconds === null ? '-' : `${oldestQueuedSeconds}s`}`);
+        for (const [state, count] of Object.entries(counts)) say(`${state.padEnd(9)} ${count}`);
+        say(`oldest waiting: ${oldestQueuedSeconds === null ? '-' : `${oldestQueuedSeconds}s`}`);
       });
     });
