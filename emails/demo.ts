@@ -7,7 +7,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
-import { createQueueTransport, openDatabase, drain, createSmtpTransport, startPreviewServer, ConfigError, DEFAULT_DATABASE } from 'mailroom';
+import { createQueueTransport, openDatabase, drain, createSmtpTransport, ConfigError, DEFAULT_DATABASE } from 'mailroom';
+import { startPreviewServer } from 'mailroom/preview';
 import { startMailbox } from '../src/dev/mailbox.js';
 import { queueStatus } from '../src/store/status.js';
 import { WelcomeMail, PasswordResetMail, InvoiceMail } from './views/index.js';

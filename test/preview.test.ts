@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
-  attempts, createSmtpTransport, drain, enqueueMail, messages, startPreviewServer, ConfigError, type Database, type PreviewServer,
+  attempts, createSmtpTransport, drain, enqueueMail, messages, ConfigError, type Database,
 } from 'mailroom';
+import { startPreviewServer, type PreviewServer } from 'mailroom/preview';
 import { InvoiceMail } from '../emails/views/index.js';
 import Invoice from '../emails/invoice.js';
 import { invoicePdf } from '../emails/views/invoice-pdf.js';

@@ -44,3 +44,27 @@ export class BadPriority extends MailView<object> {
     return 's';
   }
 }
+
+// The app's own Drizzle database and transaction, with its own schema, on any driver.
+import { pgTable, serial, text } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { createQueueTransport, enqueueMail, enqueueMailMany, enqueueMany } from 'mailroom';
+
+const appSchema = { users: pgTable('users', { id: serial('id').primaryKey(), email: text('email').notNull() }) };
+const message = { from: 'a@example.com', to: 'b@example.com', subject: 's', text: 't' };
+export async function appTransactions(url: string) {
+  const postgresDb = drizzlePostgres(url, { schema: appSchema });
+  await postgresDb.transaction(async (tx) => {
+    await tx.insert(appSchema.users).values({ email: 'b@example.com' });
+    await enqueueMail(tx, message);
+    await enqueueMailMany(tx, [message]);
+    await enqueueMany(tx, []);
+  });
+  const pgliteDb = drizzlePglite({ schema: appSchema });
+  await pgliteDb.transaction((tx) => enqueueMail(tx, message));
+  createQueueTransport({ database: postgresDb });
+  createQueueTransport({ database: pgliteDb });
+  // @ts-expect-error not a database
+  await enqueueMail({ query: () => [] }, message);
+}

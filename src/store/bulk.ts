@@ -1,5 +1,5 @@
 import { inArray, Param, sql, SQL, StringChunk, type SQLChunk } from 'drizzle-orm';
-import { dbOf, rowsOf, type Database, type Db } from './database.js';
+import { dbOf, rowsOf, type Database, type DrizzleDb } from './database.js';
 import { storedColumns, type Enqueued } from './enqueue.js';
 import { dueAt } from './clock.js';
 import { messages } from './schema.js';
@@ -73,7 +73,7 @@ function* chunks(items: BulkItem[], rows: number, bytes: number): Generator<Bulk
  * in input order. An idempotency key already queued, or repeated in `items`, is
  * stored once; its other items resolve to that row with `duplicate: true`.
  */
-export async function enqueueMany(target: Db | Database, items: BulkItem[], options: BulkOptions = {}): Promise<Enqueued[]> {
+export async function enqueueMany(target: DrizzleDb | Database, items: BulkItem[], options: BulkOptions = {}): Promise<Enqueued[]> {
   const db = dbOf(target);
   const rows = Math.max(1, options.rowsPerInsert ?? 1000);
   const bytes = Math.max(1, options.bytesPerInsert ?? 16 * 1024 * 1024);
@@ -134,7 +134,7 @@ export async function enqueueMany(target: Db | Database, items: BulkItem[], opti
  * A `now` message is queued first in line but not tried at once.
  */
 export async function enqueueMailMany(
-  db: Db | Database,
+  db: DrizzleDb | Database,
   mails: QueueMailOptions[],
   options: BulkOptions & { limits?: Partial<Limits> } = {},
 ): Promise<Enqueued[]> {

@@ -18,8 +18,21 @@ const importPglite = () => loadOptional(() => import('@electric-sql/pglite'), 'T
  * app's own schema and driver (postgres.js, node-postgres, PGlite): mailroom's queries
  * name its tables themselves and never use `db.query`, so the app's `tx` is taken as is.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Db = PgDatabase<any, any, any>;
+
+/**
+ * What the public functions that take the app's database accept (`enqueueMail(tx, …)`,
+ * `enqueueMany`, `createQueueTransport({ database })`): any Drizzle Postgres database or
+ * transaction, described by shape. A CommonJS app's drizzle-orm types (.d.cts) are another
+ * copy of the classes than the ones mailroom's ESM types name, and TypeScript refuses one
+ * copy's protected members for the other's; a shape is the same in both.
+ */
+export interface DrizzleDb {
+  execute(query: any): PromiseLike<unknown>;
+  transaction<T>(transaction: (tx: any) => Promise<T>, config?: any): Promise<T>;
+  select(...args: any[]): unknown;
+  insert(...args: any[]): unknown;
+}
 
 export { rowsOf } from './rows.js';
 export { MIGRATIONS_FOLDER } from './migrations.js';
@@ -198,14 +211,14 @@ function isDatabase(value: unknown): value is Database {
 }
 
 /** The Drizzle db of either an open Database or a Drizzle db/transaction itself. */
-export const dbOf = (target: Db | Database): Db => (isDatabase(target) ? target.db : target);
+export const dbOf = (target: DrizzleDb | Database): Db => (isDatabase(target) ? target.db : (target as unknown as Db));
 
 /**
  * The Drizzle db behind any of the ways mailroom is given a database: a URL is opened
  * here and comes with its `close`; an open Database or a Drizzle db/transaction is
  * borrowed and left open.
  */
-export async function resolveDatabase(source: string | Database | Db): Promise<{ db: Db; close?: () => Promise<void> }> {
+export async function resolveDatabase(source: string | Database | DrizzleDb): Promise<{ db: Db; close?: () => Promise<void> }> {
   if (typeof source !== 'string') return { db: dbOf(source) };
   const database = await openDatabase(source);
   return { db: database.db, close: () => database.close() };

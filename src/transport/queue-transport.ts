@@ -1,6 +1,6 @@
 import type { SendMailOptions, Transport, Transporter } from 'nodemailer';
 import type { MailMessage } from 'nodemailer/lib/mailer';
-import { DEFAULT_DATABASE, dbOf, resolveDatabase, type Database, type Db } from '../store/database.js';
+import { DEFAULT_DATABASE, dbOf, resolveDatabase, type Database, type Db, type DrizzleDb } from '../store/database.js';
 import { enqueue, type Enqueued } from '../store/enqueue.js';
 import { compose, composeMail, type ComposedMessage } from './compose.js';
 import { DEFAULT_LIMITS, type Limits } from './validate.js';
@@ -12,7 +12,7 @@ import { QUEUE_TRANSPORT_NAME, type Priority } from '../views/priority.js';
 
 export interface QueueTransportOptions {
   /** A URL (`postgres://…`, `file:PATH`), an open Database, or a Drizzle db/transaction. Default: the embedded `.mailroom/db`. */
-  database?: string | Database | Db;
+  database?: string | Database | DrizzleDb;
   /** Where `now` messages go at once: an SMTP URL, nodemailer SMTP options, or a transporter. */
   smtp?: SmtpConfig;
   limits?: Partial<Limits>;
@@ -117,6 +117,6 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
  * Queues a message on the given Drizzle database or transaction, without a transporter:
  * call it inside the app's own `db.transaction(...)` so the email exists only if it commits.
  */
-export async function enqueueMail(db: Db | Database, data: QueueMailOptions, limits: Partial<Limits> = {}): Promise<QueuedInfo> {
+export async function enqueueMail(db: DrizzleDb | Database, data: QueueMailOptions, limits: Partial<Limits> = {}): Promise<QueuedInfo> {
   return queueMessage(dbOf(db), await composeMail(data, limits), data, undefined);
 }

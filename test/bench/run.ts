@@ -14,10 +14,11 @@ import { renderFigure } from './render.js';
 import { memoryFigure } from './memory.js';
 import { workerFigure } from './worker.js';
 import { scaleFigure } from './scale.js';
+import { importFigure } from './import.js';
 import { POSTGRES_ADMIN_URL } from '../helpers/databases.js';
 import { fmt } from './lib/stats.js';
 
-const FIGURES: Figure[] = [drainFigure, enqueueFigure, bulkFigure, renderFigure, memoryFigure, workerFigure, scaleFigure];
+const FIGURES: Figure[] = [drainFigure, enqueueFigure, bulkFigure, renderFigure, memoryFigure, workerFigure, scaleFigure, importFigure];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { databaseOption } from '../options.js';
 import { withDatabase } from '../run.js';
 import { say } from '../terminal.js';
+import { loadOptional } from '../../optional.js';
 
 function port(value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) > 65535) throw new InvalidArgumentError(`"${value}" is not a port: use 1-65535 (0 for any free port).`);
@@ -66,7 +67,13 @@ export const previewCommand = () => {
       const explicit = command.getOptionValueSource('emails') === 'cli';
       const emailsDir = explicit || existsSync(resolve(opts.emails)) ? opts.emails : undefined;
       await withDatabase(opts.database, async (database) => {
-        const server = await (await import('../../preview/server.js')).startPreviewServer({
+        const { startPreviewServer } = await loadOptional(
+          // tsx too: the preview loads templates through it on the first request.
+          () => import('tsx/esm/api').then(() => import('../../preview/server.js')),
+          'mailroom preview',
+          ['hono', '@hono/node-server', 'mailparser', 'tsx'],
+        );
+        const server = await startPreviewServer({
           database,
           emailsDir,
           port: opts.port,

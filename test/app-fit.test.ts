@@ -1,0 +1,97 @@
+// mailroom installed from its packed tarball into separate apps (test/fixtures/): an app
+// with its own drizzle-kit migrations, its own schema and transactions on each driver,
+// CommonJS (plain and TypeScript nodenext), React 18 and 19.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import postgres from 'postgres';
+import { installFixture, pack, postgresDatabase, REPO, run, succeed, tempDir } from './helpers/app-fixtures.js';
+
+const FIXTURES = ['esm-postgres-react19', 'cjs-ts-pg-react18', 'cjs-pglite'] as const;
+const DRIZZLE_KIT = join(REPO, 'node_modules/drizzle-kit/bin.cjs');
+
+const dir = tempDir();
+let installed: Record<(typeof FIXTURES)[number], Promise<string>>;
+const cleanup: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  const tarball = await pack(dir.path);
+  // All fixtures install side by side; each test waits only for its own.
+  installed = Object.fromEntries(FIXTURES.map((name) => [name, installFixture(name, dir.path, tarball)])) as typeof installed;
+  for (const install of Object.values(installed)) install.catch(() => {}); // reported by the test that awaits it
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.allSettled(Object.values(installed ?? {}));
+  for (const step of cleanup) await step().catch(() => {});
+  dir.remove(); // after every install has ended
+});
+
+const json = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+const tables = async (url: string) => {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    return (await sql<{ name: string }[]>`select tablename as name from pg_tables where schemaname = 'public' order by 1`).map((r) => r.name);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+};
+
+describe.concurrent('mailroom in an app, from its tarball', () => {
+  it('ESM + postgres.js + React 19: migrates after the app’s drizzle-kit, its transactions queue or roll back', async () => {
+    const database = await postgresDatabase();
+    if (!database) return;
+    cleanup.push(() => database.drop());
+    const app = await installed['esm-postgres-react19'];
+    const env = { DATABASE_URL: database.url };
+    // The app's own drizzle-kit migration first: newer than any of mailroom's.
+    await succeed('node', [DRIZZLE_KIT, 'generate', '--config', 'drizzle.config.ts'], { cwd: app, env });
+    await succeed('node', [DRIZZLE_KIT, 'migrate', '--config', 'drizzle.config.ts'], { cwd: app, env });
+    expect(await succeed(join(app, 'node_modules/.bin/mailroom'), ['migrate'], { cwd: app, env })).toMatch(/migrated/);
+    expect(await tables(database.url)).toEqual(['mailroom_attempts', 'mailroom_blocklist', 'mailroom_messages', 'mailroom_settings', 'users']);
+    // drizzle-kit push with `tablesFilter: ['!mailroom_*']` leaves mailroom's tables alone.
+    await succeed('node', [DRIZZLE_KIT, 'push', '--force', '--config', 'drizzle.config.ts'], { cwd: app, env });
+    expect(await tables(database.url)).toContain('mailroom_messages');
+    // The app type-checks (its own tx accepted, wrong props refused) and runs.
+    await succeed(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], { cwd: app });
+    const out = json(await succeed('node', ['dist/app.js'], { cwd: app, env }));
+    expect(out.react).toMatch(/^19\./);
+    expect(out.text).toMatch(/welcome, núria!/i);
+    expect(out.html).toContain('Núria');
+    expect(out).toMatchObject({ queued: 1, users: 1, rolledBack: true });
+  }, 420_000);
+
+  it('CommonJS TypeScript (nodenext) + node-postgres + React 18: require, transactions, one React', async () => {
+    const database = await postgresDatabase();
+    if (!database) return;
+    cleanup.push(() => database.drop());
+    const app = await installed['cjs-ts-pg-react18'];
+    const env = { DATABASE_URL: database.url };
+    await succeed(join(app, 'node_modules/.bin/mailroom'), ['migrate'], { cwd: app, env });
+    const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+    await sql`create table orders (id serial primary key, customer text not null)`;
+    await sql.end();
+    await succeed(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], { cwd: app });
+    const out = json(await succeed('node', ['dist/app.js'], { cwd: app, env }));
+    expect(out.module).toBe('object'); // ran as CommonJS
+    expect(out.react).toMatch(/^18\./);
+    expect(out.text).toMatch(/thank you, zoë!/i);
+    expect(out.html).toContain('Zoë');
+    expect(out).toMatchObject({ queued: 4, rolledBack: true });
+    // Optional packages not installed: a clear error naming what to install.
+    expect(out.embedded).toMatch(/ConfigError: .*npm install @electric-sql\/pglite/);
+    const preview = await run(join(app, 'node_modules/.bin/mailroom'), ['preview', '--port', '0'], { cwd: app, env });
+    expect(preview.code).toBe(1);
+    expect(preview.stderr).toMatch(/mailroom preview needs hono, @hono\/node-server, mailparser, tsx.*npm install/);
+    // React is the app's: mailroom carries no copy of its own.
+    expect(existsSync(join(app, 'node_modules/mailroom/node_modules/react'))).toBe(false);
+  }, 420_000);
+
+  it('plain CommonJS + the app’s own PGlite: require, migrateMailroom on its db, transactions', async () => {
+    const app = await installed['cjs-pglite'];
+    const out = json(await succeed('node', ['src/app.js', join(app, 'db')], { cwd: app }));
+    expect(out.module).toBe('object');
+    expect(out.html).toContain('Grüße ✉️');
+    expect(out).toMatchObject({ queued: 1, rolledBack: true });
+  }, 420_000);
+});
