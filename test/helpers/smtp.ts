@@ -6,6 +6,8 @@ export interface Received {
   to: string[];
   raw: Buffer;
   parsed: ParsedMail;
+  /** Date.now() when the whole body had arrived, before any onData delay. */
+  at: number;
 }
 
 export interface TestSmtpOptions {
@@ -19,6 +21,8 @@ export interface TestSmtp {
   port: number;
   url: string;
   received: Received[];
+  /** Date.now() of each connection accepted, in order. */
+  connections: number[];
   close(): Promise<void>;
 }
 
@@ -29,11 +33,16 @@ export function smtpError(code: number, message: string): Error {
 /** A real SMTP server in-process, keeping and parsing every message it accepts. */
 export async function startSmtp(options: TestSmtpOptions = {}): Promise<TestSmtp> {
   const received: Received[] = [];
+  const connections: number[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     size: 50 * 1024 * 1024,
+    onConnect(_session, callback) {
+      connections.push(Date.now());
+      callback();
+    },
     onRcptTo(address: SMTPServerAddress, session, callback) {
       const error = options.onRcpt?.(address.address, session);
       callback(error ?? undefined);
@@ -42,6 +51,7 @@ export async function startSmtp(options: TestSmtpOptions = {}): Promise<TestSmtp
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
+        const at = Date.now();
         const raw = Buffer.concat(chunks);
         const error = await options.onData?.(raw, session);
         if (error) return callback(error);
@@ -49,6 +59,7 @@ export async function startSmtp(options: TestSmtpOptions = {}): Promise<TestSmtp
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           raw,
+          at,
           parsed: await simpleParser(raw),
         });
         callback();
@@ -62,6 +73,7 @@ export async function startSmtp(options: TestSmtpOptions = {}): Promise<TestSmtp
     port,
     url: `smtp://127.0.0.1:${port}?tls=false`,
     received,
+    connections,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
