@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { enqueueMail, startPreviewServer, type Database, type PreviewServer } from 'mailroom';
+import { enqueueMail, type Database } from 'mailroom';
+import { startPreviewServer, type PreviewServer } from 'mailroom/preview';
 import { backends } from './helpers/databases.js';
 import { CHROMIUM } from './helpers/browser.js';
 import { rawStatus } from './helpers/raw-http.js';
