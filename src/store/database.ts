@@ -6,7 +6,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.js';
 import { acquireLock } from './lock.js';
-import { checkEmbeddedFolder } from './embedded-folder.js';
+import { checkEmbeddedFolder, startFailureAdvice } from './embedded-folder.js';
 import { redact } from './redact.js';
 import { decodeCredential } from './url-credentials.js';
 import { pgliteBytea } from './pglite-bytea.js';
@@ -180,7 +180,7 @@ async function startPglite(folder: string, onClose: (close: () => Promise<void>)
     };
   } catch (error) {
     release();
-    throw new DatabaseError(`Cannot open the embedded database at ${folder}: ${describe(error)}`, { cause: error });
+    throw new DatabaseError(`Cannot open the embedded database at ${folder}: ${describe(error)}${startFailureAdvice(folder, error)}`, { cause: error });
   }
 }
 
