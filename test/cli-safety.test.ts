@@ -1,9 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { redact } from '../src/store/redact.js';
 import { parseSmtpUrl } from '../src/drain/smtp.js';
 import { ConfigError } from '../src/errors.js';
 import { forTerminal, jsonForTerminal } from '../src/cli/terminal.js';
 import { startScriptedSmtp } from './helpers/scripted-smtp.js';
+import { spawnDrain } from './helpers/spawn-drain.js';
+import { seedMessages, stateCounts } from './helpers/seed.js';
+import { openDatabase } from '../src/store/database.js';
+import { waitFor } from './helpers/wait.js';
 import { backends } from './helpers/databases.js';
 import { mailroom } from './helpers/cli.js';
 
@@ -152,6 +156,116 @@ describe('nothing from outside reaches the terminal as control characters', () =
       expect(stderr).toContain('bounced');
       expect(stderr).not.toMatch(/\x1b|\x07|\r|\u202e/);
       expect(stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      await smtp.close();
+    }
+  });
+});
+
+/** Runs `jobs` a few at a time: each is a CLI process, and the machine is shared. */
+async function few<T>(jobs: (() => Promise<T>)[], atOnce = 3): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < jobs.length; i += atOnce) results.push(...(await Promise.all(jobs.slice(i, i + atOnce).map((job) => job()))));
+  return results;
+}
+
+describe('absurd flag values are usage errors, or honoured', () => {
+  const SMTP = 'smtp://127.0.0.1:1?tls=false';
+  const refused: string[][] = [
+    ['send', '--socket-timeout', '0'],
+    ['send', '--socket-timeout', '0s'],
+    ['send', '--lease', '2200000'], // 25.5 days: past a Node timer
+    ['send', '--lease', '99999999999999999999'],
+    ['send', '--rate', '1e-300'],
+    ['send', '--rate', '0'],
+    ['send', '--rate', '-5'],
+    ['send', '--rate', 'Infinity'],
+    ['send', '--time-limit', '0'],
+    ['send', '--time-limit', '30d'],
+    ['send', '--time-limit', '1e400d'],
+    ['send', '--concurrency', '1000000'],
+    ['send', '--batch-size', '10000000000'],
+    ['send', '--backoff-base', '0'],
+    ['send', '--backoff-cap', `${'9'.repeat(400)}d`],
+    ['send', '--max-attempts', '3000000000'],
+    ['purge', '--older-than', '1e400d'],
+    ['purge', '--older-than', `${'9'.repeat(400)}d`],
+    ['purge', '--older-than', '-5d'],
+    ['purge', '--older-than', '0'],
+    ['purge', '--older-than', '0d'],
+    ['purge', '--older-than', '200000w'],
+  ];
+  it('refuses each with exit 2 and the usage, before touching anything', { timeout: 300_000 }, async () => {
+    const results = await few(refused.map((args) => () => mailroom(args[0] === 'send' ? [...args, '--smtp', SMTP] : args, { DATABASE_URL: created.url })), 4);
+    results.forEach((result, i) => {
+      const args = refused[i]!.join(' ');
+      expect(result.code, args).toBe(2);
+      expect(result.stderr, args).toContain(`Usage: mailroom ${refused[i]![0]}`);
+      expect(result.stderr, args).toMatch(/is not a (duration|number|whole number) from/);
+    });
+  });
+
+  it('honours the largest and smallest values it accepts', { timeout: 180_000 }, async () => {
+    const env = { DATABASE_URL: created.url, MAILROOM_PAUSED: '1' }; // parsed, run, nothing sent
+    const accepted: string[][] = [
+      ['send', '--smtp', SMTP, '--lease', '2073600', '--time-limit', '24d', '--socket-timeout', '24d', '--rate', '0.001'],
+      ['send', '--smtp', SMTP, '--rate', '1e300', '--backoff-cap', '365d', '--concurrency', '1000'],
+      ['purge', '--older-than', '36500d'],
+      ['purge', '--older-than', '1s'],
+    ];
+    const results = await few(accepted.map((args) => () => mailroom(args, env)));
+    results.forEach((result, i) => expect(result.code, `${accepted[i]!.join(' ')}: ${result.stderr}`).toBe(0));
+  });
+
+  it('--time-limit ends a run against a stalled server: in-flight sends are abandoned and deferred, none lost', { timeout: 180_000 }, async () => {
+    const stalled = await startScriptedSmtp(({ stage }) => (stage === 'body' ? 'stall' : undefined));
+    const healthy = await startScriptedSmtp();
+    const database = await openDatabase(created.url);
+    try {
+      const ids = await seedMessages(database.db, 4);
+      await database.close();
+      const run = spawnDrain(created.url, ['--smtp', stalled.url, '--time-limit', '2s', '--socket-timeout', '10m', '--concurrency', '2']);
+      onTestFinished(() => run.kill('SIGKILL'));
+      // Measured from the moment the server holds a message, not from a fixed sleep.
+      await waitFor(() => stalled.bodies > 0 || run.child.exitCode !== null, 'a message reaching the stalled server', 60_000);
+      const stalledAt = Date.now();
+      const exit = await run.exited;
+      const seconds = (Date.now() - stalledAt) / 1000;
+      expect(exit.code, exit.stderr).toBe(0);
+      expect(exit.stdout).toMatch(/reached --time-limit/);
+      expect(seconds).toBeLessThan(2 + 5 + 8); // the limit, the grace, and a loaded machine; not the 10 minute socket timeout
+      const reopened = await openDatabase(created.url);
+      const counts = await stateCounts(reopened.db);
+      await reopened.close();
+      expect(counts.sending ?? 0).toBe(0);
+      expect((counts.deferred ?? 0) + (counts.queued ?? 0)).toBe(4);
+      expect(counts.deferred).toBeGreaterThan(0);
+      // Nothing lost: made due and sent to a server that answers, every message arrives.
+      expect((await mailroom(['retry'], { DATABASE_URL: created.url })).code).toBe(0);
+      const sent = await mailroom(['send', '--smtp', healthy.url], { DATABASE_URL: created.url });
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(new Set(healthy.delivered.map((m) => m.messageId))).toEqual(new Set(ids));
+    } finally {
+      await stalled.close();
+      await healthy.close();
+    }
+  });
+
+  it('--rate far below one a second still ends at --time-limit', { timeout: 120_000 }, async () => {
+    const smtp = await startScriptedSmtp();
+    const database = await openDatabase(created.url);
+    try {
+      await seedMessages(database.db, 3);
+      await database.close();
+      const run = spawnDrain(created.url, ['--smtp', smtp.url, '--rate', '0.001', '--time-limit', '2s']);
+      onTestFinished(() => run.kill('SIGKILL'));
+      await waitFor(() => smtp.delivered.length > 0 || run.child.exitCode !== null, 'the first message', 60_000);
+      const firstAt = Date.now();
+      const exit = await run.exited;
+      expect(exit.code, exit.stderr).toBe(0);
+      expect((Date.now() - firstAt) / 1000).toBeLessThan(2 + 8); // not the 1000 s until the next slot
+      expect(exit.stdout).toMatch(/sent 1, .*reached --time-limit/);
+      expect(smtp.delivered).toHaveLength(1);
     } finally {
       await smtp.close();
     }

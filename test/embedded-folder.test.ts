@@ -93,6 +93,16 @@ describe('the embedded database folder', () => {
     expect(await queuedIds(folder)).toEqual(seeded);
   });
 
+  it('a folder whose files are all there but garbled: the error names the recovery, nothing is deleted', async () => {
+    const folder = copyOfHealthy();
+    writeFileSync(join(folder, 'global', 'pg_control'), Buffer.alloc(8192, 0x5a));
+    const names = snapshot(folder).map((line) => line.split(' ')[0]);
+    const error = await refusal(folder);
+    expect(error.message).toContain(`Cannot open the embedded database at ${folder}`);
+    expect(error.message).toContain(`mv "${folder}" "${folder}.damaged"`);
+    expect(snapshot(folder).map((line) => line.split(' ')[0])).toEqual(names); // nothing deleted (nor added)
+  });
+
   it('never writes into a non-empty folder that is not a database', async () => {
     const folder = join(root, 'project');
     mkdirSync(join(folder, 'src'), { recursive: true });

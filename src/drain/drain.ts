@@ -129,7 +129,7 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
   async function pace(): Promise<void> {
     const wait = nextSlot - Date.now();
     nextSlot = Math.max(nextSlot, Date.now()) + interval;
-    if (wait > 0) await sleep(wait);
+    if (wait > 0) await sleep(Math.min(wait, deadline - Date.now())); // a slow --rate never outlasts --time-limit
   }
 
   // Claimed messages waiting for a connection. The next batch is claimed while the

@@ -9,6 +9,8 @@ export interface SmtpOptions {
   concurrency?: number;
   /** Milliseconds of silence before a connection is given up (a stalled server). */
   socketTimeout?: number;
+  /** Milliseconds to connect, and again to get the greeting (default 15 s). */
+  connectionTimeout?: number;
 }
 
 /**
@@ -75,8 +77,8 @@ export function createSmtpTransport(config: SmtpConfig, options: SmtpOptions = {
   if (isTransporter(config)) return config;
   const base = typeof config === 'string' ? parseSmtpUrl(config) : config;
   return nodemailer.createTransport({
-    connectionTimeout: 15_000,
-    greetingTimeout: 15_000,
+    connectionTimeout: options.connectionTimeout ?? 15_000,
+    greetingTimeout: options.connectionTimeout ?? 15_000,
     socketTimeout: options.socketTimeout ?? 60_000,
     ...base,
     pool: true,

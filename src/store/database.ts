@@ -4,7 +4,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import type { PgDatabase } from 'drizzle-orm/pg-core';
 import { migrateMailroom } from './migrations.js';
 import { acquireLock } from './lock.js';
-import { checkEmbeddedFolder } from './embedded-folder.js';
+import { checkEmbeddedFolder, startFailureAdvice } from './embedded-folder.js';
 import { redact } from './redact.js';
 import { decodeCredential } from './url-credentials.js';
 import { pgliteBytea } from './pglite-bytea.js';
@@ -196,7 +196,7 @@ async function startPglite(folder: string, onClose: (close: () => Promise<void>)
     };
   } catch (error) {
     release();
-    throw new DatabaseError(`Cannot open the embedded database at ${folder}: ${describe(error)}`, { cause: error });
+    throw new DatabaseError(`Cannot open the embedded database at ${folder}: ${describe(error)}${startFailureAdvice(folder, error)}`, { cause: error });
   }
 }
 

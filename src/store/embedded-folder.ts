@@ -63,9 +63,26 @@ export function checkEmbeddedFolder(folder: string): EmbeddedFolder {
   if (missing.length > 0) {
     throw new DatabaseError(
       `The embedded database at ${folder} is damaged (missing ${missing.join(', ')}): nothing was changed or deleted. ` +
-        `To recover, stop every mailroom process, move the folder aside (mv "${folder}" "${folder}.damaged") and put back a copy ` +
-        `of the whole folder from your backup; to start over with an empty queue instead, leave it aside and mailroom creates a new one.`,
+        recovery(folder),
     );
   }
   return 'existing';
+}
+
+/** The way out of a damaged folder, for every message that finds one. */
+export function recovery(folder: string): string {
+  return (
+    `To recover, stop every mailroom process, move the folder aside (mv "${folder}" "${folder}.damaged") and put back a copy ` +
+    `of the whole folder from your backup; to start over with an empty queue instead, leave it aside and mailroom creates a new one.`
+  );
+}
+
+/**
+ * Appended to a failure to start PGlite on a folder that passed the check: its files are
+ * all there but their content is not a cluster Postgres can start (PGlite aborts).
+ */
+export function startFailureAdvice(folder: string, error: unknown): string {
+  const text = String((error as Error)?.message ?? error);
+  if (!/Aborted|ExitStatus|unreachable|RuntimeError|failed to initiali[sz]e/i.test(`${(error as Error)?.name} ${text}`)) return '';
+  return `. The folder may be damaged; nothing was deleted. ${recovery(folder)}`;
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { databaseOption, duration, positiveInt } from '../options.js';
+import { databaseOption, durationBetween, wholeNumber } from '../options.js';
 import { withDatabase } from '../run.js';
 import { purge } from '../../store/purge.js';
 import { say } from '../terminal.js';
@@ -8,9 +8,9 @@ export const purgeCommand = () =>
   new Command('purge')
     .description('delete sent messages and attempt logs older than a duration, in batches')
     .addOption(databaseOption())
-    .requiredOption('--older-than <duration>', 'e.g. 30d, 12h', duration)
+    .requiredOption('--older-than <duration>', 'e.g. 30d, 12h (1s to 100 years)', durationBetween(1, 36_500 * 86_400))
     .option('--failed', 'also delete failed messages')
-    .option('--batch-size <n>', 'rows deleted per statement', positiveInt, 1000)
+    .option('--batch-size <n>', 'rows deleted per statement', wholeNumber(1, 100_000), 1000)
     .action(async (opts: { database: string; olderThan: number; failed?: boolean; batchSize: number }) => {
       await withDatabase(opts.database, async ({ db }) => {
         const removed = await purge(db, { olderThanSeconds: opts.olderThan, failed: opts.failed, batchSize: opts.batchSize });

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
-import { databaseOption, duration, positiveInt, positiveNumber } from '../options.js';
+import { databaseOption, durationBetween, MAX_INT4, MAX_TIMER_SECONDS, numberBetween, positiveInt, wholeNumber } from '../options.js';
 import { withDatabase } from '../run.js';
 import { drain, type DrainResult } from '../../drain/drain.js';
 import { createSmtpTransport, verifySmtp } from '../../drain/smtp.js';
-import type { Transporter } from 'nodemailer';
+import type { SendMailOptions, Transporter } from 'nodemailer';
 import type { Database, Db } from '../../store/database.js';
 import { getSetting, PAUSED } from '../../store/settings.js';
 import { ConfigError } from '../../errors.js';
@@ -31,14 +31,14 @@ export function addDeliveryOptions(command: Command): Command {
   return command
     .addOption(databaseOption())
     .addOption(new Option('--smtp <url>', 'SMTP server, e.g. smtp://user:pass@host:587').env('SMTP_URL'))
-    .option('--concurrency <n>', 'SMTP connections at once', positiveInt, 5)
-    .option('--lease <seconds>', 'seconds a claimed message stays ours before other drains may take it', positiveInt, 300)
-    .option('--batch-size <n>', 'messages claimed per query (default: 4 × concurrency)', positiveInt)
-    .option('--rate <n>', 'at most N messages started per second', positiveNumber)
-    .option('--max-attempts <n>', 'attempts before a message that keeps deferring is failed', positiveInt, DEFAULT_BACKOFF.maxAttempts)
-    .option('--backoff-base <duration>', 'first retry delay', duration, DEFAULT_BACKOFF.baseSeconds)
-    .option('--backoff-cap <duration>', 'longest retry delay', duration, DEFAULT_BACKOFF.capSeconds)
-    .option('--socket-timeout <duration>', 'give up on a silent SMTP server after this long', duration, 60);
+    .option('--concurrency <n>', 'SMTP connections at once (1 to 1000)', wholeNumber(1, 1000), 5)
+    .option('--lease <seconds>', 'seconds a claimed message stays ours before other drains may take it (at most 24 days)', wholeNumber(1, MAX_TIMER_SECONDS), 300)
+    .option('--batch-size <n>', 'messages claimed per query (default: 4 × concurrency)', wholeNumber(1, 100_000))
+    .option('--rate <n>', 'at most N messages started per second (0.001 or more)', numberBetween(0.001, Number.MAX_VALUE))
+    .option('--max-attempts <n>', 'attempts before a message that keeps deferring is failed', wholeNumber(1, MAX_INT4), DEFAULT_BACKOFF.maxAttempts)
+    .option('--backoff-base <duration>', 'first retry delay', durationBetween(1, 365 * 86_400), DEFAULT_BACKOFF.baseSeconds)
+    .option('--backoff-cap <duration>', 'longest retry delay', durationBetween(1, 365 * 86_400), DEFAULT_BACKOFF.capSeconds)
+    .option('--socket-timeout <duration>', 'give up on a silent SMTP server after this long', durationBetween(1, MAX_TIMER_SECONDS), 60);
 }
 
 /** Why the run stopped, for the summary line. */
@@ -83,9 +83,15 @@ function requireSmtp(opts: SendFlags): string {
   return opts.smtp;
 }
 
-/** The SMTP pool for `url`, verified before anything is claimed. */
+/** The SMTP pool for `url`, verified before anything is claimed (within --time-limit and its grace, when given). */
 async function openSmtp(url: string, opts: SendFlags): Promise<Transporter> {
-  const smtp = createSmtpTransport(url, { concurrency: opts.concurrency, socketTimeout: opts.socketTimeout * 1000 });
+  // Nothing may wait longer than the run may last, the verify included.
+  const runBound = opts.timeLimit === undefined ? Infinity : opts.timeLimit + GRACE_SECONDS;
+  const smtp = createSmtpTransport(url, {
+    concurrency: opts.concurrency,
+    socketTimeout: Math.min(opts.socketTimeout, runBound) * 1000,
+    connectionTimeout: Math.min(15, runBound) * 1000,
+  });
   try {
     await verifySmtp(smtp, url);
   } catch (error) {
@@ -122,14 +128,47 @@ export const deliveryOptions = (opts: SendFlags) => ({
   backoff: { maxAttempts: opts.maxAttempts, baseSeconds: opts.backoffBase, capSeconds: opts.backoffCap },
 });
 
+/** How long after --time-limit sends still in flight are abandoned. */
+export const GRACE_SECONDS = 5;
+
+/**
+ * --time-limit bounds the whole run, a stalled SMTP server included: the drain stops
+ * taking messages at the limit (the ones it claimed and did not start are released),
+ * and GRACE_SECONDS later every send still in flight is aborted (nodemailer closes its
+ * connection). An aborted send is deferred like a socket timeout: its attempt counts
+ * and it is retried after its backoff, so no message is lost; as with any timeout, a
+ * server that did take the message before stalling may get it twice.
+ */
+function timeLimited(smtp: Transporter, timeLimit: number | undefined, startedAt: number) {
+  if (timeLimit === undefined) return { smtp, seconds: undefined, done: () => {} };
+  const remaining = timeLimit - (Date.now() - startedAt) / 1000;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), Math.max(0, remaining + GRACE_SECONDS) * 1000);
+  const aborting = new Proxy(smtp, {
+    get(target, property, receiver) {
+      if (property !== 'sendMail') return Reflect.get(target, property, receiver);
+      return (mail: SendMailOptions, ...rest: unknown[]) =>
+        (target.sendMail as (...args: unknown[]) => unknown).call(target, { ...mail, signal: controller.signal }, ...rest);
+    },
+  });
+  // 0 would mean "no limit" to the drain: the verify may have used it all.
+  return { smtp: aborting, seconds: Math.max(0.001, remaining), done: () => clearTimeout(timer) };
+}
+
 export const sendCommand = () =>
   addDeliveryOptions(new Command('send').description('drain the queue over SMTP once (run it from cron)'))
     .option('--limit <n>', 'send at most N messages this run', positiveInt)
-    .option('--time-limit <duration>', 'stop claiming after this long, e.g. 50s or 5m', duration)
+    .option('--time-limit <duration>', `end the run after this long, e.g. 50s or 5m (sends still stalled ${GRACE_SECONDS}s later are abandoned)`, durationBetween(1, MAX_TIMER_SECONDS))
     .option('--max-deferred <n>', 'stop after N deferrals (a failing server)', positiveInt)
-    .action((opts: SendFlags) =>
-      withDrain(opts, async ({ db }, smtp, signal) => {
-        const result = await drain(db, { smtp, ...deliveryOptions(opts), limit: opts.limit, timeLimitSeconds: opts.timeLimit, maxDeferred: opts.maxDeferred, signal });
-        say(summary(result));
-      }),
-    );
+    .action((opts: SendFlags) => {
+      const startedAt = Date.now();
+      return withDrain(opts, async ({ db }, smtp, signal) => {
+        const bounded = timeLimited(smtp, opts.timeLimit, startedAt);
+        try {
+          const result = await drain(db, { smtp: bounded.smtp, ...deliveryOptions(opts), limit: opts.limit, timeLimitSeconds: bounded.seconds, maxDeferred: opts.maxDeferred, signal });
+          say(summary(result));
+        } finally {
+          bounded.done();
+        }
+      });
+    });
