@@ -1,30 +1,32 @@
 // mailroom installed from its packed tarball into separate apps (test/fixtures/): an app
 // with its own drizzle-kit migrations, its own schema and transactions on each driver,
 // CommonJS (plain and TypeScript nodenext), React 18 and 19.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import { installFixture, pack, postgresDatabase, REPO, run, succeed, tempDir } from './helpers/app-fixtures.js';
 
 const FIXTURES = ['esm-postgres-react19', 'cjs-ts-pg-react18', 'cjs-pglite'] as const;
 const DRIZZLE_KIT = join(REPO, 'node_modules/drizzle-kit/bin.cjs');
+const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
 const dir = tempDir();
-let installed: Record<(typeof FIXTURES)[number], Promise<string>>;
 const cleanup: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  const tarball = await pack(dir.path);
-  // All fixtures install side by side; each test waits only for its own.
-  installed = Object.fromEntries(FIXTURES.map((name) => [name, installFixture(name, dir.path, tarball)])) as typeof installed;
-  for (const install of Object.values(installed)) install.catch(() => {}); // reported by the test that awaits it
-}, 300_000);
+// One pack for all; each fixture installs when its test first asks (the tests run side by
+// side, so installs overlap; `-t` runs only what it names).
+let packed: Promise<string> | undefined;
+const installs = new Map<(typeof FIXTURES)[number], Promise<string>>();
+function installed(name: (typeof FIXTURES)[number]): Promise<string> {
+  packed ??= pack(dir.path);
+  if (!installs.has(name)) installs.set(name, packed.then((tarball) => installFixture(name, dir.path, tarball)));
+  return installs.get(name)!;
+}
 
 afterAll(async () => {
-  await Promise.allSettled(Object.values(installed ?? {}));
+  await Promise.allSettled(installs.values()); // every install has ended before its folder goes
   for (const step of cleanup) await step().catch(() => {});
-  dir.remove(); // after every install has ended
+  dir.remove();
 });
 
 const json = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
@@ -42,7 +44,7 @@ describe.concurrent('mailroom in an app, from its tarball', () => {
     const database = await postgresDatabase();
     if (!database) return;
     cleanup.push(() => database.drop());
-    const app = await installed['esm-postgres-react19'];
+    const app = await installed('esm-postgres-react19');
     const env = { DATABASE_URL: database.url };
     // The app's own drizzle-kit migration first: newer than any of mailroom's.
     await succeed('node', [DRIZZLE_KIT, 'generate', '--config', 'drizzle.config.ts'], { cwd: app, env });
@@ -65,7 +67,7 @@ describe.concurrent('mailroom in an app, from its tarball', () => {
     const database = await postgresDatabase();
     if (!database) return;
     cleanup.push(() => database.drop());
-    const app = await installed['cjs-ts-pg-react18'];
+    const app = await installed('cjs-ts-pg-react18');
     const env = { DATABASE_URL: database.url };
     await succeed(join(app, 'node_modules/.bin/mailroom'), ['migrate'], { cwd: app, env });
     const sql = postgres(database.url, { max: 1, onnotice: () => {} });
@@ -83,12 +85,13 @@ describe.concurrent('mailroom in an app, from its tarball', () => {
     const preview = await run(join(app, 'node_modules/.bin/mailroom'), ['preview', '--port', '0'], { cwd: app, env });
     expect(preview.code).toBe(1);
     expect(preview.stderr).toMatch(/mailroom preview needs hono, @hono\/node-server, mailparser, tsx.*npm install/);
+    expect((await succeed(join(app, 'node_modules/.bin/mailroom'), ['--version'], { cwd: app })).trim()).toBe(VERSION);
     // React is the app's: mailroom carries no copy of its own.
     expect(existsSync(join(app, 'node_modules/mailroom/node_modules/react'))).toBe(false);
   }, 420_000);
 
   it('plain CommonJS + the app’s own PGlite: require, migrateMailroom on its db, transactions', async () => {
-    const app = await installed['cjs-pglite'];
+    const app = await installed('cjs-pglite');
     const out = json(await succeed('node', ['src/app.js', join(app, 'db')], { cwd: app }));
     expect(out.module).toBe('object');
     expect(out.html).toContain('Grüße ✉️');

@@ -24,9 +24,11 @@ type Internals = { dialect: PgDialect; session: PgSession };
 
 const ours = sql`${sql.identifier(MIGRATIONS_TABLE.migrationsSchema)}.${sql.identifier(MIGRATIONS_TABLE.migrationsTable)}`;
 
-async function exists(db: AnyPg, name: string): Promise<boolean> {
-  const [row] = rowsOf<{ found: string | null }>(await db.execute(sql`select to_regclass(${name})::text as found`));
-  return row?.found != null;
+/** Which of `names` (tables, schema-qualified or on the search_path) do not exist: one query. */
+async function missingOf(db: AnyPg, names: readonly string[]): Promise<string[]> {
+  const list = sql.join(names.map((name, i) => sql`(${name}::text, ${i}::int)`), sql`, `);
+  const rows = rowsOf<{ name: string }>(await db.execute(sql`select name from (values ${list}) as t(name, i) where to_regclass(name) is null order by i`));
+  return rows.map((r) => r.name);
 }
 
 /**
@@ -36,8 +38,9 @@ async function exists(db: AnyPg, name: string): Promise<boolean> {
  * are recorded as applied instead of run again.
  */
 async function adoptDefaultBookkeeping(db: AnyPg, migrations: MigrationMeta[]): Promise<void> {
-  if (await exists(db, `${MIGRATIONS_TABLE.migrationsSchema}.${MIGRATIONS_TABLE.migrationsTable}`)) return;
-  if (!(await exists(db, 'mailroom_messages')) || !(await exists(db, 'drizzle.__drizzle_migrations'))) return;
+  const own = `${MIGRATIONS_TABLE.migrationsSchema}.${MIGRATIONS_TABLE.migrationsTable}`;
+  const missing = await missingOf(db, [own, 'mailroom_messages', 'drizzle.__drizzle_migrations']);
+  if (missing.length !== 1 || missing[0] !== own) return; // its own bookkeeping already, or nothing to adopt
   const recorded = new Set(rowsOf<{ hash: string }>(await db.execute(sql`select hash from drizzle.__drizzle_migrations`)).map((r) => r.hash));
   const applied = migrations.filter((m) => recorded.has(m.hash));
   await db.transaction(async (tx) => {
@@ -58,8 +61,7 @@ export async function migrateMailroom(db: AnyPg): Promise<void> {
   await adoptDefaultBookkeeping(db, migrations);
   const { dialect, session } = db as unknown as Internals;
   await dialect.migrate(migrations, session, { migrationsFolder: MIGRATIONS_FOLDER, ...MIGRATIONS_TABLE });
-  const missing: string[] = [];
-  for (const table of MAILROOM_TABLES) if (!(await exists(db, table))) missing.push(table);
+  const missing = await missingOf(db, MAILROOM_TABLES);
   if (missing.length > 0) {
     throw new DatabaseError(
       `mailroom migrate finished but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing (search_path: the tables are created in the first schema of the connection's search_path); ` +
