@@ -276,4 +276,44 @@ describe.each(ALL)('hostile SMTP replies on $name', (backend: Backend) => {
       queue.close();
     }
   });
+
+  it('`now` against a stalling server returns within nowTimeout and leaves the message queued as high', async () => {
+    server = await startScriptedSmtp(({ stage, recipients }) => (stage === 'body' && recipients[0] === 'stall@example.com' ? 'stall' : undefined));
+    expect(() => createQueueTransport({ database: created.database, smtp: server!.url, nowTimeout: 0 })).toThrow(/nowTimeout/);
+    const queue = nodemailer.createTransport(createQueueTransport({ database: created.database, smtp: server!.url, nowTimeout: 1000 }));
+    try {
+      const started = Date.now();
+      const info = await queue.sendMail({ from: 'a@example.com', to: 'stall@example.com', subject: 'stalled', text: 'x', headers: { [PRIORITY_HEADER]: 'now' } });
+      // The socket timeout (1 s) ends the attempt; the overall bound is 1 s later still.
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(info).toMatchObject({ state: 'queued', accepted: [] });
+      const [row] = await rows();
+      expect(row).toMatchObject({ state: 'queued', priority: 1, attempts: 1, leaseOwner: null });
+      expect(row!.nextAttemptAt.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+      // The drain takes it at once.
+      server!.counts.clear();
+      await server!.close();
+      server = await startScriptedSmtp();
+      expect(await drainOnce()).toMatchObject({ sent: 1 });
+      expect((await rows())[0]).toMatchObject({ state: 'sent', attempts: 2 });
+    } finally {
+      queue.close();
+    }
+  });
+
+  it('`now` through an app\'s own transporter (its own long timeouts) still returns within about nowTimeout', async () => {
+    server = await startScriptedSmtp(({ stage }) => (stage === 'body' ? 'stall' : undefined));
+    const own = createSmtpTransport(server.url, { socketTimeout: 60_000 });
+    const queue = nodemailer.createTransport(createQueueTransport({ database: created.database, smtp: own, nowTimeout: 1000 }));
+    try {
+      const started = Date.now();
+      const info = await queue.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'stalled', text: 'x', headers: { [PRIORITY_HEADER]: 'now' } });
+      expect(Date.now() - started).toBeLessThan(4000);
+      // Still being tried in the background: its lease keeps drains off it until that attempt ends.
+      expect(info).toMatchObject({ state: 'sending', accepted: [], response: 'no answer within 1000 ms: left to the queue' });
+      expect(await drainOnce()).toMatchObject({ sent: 0, deferred: 0 });
+    } finally {
+      own.close();
+    }
+  });
 });

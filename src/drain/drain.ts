@@ -10,7 +10,7 @@ import { OutcomeWriter, planOutcome } from './outcome.js';
 import { recordSafely } from './record.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { LeaseKeeper } from './lease.js';
-import { QueryGuard } from './guard.js';
+import { isConnectionLost, QueryGuard } from './guard.js';
 import { freshenStatistics } from './statistics.js';
 
 export interface DrainOptions {
@@ -31,6 +31,12 @@ export interface DrainOptions {
   maxDeferred?: number;
   /** At most this many messages started per second. */
   rate?: number;
+  /**
+   * Seconds an outcome write keeps retrying a lost database connection (default 0).
+   * A long-lived worker sets it to the lease: the run ends at once, but a message that
+   * went out still gets recorded when the database is back, and is not sent again.
+   */
+  outcomeRetrySeconds?: number;
   /** Abort to stop: in-flight messages finish, the rest are released. */
   signal?: AbortSignal;
   owner?: string;
@@ -54,6 +60,18 @@ export function newOwner(): string {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `write` again while the connection is lost, until `until` (a time); other errors are thrown at once. */
+async function whileLost<T>(write: () => Promise<T>, until: number): Promise<T> {
+  for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isConnectionLost(error) || Date.now() + wait > until) throw error;
+      await sleep(wait);
+    }
+  }
+}
 
 /**
  * One run of the queue: claim due messages in batches, send each, record each outcome.
@@ -94,8 +112,9 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
 
   // Outcomes are written in one statement per gathering, overlapping the next sends;
   // one the database refuses falls back to smaller writes, never failing the others.
+  const retryUntil = () => Date.now() + (options.outcomeRetrySeconds ?? 0) * 1000;
   const writer = new OutcomeWriter(async (planned) => {
-    const { unrecorded } = await guard.run(() => recordSafely(db, owner, planned));
+    const { unrecorded } = await guard.run(() => whileLost(() => recordSafely(db, owner, planned), retryUntil()));
     result.unrecorded += unrecorded.length;
   });
 

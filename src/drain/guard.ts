@@ -2,7 +2,13 @@ import { DatabaseError } from '../errors.js';
 import { redact } from '../store/redact.js';
 
 /** postgres.js and socket codes, and SQLSTATEs (08… connection, 57P0… shutdown), that mean the connection is gone. */
-const LOST = /^(CONNECTION_(CLOSED|ENDED|DESTROYED)|CONNECT_TIMEOUT|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|08\w{3}|57P0[123])$/;
+const LOST = /^(CONNECTION_(CLOSED|ENDED|DESTROYED)|CONNECT_TIMEOUT|QUERY_TIMEOUT|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|08\w{3}|57P0[123])$/;
+
+/** Whether the connection to the database is gone (or not answering): worth reconnecting, unlike a refused statement. */
+export function isConnectionLost(error: unknown): boolean {
+  const code = rootCause(error).code;
+  return typeof code === 'string' && LOST.test(code);
+}
 
 /** The driver's own error: Drizzle wraps it in "Failed query: <sql> params: <bytes>", which no one should read. */
 function rootCause(error: unknown): { message?: string; code?: string } {
@@ -60,7 +66,12 @@ export class QueryGuard {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new DatabaseError(`The database did not answer within ${this.leaseSeconds}s (the lease). ${AFTER(this.leaseSeconds)}`)),
+        () =>
+          reject(
+            new DatabaseError(`The database did not answer within ${this.leaseSeconds}s (the lease). ${AFTER(this.leaseSeconds)}`, {
+              cause: { code: 'QUERY_TIMEOUT' },
+            }),
+          ),
         this.leaseSeconds * 1000,
       );
     });

@@ -1,15 +1,27 @@
 import type { Database } from '../store/database.js';
 import { nextDueInMs } from '../store/status.js';
+import { getSetting, PAUSED } from '../store/settings.js';
+import { QUEUE_CHANNEL } from '../store/notify.js';
 import { drain, type DrainOptions, type DrainResult } from './drain.js';
-
-/** The channel the 0001_notify migration's trigger notifies on every insert. */
-const QUEUE_CHANNEL = 'mailroom_queue';
+import { isConnectionLost, midRunDatabaseError } from './guard.js';
+import type { DatabaseError } from '../errors.js';
 
 export interface WorkerOptions extends Omit<DrainOptions, 'limit' | 'timeLimitSeconds' | 'maxDeferred'> {
   /** Longest sleep between looks at the queue, in ms: the safety net behind NOTIFY. */
   pollIntervalMs?: number;
   /** Called after each drain run that did something. */
   onRun?: (result: DrainResult) => void;
+  /** Called when the worker finds sending paused (`mailroom pause`), and again when it is resumed. */
+  onPause?: (paused: boolean) => void;
+  /**
+   * Called once when the database connection is lost (Postgres): the worker then
+   * tries again with backoff instead of ending. Without it, a lost database ends it.
+   */
+  onDatabaseLost?: (error: DatabaseError) => void;
+  /** Called once the database answers again after a loss. */
+  onDatabaseBack?: () => void;
+  /** Backoff between reconnection tries, in ms. */
+  reconnect?: { firstMs: number; maxMs: number };
 }
 
 export interface WorkerTotals {
@@ -19,45 +31,78 @@ export interface WorkerTotals {
   runs: number;
 }
 
+const RECONNECT = { firstMs: 500, maxMs: 15_000 };
+
 /**
- * Continuous mode: drain, then sleep until a NOTIFY (a message was queued), the next
- * message's due time, or the poll interval, whichever comes first. Aborting the
- * signal finishes in-flight messages, releases the rest, and resolves.
+ * Continuous mode: drain, then sleep until a NOTIFY (a message was queued, made due
+ * by a retry, or sending resumed), the next message's due time, or the poll interval,
+ * whichever comes first. While `mailroom pause` holds it sends nothing and waits.
+ * With `onDatabaseLost`, a lost database connection is waited out with backoff: the
+ * claims of the interrupted run come back when their lease ends, and outcomes still
+ * being written are retried meanwhile (see `outcomeRetrySeconds`), so an outage
+ * shorter than the lease sends nothing twice. Aborting the signal finishes in-flight
+ * messages, releases the rest, and resolves.
  */
 export async function runWorker(database: Database, options: WorkerOptions): Promise<WorkerTotals> {
   const totals: WorkerTotals = { sent: 0, deferred: 0, failed: 0, runs: 0 };
   const pollIntervalMs = options.pollIntervalMs ?? (database.kind === 'postgres' ? 30_000 : 1_000);
+  const reconnect = { ...RECONNECT, ...options.reconnect };
+  const reconnects = options.onDatabaseLost !== undefined;
+  const drainOptions: DrainOptions = { ...options, outcomeRetrySeconds: reconnects ? (options.leaseSeconds ?? 300) : 0 };
   let notified = false;
   let wake: (() => void) | undefined;
   const poke = () => {
     notified = true;
     wake?.();
   };
+  /** Sleeps `ms`, or less if poked (NOTIFY, abort). */
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (notified || options.signal?.aborted) wake();
+    }).finally(() => (wake = undefined));
+
   const unlisten = await database.listen(QUEUE_CHANNEL, poke);
   options.signal?.addEventListener('abort', poke, { once: true });
+  let paused = false;
+  let lost: DatabaseError | undefined;
+  let retryInMs = reconnect.firstMs;
   try {
     while (!options.signal?.aborted) {
       notified = false;
-      const result = await drain(database.db, options);
-      totals.runs++;
-      totals.sent += result.sent;
-      totals.deferred += result.deferred;
-      totals.failed += result.failed;
-      if (result.sent + result.deferred + result.failed > 0) options.onRun?.(result);
-      if (options.signal?.aborted) break;
-      if (notified) continue; // something arrived while we were draining
-      const due = await nextDueInMs(database.db);
-      const wait = Math.min(pollIntervalMs, due === null ? Infinity : due + 50);
-      if (wait <= 0) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        if (notified) wake();
-      });
-      wake = undefined;
+      try {
+        const nowPaused = (await getSetting(database.db, PAUSED)) !== undefined;
+        if (lost) {
+          lost = undefined;
+          retryInMs = reconnect.firstMs;
+          options.onDatabaseBack?.(); // postgres.js re-LISTENs on its own; this run catches up on what we missed
+        }
+        if (nowPaused !== paused) options.onPause?.((paused = nowPaused));
+        if (paused) {
+          await sleep(pollIntervalMs); // `resume` notifies
+          continue;
+        }
+        const result = await drain(database.db, drainOptions);
+        totals.runs++;
+        totals.sent += result.sent;
+        totals.deferred += result.deferred;
+        totals.failed += result.failed;
+        if (result.sent + result.deferred + result.failed > 0) options.onRun?.(result);
+        if (options.signal?.aborted) break;
+        if (notified) continue; // something arrived while we were draining
+        const due = await nextDueInMs(database.db);
+        const wait = Math.min(pollIntervalMs, due === null ? Infinity : due + 50);
+        if (wait > 0) await sleep(wait);
+      } catch (error) {
+        if (!reconnects || !isConnectionLost(error)) throw error;
+        if (!lost) options.onDatabaseLost!((lost = midRunDatabaseError(error, options.leaseSeconds ?? 300)));
+        await sleep(retryInMs);
+        retryInMs = Math.min(reconnect.maxMs, retryInMs * 2);
+      }
     }
   } finally {
     options.signal?.removeEventListener('abort', poke);

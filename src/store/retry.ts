@@ -1,10 +1,12 @@
 import { and, inArray, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { messages, type MessageState } from './schema.js';
+import { notifyQueue } from './notify.js';
 
 /**
  * Makes deferred (and optionally failed) messages due now. Failed ones get a fresh
- * attempt budget; recipients that already accepted are still never resent.
+ * attempt budget; recipients that already accepted are still never resent. A running
+ * worker is woken: their old due time may be hours away.
  */
 export async function retryMessages(db: Db, options: { failed?: boolean; ids?: number[] } = {}): Promise<number> {
   const states: MessageState[] = options.failed ? ['deferred', 'failed'] : ['deferred'];
@@ -19,5 +21,6 @@ export async function retryMessages(db: Db, options: { failed?: boolean; ids?: n
     })
     .where(and(inArray(messages.state, states), options.ids ? inArray(messages.id, options.ids) : undefined))
     .returning({ id: messages.id });
+  if (rows.length) await notifyQueue(db);
   return rows.length;
 }

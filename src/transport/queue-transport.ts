@@ -4,9 +4,8 @@ import { DEFAULT_DATABASE, dbOf, resolveDatabase, type Database, type Db, type D
 import { enqueue, type Enqueued } from '../store/enqueue.js';
 import { compose, composeMail, type ComposedMessage } from './compose.js';
 import { DEFAULT_LIMITS, type Limits } from './validate.js';
-import { createSmtpTransport, type SmtpConfig } from '../drain/smtp.js';
-import { deliverClaimed } from '../drain/attempt.js';
-import { DEFAULT_BACKOFF } from '../drain/backoff.js';
+import type { SmtpConfig } from '../drain/smtp.js';
+import { NOW_LEASE_SECONDS, NOW_TIMEOUT_MS, attemptNow, checkNowTimeout, nowTransport } from '../drain/now.js';
 import { newOwner } from '../drain/drain.js';
 import { QUEUE_TRANSPORT_NAME, type Priority } from '../views/priority.js';
 
@@ -15,6 +14,8 @@ export interface QueueTransportOptions {
   database?: string | Database | DrizzleDb;
   /** Where `now` messages go at once: an SMTP URL, nodemailer SMTP options, or a transporter. */
   smtp?: SmtpConfig;
+  /** Longest a `now` send holds the caller, in ms (default 10 s); then it is left queued as high. */
+  nowTimeout?: number;
   limits?: Partial<Limits>;
 }
 
@@ -54,6 +55,7 @@ async function queueMessage(
   message: ComposedMessage,
   data: QueueMailOptions,
   smtp: (() => Transporter) | undefined,
+  nowTimeout = NOW_TIMEOUT_MS,
 ): Promise<QueuedInfo> {
   const sendNow = message.priority === 'now' && smtp !== undefined;
   const owner = sendNow ? `now:${newOwner()}` : '';
@@ -62,7 +64,7 @@ async function queueMessage(
   const queued = await enqueue(db, stored, {
     idempotencyKey: data.idempotencyKey,
     sendAt: data.sendAt,
-    claimFor: sendNow ? { owner, leaseSeconds: 120 } : undefined,
+    claimFor: sendNow ? { owner, leaseSeconds: NOW_LEASE_SECONDS } : undefined,
   });
   const info: QueuedInfo = {
     ...queued,
@@ -74,7 +76,8 @@ async function queueMessage(
   };
   if (!sendNow || queued.duplicate) return info;
   const claimed = { ...message, id: queued.id, envelopeFrom: message.envelope.from, recipients: message.envelope.to, recipientStatus: {}, attempts: 1, priority: 0 };
-  const { delivery, state } = await deliverClaimed(db, smtp!(), claimed, { owner, backoff: DEFAULT_BACKOFF, requeueAsHigh: true });
+  const { delivery, state } = await attemptNow(db, smtp!(), claimed, owner, nowTimeout);
+  if (!delivery) return { ...info, state, response: `no answer within ${nowTimeout} ms: left to the queue` };
   return {
     ...info,
     state,
@@ -92,8 +95,9 @@ async function queueMessage(
 export function createQueueTransport(options: QueueTransportOptions = {}): Transport<QueuedInfo> {
   const connection = new Connection(options.database);
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const nowTimeout = checkNowTimeout(options.nowTimeout);
   let smtp: Transporter | undefined;
-  const smtpFactory = options.smtp ? () => (smtp ??= createSmtpTransport(options.smtp!, { concurrency: 2 })) : undefined;
+  const smtpFactory = options.smtp ? () => (smtp ??= nowTransport(options.smtp!, nowTimeout)) : undefined;
   return {
     name: QUEUE_TRANSPORT_NAME,
     version: '0.1.0',
@@ -102,7 +106,7 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
         .get()
         .then(async ({ db }) => {
           const data = mail.data as QueueMailOptions;
-          return queueMessage(db, await compose(mail.message, data, limits), data, smtpFactory);
+          return queueMessage(db, await compose(mail.message, data, limits), data, smtpFactory, nowTimeout);
         })
         .then((info) => callback(null, info), (error: Error) => callback(error as never));
     },

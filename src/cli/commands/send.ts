@@ -55,10 +55,10 @@ export function summary(result: DrainResult): string {
   return `sent ${result.sent}, deferred ${result.deferred}, failed ${result.failed}${released} (${STOPPED[result.stopped]})`;
 }
 
-/** Paused by `mailroom pause` or MAILROOM_PAUSED=1: say so and send nothing. */
-async function pausedNotice(db: Db): Promise<string | null> {
+/** Paused by `mailroom pause` or MAILROOM_PAUSED=1: say so and send nothing. A worker waits out the former (`setting` false). */
+async function pausedNotice(db: Db, setting = true): Promise<string | null> {
   if (process.env.MAILROOM_PAUSED === '1') return 'sending is paused (MAILROOM_PAUSED=1): nothing sent';
-  if (await getSetting(db, PAUSED)) return 'sending is paused (run mailroom resume): nothing sent';
+  if (setting && (await getSetting(db, PAUSED))) return 'sending is paused (run mailroom resume): nothing sent';
   return null;
 }
 
@@ -106,10 +106,14 @@ async function openSmtp(url: string, opts: SendFlags): Promise<Transporter> {
  * opens, a paused queue reported and left alone, the pool verified, SIGTERM/SIGINT
  * turned into an abort, the pool closed at the end.
  */
-export async function withDrain(opts: SendFlags, body: (database: Database, smtp: Transporter, signal: AbortSignal) => Promise<void>): Promise<void> {
+export async function withDrain(
+  opts: SendFlags,
+  body: (database: Database, smtp: Transporter, signal: AbortSignal) => Promise<void>,
+  waitOutPause = false,
+): Promise<void> {
   const url = requireSmtp(opts);
   await withDatabase(opts.database, async (database) => {
-    const paused = await pausedNotice(database.db);
+    const paused = await pausedNotice(database.db, !waitOutPause);
     if (paused) return say(paused);
     const smtp = await openSmtp(url, opts);
     try {

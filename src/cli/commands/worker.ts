@@ -9,15 +9,25 @@ export const workerCommand = () =>
   )
     .option('--poll <duration>', 'longest wait between looks at the queue (default: 30s on Postgres, 1s embedded)', duration)
     .action((opts: SendFlags & { poll?: number }) =>
-      withDrain(opts, async (database, smtp, signal) => {
-        console.log(`worker started on ${database.label}`);
-        const totals = await runWorker(database, {
-          smtp,
-          ...deliveryOptions(opts),
-          signal,
-          pollIntervalMs: opts.poll === undefined ? undefined : opts.poll * 1000,
-          onRun: (r) => console.log(`sent ${r.sent}, deferred ${r.deferred}, failed ${r.failed}`),
-        });
-        console.log(`worker stopped: sent ${totals.sent}, deferred ${totals.deferred}, failed ${totals.failed}`);
-      }),
+      withDrain(
+        opts,
+        async (database, smtp, signal) => {
+          console.log(`worker started on ${database.label}`);
+          const totals = await runWorker(database, {
+            smtp,
+            ...deliveryOptions(opts),
+            signal,
+            pollIntervalMs: opts.poll === undefined ? undefined : opts.poll * 1000,
+            onRun: (r) => console.log(`sent ${r.sent}, deferred ${r.deferred}, failed ${r.failed}`),
+            onPause: (paused) => console.log(paused ? 'sending is paused: waiting for mailroom resume' : 'sending resumed'),
+            // Embedded: the database is in this process, there is no connection to lose.
+            ...(database.kind === 'postgres' && {
+              onDatabaseLost: (error) => console.log(`${error.message.replace(/ Messages this run.*$/, '')} Reconnecting with backoff…`),
+              onDatabaseBack: () => console.log('database connection restored'),
+            }),
+          });
+          console.log(`worker stopped: sent ${totals.sent}, deferred ${totals.deferred}, failed ${totals.failed}`);
+        },
+        true,
+      ),
     );
