@@ -2,14 +2,14 @@ import { html } from 'hono/html';
 import type { AttemptRow, MessageRow } from '../../store/schema.js';
 import { priorityFromRank } from '../../views/priority.js';
 import { ACTIONS, type Action } from '../outbox.js';
-import type { ParsedMessage } from '../message.js';
+import type { StoredMessage } from '../stored-message.js';
 import { bytes, emailFrame, layout, when, widthSwitch, type Chrome, type Html } from './layout.js';
 import { stateBadge } from './outbox-page.js';
 
 export interface MessagePageOptions {
   chrome: Chrome;
   row: Omit<MessageRow, 'raw'>;
-  parsed: ParsedMessage;
+  parsed: StoredMessage;
   attempts: AttemptRow[];
   width: 'desktop' | 'mobile';
   notice?: { text: string; bad?: boolean };
