@@ -20,13 +20,18 @@ export interface OutboxFilter {
   pageSize: number;
 }
 
+/** Recipients shown per message in the list. */
+export const LIST_RECIPIENTS = 3;
+
 const listColumns = {
   id: messages.id,
   state: messages.state,
   priority: messages.priority,
   subject: messages.subject,
   fromAddress: messages.fromAddress,
-  recipients: messages.recipients,
+  // The first few and the count: a message to 20,000 people must not make a 450 KB row of the list.
+  recipients: sql<string[]>`(${messages.recipients})[1:${LIST_RECIPIENTS}]`,
+  recipientCount: sql<number>`cardinality(${messages.recipients})`.mapWith(Number),
   attempts: messages.attempts,
   size: messages.size,
   lastError: messages.lastError,

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { MailParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
 import { safeContentType } from './security.js';
 import type { ParsedMessage } from './message.js';
+import { shortList } from './ui/layout.js';
 
 /**
  * A stored message parsed as it streams from the database: its headers, text and
@@ -27,9 +28,19 @@ export interface StoredMessage extends Omit<ParsedMessage, 'attachments'> {
   attachments: Attachment[];
 }
 
+/** Addresses shown in To and Cc before "and N more": the Recipients table pages through all of them. */
+const SHOWN_ADDRESSES = 10;
+
 function addresses(value: AddressObject | AddressObject[] | undefined): string {
   if (!value) return '';
-  return (Array.isArray(value) ? value : [value]).map((v) => v.text).join(', ');
+  const objects = Array.isArray(value) ? value : [value];
+  const total = objects.reduce((n, v) => n + v.value.length, 0);
+  if (total <= SHOWN_ADDRESSES) return objects.map((v) => v.text).join(', ');
+  const shown = objects
+    .flatMap((v) => v.value)
+    .slice(0, SHOWN_ADDRESSES)
+    .map((a) => (a.name ? `"${a.name}" <${a.address ?? ''}>` : (a.address ?? '')));
+  return shortList(shown, total);
 }
 
 /** A parser fed from `chunks`, and a way to stop both early. */

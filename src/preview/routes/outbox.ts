@@ -7,7 +7,7 @@ import * as outbox from '../outbox.js';
 import { layout } from '../ui/layout.js';
 import { outboxPage } from '../ui/outbox-page.js';
 import { messagePage } from '../ui/message-page.js';
-import { attachmentIndex, chrome, emailHtml, notFound, width, type AppContext } from './context.js';
+import { attachmentIndex, chrome, emailHtml, notFound, remoteImages, width, type AppContext } from './context.js';
 
 const NOTICES: Record<string, { text: string; bad?: boolean }> = {
   retried: { text: 'Due now: the next drain sends it.' },
@@ -72,6 +72,8 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
         parsed,
         attempts,
         width: width(c),
+        images: remoteImages(c),
+        recipientsPage: Math.min(parseId(c.req.query('recipients')) ?? 1, 1_000_000),
         chrome: chrome(c, ctx),
         notice: done ? NOTICES[done] : undefined,
         canDeliver: Boolean(ctx.smtp),
@@ -83,7 +85,7 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
     const row = await message(c);
     if (!row || !ctx.db) return notFound(c, ctx);
     const parsed = await summary(ctx.db, row);
-    return emailHtml(c, parsed.html ?? '');
+    return emailHtml(c, parsed.html ?? '', remoteImages(c));
   });
 
   app.get('/outbox/:id/raw', async (c) => {
