@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Transporter } from 'nodemailer';
 import type { Db } from '../store/database.js';
 import { attempts, messages, type MessageState } from '../store/schema.js';
@@ -20,13 +20,18 @@ export interface OutboxFilter {
   pageSize: number;
 }
 
+/** Recipients shown per message in the list. */
+export const LIST_RECIPIENTS = 3;
+
 const listColumns = {
   id: messages.id,
   state: messages.state,
   priority: messages.priority,
   subject: messages.subject,
   fromAddress: messages.fromAddress,
-  recipients: messages.recipients,
+  // The first few and the count: a message to 20,000 people must not make a 450 KB row of the list.
+  recipients: sql<string[]>`(${messages.recipients})[1:${LIST_RECIPIENTS}]`,
+  recipientCount: sql<number>`cardinality(${messages.recipients})`.mapWith(Number),
   attempts: messages.attempts,
   size: messages.size,
   lastError: messages.lastError,
@@ -77,9 +82,34 @@ export async function listOutbox(db: Db, filter: OutboxFilter) {
 
 export type OutboxRow = Awaited<ReturnType<typeof listOutbox>>['rows'][number];
 
+const { raw: _raw, ...withoutRaw } = getTableColumns(messages);
+
+/** A message's row without its bytes (which may be tens of MB): `rawChunks` streams those. */
 export async function getMessage(db: Db, id: number) {
-  const [row] = await db.select().from(messages).where(eq(messages.id, id));
+  const [row] = await db
+    .select({ ...withoutRaw, rawSize: sql<number>`octet_length(${messages.raw})`.mapWith(Number) })
+    .from(messages)
+    .where(eq(messages.id, id));
   return row;
+}
+
+export type MessageSummaryRow = NonNullable<Awaited<ReturnType<typeof getMessage>>>;
+
+/**
+ * A message's raw bytes, 256 KB per query (`substring` on the bytea, on both
+ * backends): memory stays at one chunk per reader however large the message, and a
+ * slow client holds back the next query instead of the server buffering for it.
+ */
+export async function* rawChunks(db: Db, id: number, size: number, chunkSize = 256 * 1024): AsyncGenerator<Buffer> {
+  for (let offset = 0; offset < size; offset += chunkSize) {
+    const [row] = await db
+      .select({ chunk: sql<Buffer>`substring(${messages.raw} from ${offset + 1} for ${chunkSize})`.mapWith(messages.raw) })
+      .from(messages)
+      .where(eq(messages.id, id));
+    if (!row) throw new Error(`message ${id} was deleted while it was being read`);
+    if (row.chunk.length === 0) return;
+    yield row.chunk;
+  }
 }
 
 export function attemptsOf(db: Db, id: number) {

@@ -23,19 +23,23 @@ export const IFRAME_SANDBOX = 'allow-popups allow-popups-to-escape-sandbox';
  * An email's HTML (a template's, or a stored message's, which may be hostile). The
  * `sandbox` directive (no allow-scripts, no allow-same-origin) holds even when the URL
  * is opened directly rather than in the page's sandboxed iframe; on top of it no
- * script, no fetch, no form, no plugin may load. Inline styles and data:/https: images
- * are what an email needs to look right.
+ * script, no fetch, no form, no plugin may load. Inline styles and data: images are
+ * what an email needs to look right. Remote images and fonts only when asked for
+ * (`remote`): as in a mail client, opening a message must not fire its tracking pixels.
  */
-export const EMAIL_CSP = [
-  `sandbox ${IFRAME_SANDBOX}`,
-  "default-src 'none'",
-  "style-src 'unsafe-inline'",
-  'img-src data: https:',
-  'font-src data: https:',
-  "form-action 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'self'",
-].join('; ');
+export function emailCsp(remote: boolean): string {
+  const sources = remote ? 'data: https: http:' : 'data:';
+  return [
+    `sandbox ${IFRAME_SANDBOX}`,
+    "default-src 'none'",
+    "style-src 'unsafe-inline'",
+    `img-src ${sources}`,
+    `font-src ${sources}`,
+    "form-action 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'self'",
+  ].join('; ');
+}
 
 /** Downloads (attachments, .eml): never rendered as a page, whatever their bytes. */
 export const DOWNLOAD_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'";

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { html } from 'hono/html';
 import type { Transporter } from 'nodemailer';
 import type { Db } from '../../store/database.js';
-import { DOWNLOAD_CSP, EMAIL_CSP, contentDisposition } from '../security.js';
+import { DOWNLOAD_CSP, contentDisposition, emailCsp } from '../security.js';
 import type { EmailCatalog } from '../templates.js';
 import type { LiveReload } from '../live-reload.js';
 import { layout, type Chrome } from '../ui/layout.js';
@@ -40,9 +40,12 @@ export const width = (c: Context): Width => (c.req.query('width') === 'mobile' ?
 export const notFound = (c: Context, ctx: AppContext, what = 'Not found') =>
   c.html(layout({ chrome: chrome(c, ctx), title: 'Not found', body: html`<h1>${what}</h1><p><a href="./">Templates</a> · <a href="outbox">Outbox</a></p>` }), 404);
 
-/** An email's own HTML, for the preview's sandboxed iframe. */
-export const emailHtml = (c: Context, body: string) =>
-  c.body(body, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': EMAIL_CSP, 'X-Frame-Options': 'SAMEORIGIN', 'Referrer-Policy': 'no-referrer' });
+/** Whether the viewer asked for this message's remote images (`?images=1`); off by default. */
+export const remoteImages = (c: Context): boolean => c.req.query('images') === '1';
+
+/** An email's own HTML, for the preview's sandboxed iframe; remote images only when asked for. */
+export const emailHtml = (c: Context, body: string, remote: boolean) =>
+  c.body(body, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': emailCsp(remote), 'X-Frame-Options': 'SAMEORIGIN', 'Referrer-Policy': 'no-referrer' });
 
 /** The `:index` of an attachment URL, or undefined when it is not a plain number. */
 export function attachmentIndex(c: Context): number | undefined {

@@ -1,13 +1,13 @@
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import { MESSAGE_STATES, type MessageState } from '../../store/schema.js';
-import { csrfTokenMatches, parseId } from '../security.js';
-import { parseMessage } from '../message.js';
+import { DOWNLOAD_CSP, contentDisposition, csrfTokenMatches, parseId } from '../security.js';
+import { openAttachment, summarizeMessage, type StoredMessage } from '../stored-message.js';
 import * as outbox from '../outbox.js';
 import { layout } from '../ui/layout.js';
 import { outboxPage } from '../ui/outbox-page.js';
 import { messagePage } from '../ui/message-page.js';
-import { attachmentIndex, chrome, download, emailHtml, notFound, width, type AppContext } from './context.js';
+import { attachmentIndex, chrome, emailHtml, notFound, remoteImages, width, type AppContext } from './context.js';
 
 const NOTICES: Record<string, { text: string; bad?: boolean }> = {
   retried: { text: 'Due now: the next drain sends it.' },
@@ -35,6 +35,25 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
     return c.html(outboxPage({ chrome: chrome(c, ctx), ...filter, rows, total, counts, notice: deleted ? `Message #${deleted} deleted.` : undefined }));
   });
 
+  /**
+   * One parse per message while it is being looked at: its page, its iframe and
+   * concurrent viewers share it. A few recent ones are kept (a stored message never
+   * changes); the bytes are never kept, only what the page shows.
+   */
+  const summaries = new Map<number, Promise<StoredMessage>>();
+  const summary = (db: NonNullable<AppContext['db']>, row: outbox.MessageSummaryRow) => {
+    let parsed = summaries.get(row.id);
+    if (parsed) {
+      summaries.delete(row.id); // re-inserted below: the Map's order is the recency order
+    } else {
+      parsed = summarizeMessage(outbox.rawChunks(db, row.id, row.rawSize));
+      parsed.catch(() => summaries.delete(row.id));
+    }
+    summaries.set(row.id, parsed);
+    if (summaries.size > 16) summaries.delete(summaries.keys().next().value!);
+    return parsed;
+  };
+
   /** The message for `/outbox/:id…`, or null for a malformed or unknown id. */
   const message = async (c: Context) => {
     const id = parseId(c.req.param('id'));
@@ -45,7 +64,7 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
     if (!ctx.db) return needDb(c);
     const row = await message(c);
     if (!row) return notFound(c, ctx, 'No such message');
-    const [parsed, attempts] = await Promise.all([parseMessage(row.raw), outbox.attemptsOf(ctx.db, row.id)]);
+    const [parsed, attempts] = await Promise.all([summary(ctx.db, row), outbox.attemptsOf(ctx.db, row.id)]);
     const done = c.req.query('done');
     return c.html(
       messagePage({
@@ -53,6 +72,8 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
         parsed,
         attempts,
         width: width(c),
+        images: remoteImages(c),
+        recipientsPage: Math.min(parseId(c.req.query('recipients')) ?? 1, 1_000_000),
         chrome: chrome(c, ctx),
         notice: done ? NOTICES[done] : undefined,
         canDeliver: Boolean(ctx.smtp),
@@ -62,22 +83,24 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
 
   app.get('/outbox/:id/html', async (c) => {
     const row = await message(c);
-    if (!row) return notFound(c, ctx);
-    const parsed = await parseMessage(row.raw);
-    return emailHtml(c, parsed.html ?? '');
+    if (!row || !ctx.db) return notFound(c, ctx);
+    const parsed = await summary(ctx.db, row);
+    return emailHtml(c, parsed.html ?? '', remoteImages(c));
   });
 
   app.get('/outbox/:id/raw', async (c) => {
     const row = await message(c);
-    return row ? download(row.raw, 'message/rfc822', `message-${row.id}.eml`) : notFound(c, ctx);
+    if (!row || !ctx.db) return notFound(c, ctx);
+    return stream(outbox.rawChunks(ctx.db, row.id, row.rawSize), 'message/rfc822', `message-${row.id}.eml`, row.rawSize);
   });
 
   app.get('/outbox/:id/attachments/:index', async (c) => {
     const row = await message(c);
     const index = attachmentIndex(c);
-    if (!row || index === undefined) return notFound(c, ctx);
-    const attachment = (await parseMessage(row.raw)).attachments[index];
-    return attachment ? download(attachment.content, attachment.contentType, attachment.filename) : notFound(c, ctx);
+    if (!row || index === undefined || !ctx.db) return notFound(c, ctx);
+    if (!(await summary(ctx.db, row)).attachments[index]) return notFound(c, ctx);
+    const attachment = await openAttachment(outbox.rawChunks(ctx.db, row.id, row.rawSize), index);
+    return attachment ? streamed(attachment.body, attachment.contentType, attachment.filename) : notFound(c, ctx);
   });
 
   app.post('/outbox/:id/:action', async (c) => {
@@ -100,4 +123,34 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
       }
     }
   });
+}
+
+/** A download streamed as it is read: exact bytes, the type only ever a type, the name encoded. */
+function streamed(body: ReadableStream<Uint8Array>, contentType: string, filename: string, length?: number): Response {
+  return new Response(body, {
+    headers: {
+      'Content-Type': contentType,
+      ...(length === undefined ? {} : { 'Content-Length': String(length) }),
+      'Content-Disposition': contentDisposition(filename),
+      'Content-Security-Policy': DOWNLOAD_CSP,
+    },
+  });
+}
+
+function stream(chunks: AsyncGenerator<Buffer>, contentType: string, filename: string, length: number): Response {
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
+  });
+  return streamed(body, contentType, filename, length);
 }

@@ -88,7 +88,7 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
       if (!found) return notFound(c, ctx);
       try {
         const preview = await found.preview();
-        return emailHtml(c, preview.html);
+        return emailHtml(c, preview.html, true); // the app's own template: its images are the designer's
       } catch (error) {
         return c.body(`could not render: ${oneLine(error)}`, 500, { 'Content-Type': 'text/plain; charset=utf-8' });
       }

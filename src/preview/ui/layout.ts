@@ -70,6 +70,18 @@ export function when(date: Date | null | undefined): string {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+/** `a@x, b@y and 19,998 more`: the first of a long list, and how many are left out. */
+export function shortList(shown: readonly string[], total: number, max = shown.length): string {
+  const first = shown.slice(0, max);
+  const rest = total - first.length;
+  return rest > 0 ? `${first.join(', ')} and ${rest.toLocaleString('en')} more` : first.join(', ');
+}
+
+/** A header line bounded for display (a To: of 20,000 addresses is 450 KB); the .eml has it whole. */
+export function clipped(text: string, max = 2000): string {
+  return text.length > max ? `${text.slice(0, max)}… (${(text.length - max).toLocaleString('en')} more characters: download the .eml for all)` : text;
+}
+
 export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;

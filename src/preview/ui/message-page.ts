@@ -2,16 +2,20 @@ import { html } from 'hono/html';
 import type { AttemptRow, MessageRow } from '../../store/schema.js';
 import { priorityFromRank } from '../../views/priority.js';
 import { ACTIONS, type Action } from '../outbox.js';
-import type { ParsedMessage } from '../message.js';
-import { bytes, emailFrame, layout, when, widthSwitch, type Chrome, type Html } from './layout.js';
+import type { StoredMessage } from '../stored-message.js';
+import { bytes, clipped, emailFrame, layout, shortList, when, widthSwitch, type Chrome, type Html } from './layout.js';
 import { stateBadge } from './outbox-page.js';
 
 export interface MessagePageOptions {
   chrome: Chrome;
   row: Omit<MessageRow, 'raw'>;
-  parsed: ParsedMessage;
+  parsed: StoredMessage;
   attempts: AttemptRow[];
   width: 'desktop' | 'mobile';
+  /** Which page of the recipients table (RECIPIENTS_PAGE each). */
+  recipientsPage: number;
+  /** Remote images load (the viewer asked); off by default, so tracking pixels do not fire. */
+  images: boolean;
   notice?: { text: string; bad?: boolean };
   /** Whether "Send now" delivers at once (an SMTP server was given) or only makes it due. */
   canDeliver: boolean;
@@ -35,10 +39,38 @@ ${available.map(
 </div>`;
 }
 
+/** Recipients per page of the message's table: a message to 20,000 people shows them 100 at a time. */
+export const RECIPIENTS_PAGE = 100;
+
+function recipientsPager(o: MessagePageOptions, pages: number): Html {
+  const page = Math.min(o.recipientsPage, pages);
+  const link = (n: number) => {
+    const query = new URLSearchParams({ ...(o.width === 'mobile' ? { width: 'mobile' } : {}), ...(o.images ? { images: '1' } : {}), ...(n > 1 ? { recipients: String(n) } : {}) }).toString();
+    return `outbox/${o.row.id}${query ? `?${query}` : ''}#recipients`;
+  };
+  return html`<nav class="pager" id="recipients-pager" aria-label="Recipient pages">
+  ${page > 1 ? html`<a rel="prev" href="${link(page - 1)}">← Previous ${RECIPIENTS_PAGE}</a>` : ''}
+  <span class="page-info">Recipients ${((page - 1) * RECIPIENTS_PAGE + 1).toLocaleString('en')}–${Math.min(page * RECIPIENTS_PAGE, o.row.recipients.length).toLocaleString('en')} of ${o.row.recipients.length.toLocaleString('en')}</span>
+  ${page < pages ? html`<a rel="next" href="${link(page + 1)}">Next ${RECIPIENTS_PAGE} →</a>` : ''}
+</nav>`;
+}
+
+/** "Load remote images" / "Block remote images": a link, so the choice is per view and lives in the URL. */
+function imagesToggle(o: MessagePageOptions): Html {
+  const query = new URLSearchParams({ ...(o.width === 'mobile' ? { width: 'mobile' } : {}), ...(o.images ? {} : { images: '1' }) }).toString();
+  const href = `outbox/${o.row.id}${query ? `?${query}` : ''}`;
+  return o.images
+    ? html`<a id="images" class="images-toggle" href="${href}">Block remote images</a>`
+    : html`<a id="images" class="images-toggle" href="${href}">Load remote images</a> <span class="muted">(blocked: they could tell the sender it was opened)</span>`;
+}
+
 /** One message as stored: parsed from its raw bytes, with its state, recipients, attempts and attachments. */
 export function messagePage(o: MessagePageOptions): Html {
   const { row, parsed } = o;
   const id = row.id;
+  const recipientPages = Math.max(1, Math.ceil(row.recipients.length / RECIPIENTS_PAGE));
+  const recipientsPage = Math.min(o.recipientsPage, recipientPages);
+  const recipientsShown = row.recipients.slice((recipientsPage - 1) * RECIPIENTS_PAGE, recipientsPage * RECIPIENTS_PAGE);
   const meta: [string, Html | string][] = [
     ['From', parsed.from],
     ['To', parsed.to],
@@ -49,7 +81,7 @@ export function messagePage(o: MessagePageOptions): Html {
     ['Message-ID', parsed.messageId],
     ['Priority', priorityFromRank(row.priority)],
     ['State', stateBadge(row.state)],
-    ['Envelope', html`from ${row.envelopeFrom || '<>'} to ${row.recipients.join(', ')}`],
+    ['Envelope', html`from ${row.envelopeFrom || '<>'} to ${shortList(row.recipients, row.recipients.length, 3)}`],
     ['Created', when(row.createdAt)],
     ...(row.sendAt.getTime() - row.createdAt.getTime() > 1000 ? [['Not before', when(row.sendAt)] as [string, string]] : []),
     ...(row.state === 'queued' || row.state === 'deferred' ? [['Next attempt', when(row.nextAttemptAt)] as [string, string]] : []),
@@ -78,22 +110,23 @@ ${
 }
 <p><a id="raw" href="outbox/${id}/raw">Download the raw message (.eml)</a></p>
 
-<div class="toolbar"><strong>HTML</strong>${widthSwitch(`outbox/${id}`, o.width)}</div>
-${parsed.html !== null ? emailFrame(`outbox/${id}/html`, o.width) : html`<p class="muted">This message has no HTML part.</p>`}
+<div class="toolbar"><strong>HTML</strong>${widthSwitch(`outbox/${id}`, o.width, o.images ? { images: '1' } : {})}${imagesToggle(o)}</div>
+${parsed.html !== null ? emailFrame(`outbox/${id}/html${o.images ? '?images=1' : ''}`, o.width) : html`<p class="muted">This message has no HTML part.</p>`}
 
 <h2>Plain text</h2>
 <pre id="text">${parsed.text}</pre>
 
-<h2>Recipients</h2>
+<h2>Recipients <span class="muted">${row.recipients.length.toLocaleString('en')}</span></h2>
 <table id="recipients">
 <thead><tr><th>Address</th><th>Status</th><th>Reply</th></tr></thead>
 <tbody>
-${row.recipients.map((r) => {
+${recipientsShown.map((r) => {
   const status = row.recipientStatus[r];
   return html`<tr><td>${r}</td><td>${status?.state ?? 'waiting'}</td><td class="wrap">${status?.reply ?? ''}</td></tr>`;
 })}
 </tbody>
 </table>
+${recipientPages > 1 ? recipientsPager(o, recipientPages) : ''}
 
 <h2>Attempts</h2>
 ${
@@ -107,7 +140,7 @@ ${o.attempts.map(
   <td>${stateBadge(a.outcome)}</td>
   <td>${a.smtpCode ?? ''}</td>
   <td class="wrap">${a.reply}</td>
-  <td class="wrap">${a.recipients.join(', ')}</td>
+  <td class="wrap">${shortList(a.recipients, a.recipients.length, 3)}</td>
   <td>${when(a.finishedAt)}</td>
   <td class="muted">${a.worker ?? ''}</td>
 </tr>`,
@@ -118,6 +151,6 @@ ${o.attempts.map(
 }
 
 <h2>Headers</h2>
-<pre id="headers">${parsed.headerLines.map((h) => h.line).join('\n')}</pre>`;
+<pre id="headers">${parsed.headerLines.map((h) => clipped(h.line)).join('\n')}</pre>`;
   return layout({ chrome: o.chrome, title: parsed.subject || `Message #${id}`, section: 'outbox', body });
 }

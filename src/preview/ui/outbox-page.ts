@@ -2,7 +2,7 @@ import { html } from 'hono/html';
 import { MESSAGE_STATES, type MessageState } from '../../store/schema.js';
 import { priorityFromRank } from '../../views/priority.js';
 import type { OutboxRow } from '../outbox.js';
-import { layout, when, type Chrome, type Html } from './layout.js';
+import { layout, shortList, when, type Chrome, type Html } from './layout.js';
 
 export interface OutboxPageOptions {
   chrome: Chrome;
@@ -63,7 +63,7 @@ ${o.rows.map(
   <td>${stateBadge(m.state)}</td>
   <td>${priorityFromRank(m.priority)}</td>
   <td class="wrap"><a class="subject" href="${messageUrl(m.id)}">${m.subject || '(no subject)'}</a></td>
-  <td class="wrap">${m.recipients.join(', ')}</td>
+  <td class="wrap recipients">${shortList(m.recipients ?? [], m.recipientCount)}</td>
   <td class="nowrap">${when(m.createdAt)}</td>
   <td class="num">${m.attempts}</td>
   <td class="wrap muted">${m.lastError ? m.lastError.slice(0, 160) : ''}</td>
