@@ -4,7 +4,8 @@ import { attempts, createSmtpTransport, drain, messages, type DrainOptions } fro
 import { backoffSeconds } from '../src/drain/backoff.js';
 import { QueryGuard, midRunDatabaseError } from '../src/drain/guard.js';
 import { DatabaseError } from '../src/errors.js';
-import { backends } from './helpers/databases.js';
+import { backends, hasPostgres } from './helpers/databases.js';
+import { sharedDatabase } from './helpers/shared-database.js';
 import { sharedPostgres } from './helpers/shared-postgres.js';
 import { startScriptedSmtp, type Script, type ScriptedSmtp } from './helpers/scripted-smtp.js';
 import { seedMessages, stateCounts } from './helpers/seed.js';
@@ -12,16 +13,21 @@ import { spawnDrain } from './helpers/spawn-drain.js';
 import { startTcpProxy, throughProxy } from './helpers/tcp-proxy.js';
 import { waitFor } from './helpers/wait.js';
 
-// Delivery under SMTP faults. Multi-process faults (kills, signals, a lost database)
-// are in concurrency.test.ts. These need Postgres; backends() fails in CI without it.
-const POSTGRES = (await backends()).some((b) => b.name === 'postgres');
+// Delivery under SMTP faults, on the embedded database (what `npm start` and new users
+// run) and on Postgres. Kills and concurrent drains are in concurrency.test.ts.
+const ALL = await backends();
+const POSTGRES = hasPostgres(ALL);
 
-describe.runIf(POSTGRES)('SMTP faults', () => {
-  const shared = sharedPostgres();
+describe.each(ALL)('SMTP faults on $name', (backend) => {
+  const shared = sharedDatabase(backend);
   const db = shared.db;
 
-  /** One drain over whatever is due, through a fresh pool to `server`. */
-  async function drainOnce(server: ScriptedSmtp, options: Partial<DrainOptions> = {}, socketTimeout = 1500) {
+  /**
+   * One drain over whatever is due, through a fresh pool to `server`. The socket timeout
+   * is long enough that a slow reply on a starved machine is not taken for a stall;
+   * tests of stalls pass a short one and wait it out once.
+   */
+  async function drainOnce(server: ScriptedSmtp, options: Partial<DrainOptions> = {}, socketTimeout = 15_000) {
     const smtp = createSmtpTransport(server.url, { concurrency: options.concurrency ?? 1, socketTimeout });
     try {
       return await drain(db(), { smtp, concurrency: 1, backoff: { baseSeconds: 60 }, ...options });
@@ -65,7 +71,7 @@ describe.runIf(POSTGRES)('SMTP faults', () => {
       await seedMessages(db(), 1, { recipients: () => ['drop-data@example.com'], bodyBytes: 512 * 1024 });
 
       const started = Date.now();
-      const result = await drainOnce(server);
+      const result = await drainOnce(server, {}, 5000); // stall-body waits this out once
       const transient = cases.filter((c) => /-4\d\d$|^drop|^stall/.test(c)).length + 1;
       expect(result).toMatchObject({ sent: 1, deferred: transient, failed: cases.length - 1 - (transient - 1) });
 
@@ -145,7 +151,7 @@ describe.runIf(POSTGRES)('SMTP faults', () => {
     const url = server.url;
     await server.close();
     await seedMessages(db(), 2);
-    const smtp = createSmtpTransport(url, { concurrency: 1, socketTimeout: 1500 });
+    const smtp = createSmtpTransport(url, { concurrency: 1, socketTimeout: 15_000 });
     try {
       const result = await drain(db(), { smtp, concurrency: 1, backoff: { baseSeconds: 60 } });
       expect(result).toMatchObject({ sent: 0, deferred: 2 });
@@ -273,8 +279,8 @@ describe.runIf(POSTGRES)('SMTP faults', () => {
   });
 });
 
-describe.runIf(POSTGRES)('a drain process stopped from outside', () => {
-  const shared = sharedPostgres();
+describe.each(ALL)('a drain process stopped by a signal on $name', (backend) => {
+  const shared = sharedDatabase(backend);
   const db = shared.db;
 
   it.each(['SIGTERM', 'SIGINT'] as const)('%s: finishes the messages in flight, releases the rest, exits 0', async (signal) => {
@@ -287,12 +293,14 @@ describe.runIf(POSTGRES)('a drain process stopped from outside', () => {
     });
     try {
       await seedMessages(db(), 30);
-      const run = spawnDrain(shared.created().url, ['--smtp', server.url, '--concurrency', '3', '--lease', '60']);
-      await waitFor(() => server.bodies === 3, 'three messages in flight');
-      run.kill(signal);
-      await waitFor(() => run.stdout().includes('finishing messages in flight'), 'the drain to take the signal');
-      open();
-      const exit = await run.exited;
+      const exit = await shared.handOver(async (url) => {
+        const run = spawnDrain(url, ['--smtp', server.url, '--concurrency', '3', '--lease', '60']);
+        await waitFor(() => server.bodies === 3, 'three messages in flight', 60_000);
+        run.kill(signal);
+        await waitFor(() => run.stdout().includes('finishing messages in flight'), 'the drain to take the signal', 60_000);
+        open();
+        return run.exited;
+      });
       expect(exit.stderr).toBe('');
       expect(exit.signal).toBeNull();
       expect(exit.code).toBe(0);
@@ -307,6 +315,13 @@ describe.runIf(POSTGRES)('a drain process stopped from outside', () => {
       await server.close();
     }
   });
+
+});
+
+// A lost connection needs a server to lose: the embedded database has none.
+describe.runIf(POSTGRES)('a drain process that loses Postgres', () => {
+  const shared = sharedPostgres();
+  const db = shared.db;
 
   it('database connection lost mid-run: stops with a clear error and exit 1; after the lease another drain sends the rest', async () => {
     const COUNT = 200;
@@ -359,6 +374,38 @@ describe.runIf(POSTGRES)('a drain process stopped from outside', () => {
       // In flight: a send under way on each connection, plus each one's outcome not yet written.
       expect(extra).toBeLessThanOrEqual(2 * CONCURRENCY);
     } finally {
+      await proxy.close();
+      await server.close();
+    }
+  });
+
+  it('a database that stops answering mid-run: the query guard stops the process once a query outlives the lease', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const server = await startScriptedSmtp(async ({ stage }) => {
+      if (stage === 'body') await gate;
+      return undefined;
+    });
+    const target = new URL(shared.created().url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    try {
+      await seedMessages(db(), 20);
+      const run = spawnDrain(throughProxy(shared.created().url, proxy), ['--smtp', server.url, '--concurrency', '2', '--lease', '2']);
+      await waitFor(() => server.bodies === 2, 'two messages in flight');
+      // Connections stay open but nothing comes back: postgres.js would wait forever.
+      proxy.freeze();
+      const frozenAt = Date.now();
+      open();
+      const exit = await run.exited;
+      expect(exit.code).toBe(1);
+      expect(exit.stderr).toMatch(/^mailroom: The database did not answer within 2s \(the lease\)\. Messages this run had claimed come back/);
+      expect(exit.stderr.trim().split('\n')).toHaveLength(1);
+      expect(Date.now() - frozenAt).toBeGreaterThanOrEqual(2000); // the guard, not something sooner
+      const counts = await stateCounts(db());
+      expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(20);
+      expect(counts.sent ?? 0).toBe(0); // the two accepted were never recorded: resent after the lease
+    } finally {
+      open();
       await proxy.close();
       await server.close();
     }

@@ -49,5 +49,8 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       return;
     }
     fail(error);
+    // A database that stopped answering can leave a socket postgres.js never closes
+    // (end() does not destroy it): the run is over, so exit instead of hanging cron.
+    if (error instanceof DatabaseError) process.exit(1);
   }
 }

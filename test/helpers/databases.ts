@@ -14,7 +14,14 @@ export interface Backend {
   create(): Promise<{ url: string; database: Database; drop(): Promise<void> }>;
 }
 
-async function postgresReachable(): Promise<boolean> {
+let reachable: Promise<boolean> | undefined;
+
+/** Asked once per test process, so every file in it sees the same answer. */
+function postgresReachable(): Promise<boolean> {
+  return (reachable ??= probePostgres());
+}
+
+async function probePostgres(): Promise<boolean> {
   const sql = postgres(POSTGRES_ADMIN_URL, { max: 1, connect_timeout: 5, onnotice: () => {} });
   try {
     await sql`select 1`;
@@ -66,11 +73,15 @@ export const pg: Backend = {
 
 /**
  * Both backends, so every suite runs on each. Postgres missing is a failure in CI
- * (CI=true) and a loud skip elsewhere.
+ * (CI=true) and, elsewhere, a loud skip of every Postgres run in every file: each file
+ * asks here (Postgres-only suites with `describe.runIf(hasPostgres(ALL))`), never on its own.
  */
 export async function backends(): Promise<Backend[]> {
   if (await postgresReachable()) return [pglite, pg];
   if (process.env.CI) throw new Error(`Postgres is not reachable at ${POSTGRES_ADMIN_URL}: CI needs it (see .ci/run).`);
-  console.warn(`[mailroom tests] Postgres not reachable at ${POSTGRES_ADMIN_URL}: running on PGlite only.`);
+  console.warn(`[mailroom tests] Postgres not reachable at ${POSTGRES_ADMIN_URL}: SKIPPING every Postgres test; running on PGlite only.`);
   return [pglite];
 }
+
+/** Whether `backends()` included Postgres. */
+export const hasPostgres = (all: Backend[]): boolean => all.some((b) => b.name === 'postgres');

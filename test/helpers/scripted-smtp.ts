@@ -51,6 +51,8 @@ export interface ScriptedSmtp {
   counts: Map<string, number>;
   /** Messages whose body arrived, whatever the reply (still being answered included). */
   bodies: number;
+  /** Messages whose body arrived and whose reply is still being decided now: sends in flight. */
+  answering: number;
   sessions: number;
   duplicates(): { messageId: string; count: number }[];
   close(): Promise<void>;
@@ -84,6 +86,7 @@ export async function startScriptedSmtp(script: Script = () => undefined): Promi
     delivered: [],
     counts: new Map(),
     bodies: 0,
+    answering: 0,
     sessions: 0,
     duplicates: () => [...state.counts].filter(([, n]) => n > 1).map(([messageId, count]) => ({ messageId, count })),
     close: () =>
@@ -186,7 +189,8 @@ export async function startScriptedSmtp(script: Script = () => undefined): Promi
       // Undo dot-stuffing: a line starting with "." was sent as "..".
       const message = Buffer.from(raw.toString('latin1').replace(/^\.\./gm, '.'), 'latin1');
       const messageId = messageIdOf(message);
-      const reply = await answer('body', { raw: message, messageId });
+      state.answering++;
+      const reply = await answer('body', { raw: message, messageId }).finally(() => state.answering--);
       if (reply?.startsWith('2')) {
         const delivered = { messageId, from, to: recipients, session, raw: message };
         state.delivered.push(delivered);

@@ -15,12 +15,21 @@ export interface TcpProxy {
   up(): Promise<void>;
   /** While on, connections are accepted and closed at once, without a word (a half-dead pooler or firewall). */
   blackhole(on: boolean): void;
+  /** From now on nothing passes either way, on open connections and new ones: queries hang, unanswered. */
+  freeze(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>();
   let blackhole = false;
+  let frozen = false;
+  const silence = ([client, upstream]: [Socket, Socket]) => {
+    client.unpipe(upstream);
+    upstream.unpipe(client);
+    client.pause();
+    upstream.pause();
+  };
   const server = createServer((client) => {
     client.on('error', () => {});
     if (blackhole) {
@@ -40,6 +49,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     };
     client.on('close', done);
     upstream.on('close', done);
+    if (frozen) return void client.pause();
     client.pipe(upstream);
     upstream.pipe(client);
   });
@@ -62,6 +72,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     blackhole(on) {
       blackhole = on;
+    },
+    freeze() {
+      frozen = true;
+      for (const pair of pairs) silence(pair);
     },
     async up() {
       await new Promise<void>((resolve) => server.listen(proxy.port, '127.0.0.1', () => resolve()));
