@@ -29,3 +29,6 @@ export class DatabaseError extends MailroomError {}
 
 /** The SMTP server could not be reached or refused the login. */
 export class SmtpConnectionError extends MailroomError {}
+
+/** mailroom's tables are missing from the database, or older than this version: run `mailroom migrate`. */
+export class TablesMissingError extends DatabaseError {}

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { enqueueMail, startPreviewServer, type Database, type PreviewServer } from 'mailroom';
+import { enqueueMail, type Database } from 'mailroom';
+import { startPreviewServer, type PreviewServer } from 'mailroom/preview';
 import { backends } from './helpers/databases.js';
 import { launchBrowser } from './helpers/browser.js';
 import { startRecorder, type Recorder } from './helpers/recorder.js';

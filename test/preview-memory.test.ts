@@ -40,7 +40,7 @@ describe.each(ALL)('preview: a 50 MB message on $name', (backend) => {
         text: 'See the attached export.',
         html: '<h1>Export ready</h1><p>See the attachment.</p>',
         attachments: [{ filename: 'export.bin', content: attachment, contentType: 'application/octet-stream' }],
-      }, { maxAttachmentSize: 64 * 1024 * 1024 });
+      }, { limits: { maxAttachmentSize: 64 * 1024 * 1024 } });
       const attachmentSha = createHash('sha256').update(attachment).digest('hex');
       // The embedded database is one process at a time: the server's, from here on.
       if (backend.name === 'pglite') await created.database.close();

@@ -152,7 +152,7 @@ describe.each(ALL)('queue on $name', (backend) => {
       [{ subject: 'hi\r\nBcc: victim@example.com' }, /"subject" contains a line break/],
       [{ to: { name: 'Eve\nBcc: x@example.com', address: 'b@example.com' } }, /line break/],
       [{ headers: { 'X-Evil': 'a\r\nBcc: x@example.com' } }, /Header "X-Evil" contains a line break/],
-      [{ attachments: [{ path: '/nonexistent/file.pdf' }] }, /file \/nonexistent\/file.pdf does not exist/],
+      [{ attachments: [{ path: '/nonexistent/file.pdf' }] }, /attachments\[0\]\.path "\/nonexistent\/file.pdf": mailroom reads no files/],
       [{ attachments: [{ filename: 'big.bin', content: Buffer.alloc(21 * 1024 * 1024) }] }, /over the 20971520-byte limit/],
     ];
     for (const [patch, message] of cases) {

@@ -1,10 +1,11 @@
 import { inArray, Param, sql, SQL, StringChunk, type SQLChunk } from 'drizzle-orm';
-import { dbOf, rowsOf, type Database, type DrizzleDb } from './database.js';
+import { dbOf, rowsOf, type Database, type Db, type DrizzleDb } from './database.js';
 import { storedColumns, type Enqueued } from './enqueue.js';
 import { dueAt } from './clock.js';
 import { messages } from './schema.js';
-import { composeMail, type ComposedMessage } from '../transport/compose.js';
-import type { Limits } from '../transport/validate.js';
+import { composeMail, type ComposedMessage, type ComposeOptions } from '../transport/compose.js';
+import { validateSendOptions } from '../transport/validate.js';
+import { storing } from './query-errors.js';
 import type { QueueMailOptions } from '../transport/queue-transport.js';
 
 /** One message for `enqueueMany`, with the per-send options `enqueue` takes. */
@@ -68,6 +69,69 @@ function* chunks(items: BulkItem[], rows: number, bytes: number): Generator<Bulk
 }
 
 /**
+ * The items with the keyed ones in key order (unkeyed ones keep their places). Postgres
+ * takes a row's unique-index lock as it inserts it, in VALUES order: two bulk enqueues
+ * that share keys in different orders each held one the other wanted, a deadlock every
+ * time. In one order, the second waits for the first and then skips its keys.
+ */
+function inKeyOrder(items: BulkItem[]): BulkItem[] {
+  const keyed = items.filter((item) => item.idempotencyKey != null);
+  keyed.sort((a, b) => (a.idempotencyKey! < b.idempotencyKey! ? -1 : a.idempotencyKey! > b.idempotencyKey! ? 1 : 0)); // stable: the first of a key stays first
+  let next = 0;
+  return items.map((item) => (item.idempotencyKey != null ? keyed[next++]! : item));
+}
+
+/** The body of `enqueueMany`, inside its transaction. */
+async function insertAll(tx: Db, items: BulkItem[], rows: number, bytes: number): Promise<Enqueued[]> {
+  const byKey = new Map<string, Enqueued>();
+  // Rows without a key, by Message-ID (a list: the same composed message may be queued twice).
+  const byMessageId = new Map<string, Enqueued[]>();
+  const record = (inserted: unknown) => {
+    for (const row of rowsOf<Returned>(inserted)) {
+      const queued = { id: Number(row.id), state: 'queued' as const, messageId: row.message_id, duplicate: false };
+      if (row.idempotency_key !== null) byKey.set(row.idempotency_key, queued);
+      else byMessageId.set(row.message_id, [...(byMessageId.get(row.message_id) ?? []), queued]);
+    }
+  };
+  // Each INSERT is built and sent while the one before runs (two in flight at most):
+  // the database works while the next chunk is prepared. In order, so results are too.
+  let running: Promise<unknown> | undefined;
+  for (const chunk of chunks(inKeyOrder(items), rows, bytes)) {
+    // Drizzle's query runs on every then(): made a real promise once, it runs once.
+    const next = Promise.resolve(tx.execute(insertOf(chunk)));
+    next.catch(() => {}); // awaited below; a failure of the one before it is reported first
+    if (running) record(await running);
+    running = next;
+  }
+  if (running) record(await running);
+  // Keys that inserted nothing were queued before this call.
+  const missing = [...new Set(items.map((i) => i.idempotencyKey).filter((k): k is string => k != null && !byKey.has(k)))];
+  const earlier = new Map<string, Enqueued>();
+  for (let i = 0; i < missing.length; i += rows) {
+    const found = await tx
+      .select({ id: messages.id, state: messages.state, messageId: messages.messageId, key: messages.idempotencyKey })
+      .from(messages)
+      .where(inArray(messages.idempotencyKey, missing.slice(i, i + rows)));
+    for (const { key, ...row } of found) earlier.set(key!, { ...row, duplicate: true });
+  }
+  const seen = new Set<string>();
+  return items.map(({ message, idempotencyKey: key }) => {
+    if (key == null) {
+      const queued = byMessageId.get(message.messageId)?.shift();
+      if (!queued) throw new Error(`bulk insert returned no row for ${message.messageId}`);
+      return queued;
+    }
+    const first = !seen.has(key);
+    seen.add(key);
+    const queued = byKey.get(key);
+    if (queued) return first ? queued : { ...queued, duplicate: true };
+    const existing = earlier.get(key);
+    if (!existing) throw new Error(`idempotency conflict without an existing row for key ${key}`);
+    return existing;
+  });
+}
+
+/**
  * Stores many composed messages with a few multi-row INSERTs, in one transaction
  * (a savepoint inside the app's own): all are queued or none. Results come back
  * in input order. An idempotency key already queued, or repeated in `items`, is
@@ -78,54 +142,9 @@ export async function enqueueMany(target: DrizzleDb | Database, items: BulkItem[
   const rows = Math.max(1, options.rowsPerInsert ?? 1000);
   const bytes = Math.max(1, options.bytesPerInsert ?? 16 * 1024 * 1024);
   if (items.length === 0) return [];
-  return db.transaction(async (tx) => {
-    const byKey = new Map<string, Enqueued>();
-    // Rows without a key, by Message-ID (a list: the same composed message may be queued twice).
-    const byMessageId = new Map<string, Enqueued[]>();
-    const record = (inserted: unknown) => {
-      for (const row of rowsOf<Returned>(inserted)) {
-        const queued = { id: Number(row.id), state: 'queued' as const, messageId: row.message_id, duplicate: false };
-        if (row.idempotency_key !== null) byKey.set(row.idempotency_key, queued);
-        else byMessageId.set(row.message_id, [...(byMessageId.get(row.message_id) ?? []), queued]);
-      }
-    };
-    // Each INSERT is built and sent while the one before runs (two in flight at most):
-    // the database works while the next chunk is prepared. In order, so results are too.
-    let running: Promise<unknown> | undefined;
-    for (const chunk of chunks(items, rows, bytes)) {
-      // Drizzle's query runs on every then(): made a real promise once, it runs once.
-      const next = Promise.resolve(tx.execute(insertOf(chunk)));
-      next.catch(() => {}); // awaited below; a failure of the one before it is reported first
-      if (running) record(await running);
-      running = next;
-    }
-    if (running) record(await running);
-    // Keys that inserted nothing were queued before this call.
-    const missing = [...new Set(items.map((i) => i.idempotencyKey).filter((k): k is string => k != null && !byKey.has(k)))];
-    const earlier = new Map<string, Enqueued>();
-    for (let i = 0; i < missing.length; i += rows) {
-      const found = await tx
-        .select({ id: messages.id, state: messages.state, messageId: messages.messageId, key: messages.idempotencyKey })
-        .from(messages)
-        .where(inArray(messages.idempotencyKey, missing.slice(i, i + rows)));
-      for (const { key, ...row } of found) earlier.set(key!, { ...row, duplicate: true });
-    }
-    const seen = new Set<string>();
-    return items.map(({ message, idempotencyKey: key }) => {
-      if (key == null) {
-        const queued = byMessageId.get(message.messageId)?.shift();
-        if (!queued) throw new Error(`bulk insert returned no row for ${message.messageId}`);
-        return queued;
-      }
-      const first = !seen.has(key);
-      seen.add(key);
-      const queued = byKey.get(key);
-      if (queued) return first ? queued : { ...queued, duplicate: true };
-      const existing = earlier.get(key);
-      if (!existing) throw new Error(`idempotency conflict without an existing row for key ${key}`);
-      return existing;
-    });
-  });
+  for (const item of items) validateSendOptions(item);
+  const values = () => items.map((item) => Object.values(storedColumns(item.message, item)));
+  return storing('queue the messages', values, () => db.transaction((tx) => insertAll(tx, items, rows, bytes)));
 }
 
 /**
@@ -136,11 +155,11 @@ export async function enqueueMany(target: DrizzleDb | Database, items: BulkItem[
 export async function enqueueMailMany(
   db: DrizzleDb | Database,
   mails: QueueMailOptions[],
-  options: BulkOptions & { limits?: Partial<Limits> } = {},
+  options: BulkOptions & ComposeOptions = {},
 ): Promise<Enqueued[]> {
   const items: BulkItem[] = [];
   for (const data of mails) {
-    const message = await composeMail(data, options.limits);
+    const message = await composeMail(data, options);
     items.push({ message, idempotencyKey: data.idempotencyKey, sendAt: data.sendAt });
   }
   return enqueueMany(db, items, options);

@@ -4,6 +4,8 @@ import type { Db } from './database.js';
 import { dueAt, leaseUntil } from './clock.js';
 import type { ComposedMessage } from '../transport/compose.js';
 import { priorityRank } from '../views/priority.js';
+import { validateSendOptions } from '../transport/validate.js';
+import { storing } from './query-errors.js';
 
 export interface EnqueueOptions {
   idempotencyKey?: string | undefined;
@@ -70,23 +72,29 @@ function prepareInsert(db: Db) {
 
 const prepared = new WeakMap<Db, ReturnType<typeof prepareInsert>>();
 
-/** Stores one composed message. Works on a database or inside the app's own transaction. */
+/**
+ * Stores one composed message. Works on a database or inside the app's own transaction.
+ * A database error comes back as a DatabaseError without the message in it (query-errors.ts).
+ */
 export async function enqueue(db: Db, message: ComposedMessage, options: EnqueueOptions = {}): Promise<Enqueued> {
-  const claim = options.claimFor;
-  let insert = prepared.get(db);
-  if (!insert) prepared.set(db, (insert = prepareInsert(db)));
-  const inserted = await insert.execute({
-    ...storedColumns(message, options),
-    state: claim ? 'sending' : 'queued',
-    attempts: claim ? 1 : 0,
-    leaseOwner: claim?.owner ?? null,
-    leaseSeconds: claim?.leaseSeconds ?? null, // no lease
+  validateSendOptions(options);
+  return storing('queue the message', () => [Object.values(storedColumns(message, options))], async () => {
+    const claim = options.claimFor;
+    let insert = prepared.get(db);
+    if (!insert) prepared.set(db, (insert = prepareInsert(db)));
+    const inserted = await insert.execute({
+      ...storedColumns(message, options),
+      state: claim ? 'sending' : 'queued',
+      attempts: claim ? 1 : 0,
+      leaseOwner: claim?.owner ?? null,
+      leaseSeconds: claim?.leaseSeconds ?? null, // no lease
+    });
+    if (inserted[0]) return { ...inserted[0], duplicate: false };
+    const [existing] = await db
+      .select({ id: messages.id, state: messages.state, messageId: messages.messageId })
+      .from(messages)
+      .where(eq(messages.idempotencyKey, options.idempotencyKey ?? ''));
+    if (!existing) throw new Error('idempotency conflict without an existing row');
+    return { ...existing, duplicate: true };
   });
-  if (inserted[0]) return { ...inserted[0], duplicate: false };
-  const [existing] = await db
-    .select({ id: messages.id, state: messages.state, messageId: messages.messageId })
-    .from(messages)
-    .where(eq(messages.idempotencyKey, options.idempotencyKey ?? ''));
-  if (!existing) throw new Error('idempotency conflict without an existing row');
-  return { ...existing, duplicate: true };
 }

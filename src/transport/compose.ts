@@ -4,6 +4,9 @@ import type MimeNode from 'nodemailer/lib/mime-node';
 import { PRIORITY_HEADER, parsePriority, type Priority } from '../views/priority.js';
 import { validateEnvelope, validateMessage, type Limits, DEFAULT_LIMITS } from './validate.js';
 import { buildRaw } from './build-raw.js';
+import { contentPolicy, type ContentAccess, type ContentPolicy } from './content-access.js';
+import { loadContent } from './content-parts.js';
+import { withoutBcc } from './raw-bcc.js';
 
 /** A message ready to store: built once, so every retry sends these exact bytes. */
 export interface ComposedMessage {
@@ -27,28 +30,49 @@ export function headerText(value: unknown): string {
   return String(value);
 }
 
+/** What a message may read while it is composed, and how large it may be. */
+export interface ComposeOptions {
+  limits?: Partial<Limits>;
+  /** Files and URLs the message may name as content: none unless given (see ContentAccess). */
+  contentAccess?: ContentAccess;
+}
+
 /**
- * Validates, reads and removes the priority header, fixes the Message-ID and
+ * Validates, reads and removes the priority header, fixes the Message-ID, reads the
+ * content that is not in memory (files and URLs only as `contentAccess` allows) and
  * builds the RFC 822 bytes from a compiled nodemailer MimeNode.
  */
-export async function compose(node: MimeNode, data: SendMailOptions, limits: Limits = DEFAULT_LIMITS): Promise<ComposedMessage> {
+export async function compose(node: MimeNode, data: SendMailOptions, options: ComposeOptions = {}): Promise<ComposedMessage> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   validateMessage(data, limits);
+  return build(node, data, limits, contentPolicy(options.contentAccess));
+}
+
+/** `compose` for plain message options, which no transporter has compiled (bulk, `enqueueMail`). */
+export async function composeMail(data: SendMailOptions, options: ComposeOptions = {}): Promise<ComposedMessage> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const policy = contentPolicy(options.contentAccess);
+  validateMessage(data, limits); // before nodemailer compiles it, which throws its own errors on some bad input
+  return build(new MailComposer(data).compile(), data, limits, policy);
+}
+
+async function build(node: MimeNode, data: SendMailOptions, limits: Limits, policy: ContentPolicy): Promise<ComposedMessage> {
   const priority = parsePriority(node.getHeader(PRIORITY_HEADER));
   node.setHeader(PRIORITY_HEADER, ''); // an empty header is not written: it never reaches the wire
   const envelope = validateEnvelope(node.getEnvelope());
   const messageId = node.messageId();
-  const raw = await buildRaw(node);
+  await loadContent(node, data, policy, limits);
+  const raw = (node as unknown as { _raw?: Buffer | string })._raw;
+  if (raw) node.setRaw(withoutBcc(Buffer.isBuffer(raw) ? raw : Buffer.from(raw)));
+  // Everything is in memory now; should anything have been missed, nodemailer's build refuses it.
+  node.disableFileAccess = true;
+  node.disableUrlAccess = true;
   return {
     messageId,
     envelope,
-    raw,
+    raw: await buildRaw(node),
     subject: headerText(data.subject),
     from: headerText(data.from),
     priority,
   };
-}
-
-/** `compose` for plain message options, which no transporter has compiled (bulk, `enqueueMail`). */
-export function composeMail(data: SendMailOptions, limits: Partial<Limits> = {}): Promise<ComposedMessage> {
-  return compose(new MailComposer(data).compile(), data, { ...DEFAULT_LIMITS, ...limits });
 }

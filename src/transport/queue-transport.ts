@@ -1,9 +1,11 @@
 import type { SendMailOptions, Transport, Transporter } from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer';
 import type { MailMessage } from 'nodemailer/lib/mailer';
 import { DEFAULT_DATABASE, dbOf, resolveDatabase, type Database, type Db, type DrizzleDb } from '../store/database.js';
 import { enqueue, type Enqueued } from '../store/enqueue.js';
-import { compose, composeMail, type ComposedMessage } from './compose.js';
-import { DEFAULT_LIMITS, type Limits } from './validate.js';
+import { compose, composeMail, type ComposedMessage, type ComposeOptions } from './compose.js';
+import { contentPolicy, type ContentAccess } from './content-access.js';
+import type { Limits } from './validate.js';
 import type { SmtpConfig } from '../drain/smtp.js';
 import { NOW_LEASE_SECONDS, NOW_TIMEOUT_MS, attemptNow, checkNowTimeout, nowTransport } from '../drain/now.js';
 import { newOwner } from '../drain/drain.js';
@@ -17,6 +19,8 @@ export interface QueueTransportOptions {
   /** Longest a `now` send holds the caller, in ms (default 10 s); then it is left queued as high. */
   nowTimeout?: number;
   limits?: Partial<Limits>;
+  /** Files and URLs a message may name as content (`path`, `href`): none unless allowed here. */
+  contentAccess?: ContentAccess;
 }
 
 /** What `sendMail` resolves with through the queue transport. */
@@ -94,8 +98,10 @@ async function queueMessage(
  */
 export function createQueueTransport(options: QueueTransportOptions = {}): Transport<QueuedInfo> {
   const connection = new Connection(options.database);
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const nowTimeout = checkNowTimeout(options.nowTimeout);
+  contentPolicy(options.contentAccess); // a bad policy fails here, not on the first send
+  let mailer: Mail<QueuedInfo> | undefined;
+  const composing: ComposeOptions = { limits: options.limits, contentAccess: options.contentAccess };
   let smtp: Transporter | undefined;
   const smtpFactory = options.smtp ? () => (smtp ??= nowTransport(options.smtp!, nowTimeout)) : undefined;
   return {
@@ -106,13 +112,25 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
         .get()
         .then(async ({ db }) => {
           const data = mail.data as QueueMailOptions;
-          return queueMessage(db, await compose(mail.message, data, limits), data, smtpFactory, nowTimeout);
+          return queueMessage(db, await compose(mail.message, data, composing), data, smtpFactory, nowTimeout);
         })
         .then((info) => callback(null, info), (error: Error) => callback(error as never));
     },
     close() {
       smtp?.close();
       return connection.close();
+    },
+    // nodemailer sets this when the transport is created. Its own steps before send() (the
+    // attachDataUrls plugin, the app's plugins) read files and URLs too: close them to it,
+    // as its documented disableFileAccess/disableUrlAccess defaults do; compose() reads
+    // what contentAccess allows.
+    get mailer() {
+      return mailer;
+    },
+    set mailer(value: Mail<QueuedInfo> | undefined) {
+      mailer = value;
+      const internal = value as unknown as { _defaults?: Record<string, unknown> } | undefined;
+      if (internal) internal._defaults = { ...internal._defaults, disableFileAccess: true, disableUrlAccess: true };
     },
   } as Transport<QueuedInfo>;
 }
@@ -121,6 +139,6 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
  * Queues a message on the given Drizzle database or transaction, without a transporter:
  * call it inside the app's own `db.transaction(...)` so the email exists only if it commits.
  */
-export async function enqueueMail(db: DrizzleDb | Database, data: QueueMailOptions, limits: Partial<Limits> = {}): Promise<QueuedInfo> {
-  return queueMessage(dbOf(db), await composeMail(data, limits), data, undefined);
+export async function enqueueMail(db: DrizzleDb | Database, data: QueueMailOptions, options: ComposeOptions = {}): Promise<QueuedInfo> {
+  return queueMessage(dbOf(db), await composeMail(data, options), data, undefined);
 }
