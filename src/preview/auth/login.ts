@@ -69,7 +69,7 @@ function clientOf(c: Context, clientAddress: ClientAddress | undefined): string 
 /**
  * GET/POST /login, POST /logout, and the gate in front of every other route: without a
  * valid session a page redirects to the login, anything else is 401. Only the
- * stylesheet is public (the login page needs it).
+ * static assets are public (the login page uses them; they hold no data).
  */
 export function registerAuth(app: Hono, ctx: AppContext, auth: Auth, clientAddress: ClientAddress | undefined): void {
   const cookiePath = `${ctx.base}/`;
@@ -81,7 +81,7 @@ export function registerAuth(app: Hono, ctx: AppContext, auth: Auth, clientAddre
 
   app.use('*', async (c, next) => {
     const path = c.req.path.slice(ctx.base.length);
-    if (path === '/login' || path === '/assets/preview.css') return next();
+    if (path === '/login' || path.startsWith('/assets/')) return next();
     const user = auth.userOf(c);
     if (user === null) {
       if (c.req.method === 'GET' || c.req.method === 'HEAD') {
