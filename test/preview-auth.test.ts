@@ -162,6 +162,22 @@ describe('preview: exposed beyond loopback', () => {
       expect(blocked.headers.get('set-cookie')).toBeNull();
     });
 
+    it('marks the cookie Secure when asked (TLS ending at a proxy)', async () => {
+      const behindTls = await startPreviewServer({ database, port: 0, auth: { password: PASSWORD, secureCookie: true } });
+      try {
+        const login = await fetch(`${behindTls.url}/login`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: behindTls.url },
+          body: new URLSearchParams({ password: PASSWORD }).toString(),
+        });
+        expect(login.status).toBe(303);
+        expect(login.headers.get('set-cookie')).toMatch(/; Secure/);
+      } finally {
+        await behindTls.close();
+      }
+    });
+
     it('never shows a stack trace: a failing query is one line, the stack goes to the log', async () => {
       const broken = await backend!.create();
       const failing = await startPreviewServer({ database: broken.database, port: 0, auth: { password: PASSWORD, secret: SECRET }, onError: (e) => errors.push(e) });
