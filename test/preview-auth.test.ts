@@ -81,7 +81,7 @@ describe('preview: exposed beyond loopback', () => {
       const page = await fetch(`http://127.0.0.1:${server.port}/outbox/${ids.a}`, { redirect: 'manual' });
       expect(page.status).toBe(303);
       expect(page.headers.get('location')).toBe(`/login?next=${encodeURIComponent(`/outbox/${ids.a}`)}`);
-      for (const path of [`/outbox/${ids.a}/raw`, `/outbox/${ids.a}/html`, '/outbox', '/', '/events', '/assets/preview.js']) {
+      for (const path of [`/outbox/${ids.a}/raw`, `/outbox/${ids.a}/html`, '/outbox', '/', '/events']) {
         const response = await fetch(`http://127.0.0.1:${server.port}${path}`, { redirect: 'manual' });
         expect([path, response.status]).toEqual([path, 303]);
         expect(await response.text()).not.toContain('4c1d');
@@ -160,6 +160,22 @@ describe('preview: exposed beyond loopback', () => {
       expect(blocked.status).toBe(429);
       expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(60);
       expect(blocked.headers.get('set-cookie')).toBeNull();
+    });
+
+    it('marks the cookie Secure when asked (TLS ending at a proxy)', async () => {
+      const behindTls = await startPreviewServer({ database, port: 0, auth: { password: PASSWORD, secureCookie: true } });
+      try {
+        const login = await fetch(`${behindTls.url}/login`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: behindTls.url },
+          body: new URLSearchParams({ password: PASSWORD }).toString(),
+        });
+        expect(login.status).toBe(303);
+        expect(login.headers.get('set-cookie')).toMatch(/; Secure/);
+      } finally {
+        await behindTls.close();
+      }
     });
 
     it('never shows a stack trace: a failing query is one line, the stack goes to the log', async () => {

@@ -23,6 +23,7 @@ interface PreviewFlags {
   allowedHost?: string[];
   readOnly?: boolean;
   hashPassword?: boolean;
+  secureCookie?: boolean;
 }
 
 /**
@@ -45,6 +46,7 @@ export const previewCommand = () => {
     .option('--host <host>', 'address to bind; anything but loopback needs a login (MAILROOM_PREVIEW_PASSWORD or MAILROOM_PREVIEW_USERS)', '127.0.0.1')
     .option('--allowed-host <name>', 'a Host name the preview answers to (repeatable; *.example.com for subdomains); required with --host 0.0.0.0', collect)
     .option('--read-only', 'no retry, delete or send now')
+    .option('--secure-cookie', 'mark the login cookie Secure (HTTPS only): use when TLS ends at a proxy in front')
     .option('--hash-password', 'read a password on standard input, print its hash for MAILROOM_PREVIEW_USERS (user:hash) and exit')
     .option('--emails <dir>', 'folder of React Email templates, with views/index.ts registering mail views', 'emails')
     .addOption(databaseOption())
@@ -61,7 +63,8 @@ export const previewCommand = () => {
         console.log(await hashPreviewPassword(password));
         return;
       }
-      const auth = await authFromEnv();
+      const fromEnv = await authFromEnv();
+      const auth = fromEnv && { ...fromEnv, secureCookie: opts.secureCookie || undefined };
       const allowedHosts = opts.allowedHost ?? collect(process.env.MAILROOM_PREVIEW_ALLOWED_HOSTS ?? '', []);
       // The default folder may be absent (an outbox-only staging box); one asked for must exist.
       const explicit = command.getOptionValueSource('emails') === 'cli';

@@ -20,6 +20,8 @@ export interface PreviewAuthOptions {
   sessionSeconds?: number;
   /** Failed logins allowed per client per 15 minutes (default 10). */
   maxFailures?: number;
+  /** Mark the cookie Secure (HTTPS only). Default: when the request URL is https; set it when TLS ends at a proxy in front. */
+  secureCookie?: boolean;
 }
 
 const COOKIE = 'mailroom_preview_session';
@@ -30,6 +32,7 @@ export class Auth {
   readonly named: boolean;
   readonly sessions: Sessions;
   readonly limiter: LoginLimiter;
+  readonly secureCookie: boolean | undefined;
 
   constructor(private readonly options: PreviewAuthOptions) {
     const { password, users } = options;
@@ -40,6 +43,7 @@ export class Auth {
     this.named = Boolean(users?.length);
     this.sessions = new Sessions(options.secret, options.sessionSeconds ?? 12 * 3600);
     this.limiter = new LoginLimiter(options.maxFailures ?? 10);
+    this.secureCookie = options.secureCookie;
   }
 
   /** The user these credentials prove, or null; constant time in what it compares. */
@@ -69,10 +73,11 @@ function clientOf(c: Context, clientAddress: ClientAddress | undefined): string 
 /**
  * GET/POST /login, POST /logout, and the gate in front of every other route: without a
  * valid session a page redirects to the login, anything else is 401. Only the
- * stylesheet is public (the login page needs it).
+ * static assets are public (the login page uses them; they hold no data).
  */
 export function registerAuth(app: Hono, ctx: AppContext, auth: Auth, clientAddress: ClientAddress | undefined): void {
   const cookiePath = `${ctx.base}/`;
+  const secure = (c: Context) => auth.secureCookie ?? new URL(c.req.url).protocol === 'https:';
   /** A place under the preview to return to after logging in; never another site. */
   const safeNext = (next: unknown) =>
     typeof next === 'string' && next.startsWith(`${ctx.base}/`) && !next.startsWith('//') && !/[\\\s]/.test(next) && !next.includes('/login') ? next : `${ctx.base}/`;
@@ -81,7 +86,7 @@ export function registerAuth(app: Hono, ctx: AppContext, auth: Auth, clientAddre
 
   app.use('*', async (c, next) => {
     const path = c.req.path.slice(ctx.base.length);
-    if (path === '/login' || path === '/assets/preview.css') return next();
+    if (path === '/login' || path.startsWith('/assets/')) return next();
     const user = auth.userOf(c);
     if (user === null) {
       if (c.req.method === 'GET' || c.req.method === 'HEAD') {
@@ -115,7 +120,7 @@ export function registerAuth(app: Hono, ctx: AppContext, auth: Auth, clientAddre
       path: cookiePath,
       httpOnly: true,
       sameSite: 'Strict',
-      secure: new URL(c.req.url).protocol === 'https:',
+      secure: secure(c),
       maxAge: auth.sessions.ttlSeconds,
     });
     return c.redirect(next, 303);
@@ -124,7 +129,7 @@ export function registerAuth(app: Hono, ctx: AppContext, auth: Auth, clientAddre
   app.post('/logout', async (c) => {
     const form = await c.req.parseBody();
     if (!csrfTokenMatches(ctx.csrfToken, form._csrf)) return c.text('Forbidden: this form is out of date or came from another site. Reload the page.', 403);
-    deleteCookie(c, COOKIE, { path: cookiePath, secure: new URL(c.req.url).protocol === 'https:' });
+    deleteCookie(c, COOKIE, { path: cookiePath, secure: secure(c) });
     return c.redirect(`${ctx.base}/login`, 303);
   });
 }
