@@ -66,7 +66,7 @@ export async function runWorker(database: Database, options: WorkerOptions): Pro
       if (notified || options.signal?.aborted) wake();
     }).finally(() => (wake = undefined));
 
-  const unlisten = await database.listen(QUEUE_CHANNEL, poke);
+  let unlisten: (() => Promise<void>) | undefined;
   options.signal?.addEventListener('abort', poke, { once: true });
   let paused = false;
   let lost: DatabaseError | undefined;
@@ -75,6 +75,7 @@ export async function runWorker(database: Database, options: WorkerOptions): Pro
     while (!options.signal?.aborted) {
       notified = false;
       try {
+        unlisten ??= await database.listen(QUEUE_CHANNEL, poke); // in here: the database may be away at start too
         const nowPaused = (await getSetting(database.db, PAUSED)) !== undefined;
         if (lost) {
           lost = undefined;
@@ -106,7 +107,7 @@ export async function runWorker(database: Database, options: WorkerOptions): Pro
     }
   } finally {
     options.signal?.removeEventListener('abort', poke);
-    await unlisten().catch(() => {});
+    await unlisten?.().catch(() => {});
   }
   return totals;
 }

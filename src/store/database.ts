@@ -46,7 +46,10 @@ export interface Database {
   migrate(): Promise<void>;
   /** postgres.js client, when kind is postgres. */
   readonly sql?: postgres.Sql;
-  /** Calls `onNotify` on each NOTIFY on `channel` until the returned function is called. */
+  /**
+   * Calls `onNotify` on each NOTIFY on `channel` until the returned function is called
+   * (and on Postgres each time the listening connection is re-established).
+   */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
@@ -127,7 +130,8 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     sql: client,
     migrate: () => migrateMailroom(drizzlePostgres(client)),
     async listen(channel, onNotify) {
-      const { unlisten } = await client.listen(channel, onNotify);
+      // Also on every re-LISTEN after a lost connection: NOTIFYs sent meanwhile are gone.
+      const { unlisten } = await client.listen(channel, onNotify, onNotify);
       return unlisten;
     },
     close: () => client.end({ timeout: 5 }),
