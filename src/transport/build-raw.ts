@@ -85,6 +85,8 @@ function write(node: MimeNode, encodings: Encodings, out: (string | Buffer)[]): 
  * usual case, are built at once: the stream build costs a dozen event-loop turns per
  * message, a third of what the queue adds to a send. Anything else (files, URLs,
  * streams, DKIM, custom transforms, over 1 MB of content) goes through nodemailer's own build.
+ * Neither reads a file or URL for the queue: compose() has read them (content-parts.ts,
+ * as contentAccess allows) and closed nodemailer's access before it builds.
  */
 export function buildRaw(node: MimeNode): Buffer | Promise<Buffer> {
   const encodings: Encodings = new Map();

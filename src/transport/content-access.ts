@@ -32,9 +32,10 @@ export interface ContentPolicy {
 const MAX_REDIRECTS = 5;
 export const DEFAULT_CONTENT_ACCESS = { timeoutMs: 10_000, maxBytes: 25 * 1024 * 1024 };
 const checked = new WeakMap<ContentAccess, ContentPolicy>();
+const NONE: ContentAccess = Object.freeze({});
 
 /** Checks an app's ContentAccess once (a ConfigError names what is wrong). None given: nothing is read. */
-export function contentPolicy(access: ContentAccess = {}): ContentPolicy {
+export function contentPolicy(access: ContentAccess = NONE): ContentPolicy {
   const known = checked.get(access);
   if (known) return known;
   const files = (access.files ?? []).map((dir) => {
