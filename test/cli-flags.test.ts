@@ -40,7 +40,7 @@ function gate(size: number, graceMs = 2_000, patienceMs = 20_000) {
   return { hook, seen };
 }
 
-describe.each(ALL)('send flags on $name', (backend: Backend) => {
+describe.each(ALL)('send flags on $name', { timeout: 400_000 }, (backend: Backend) => {
   let db: Awaited<ReturnType<Backend['create']>>;
   const servers: TestSmtp[] = [];
   beforeEach(async () => {

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
 import nodemailer from 'nodemailer';
-import { createQueueTransport, openDatabase, PRIORITY_HEADER } from 'mailroom';
+import { createQueueTransport, DatabaseInUseError, openDatabase, PRIORITY_HEADER } from 'mailroom';
 import { backends } from './helpers/databases.js';
 import { startSmtp, smtpError, type TestSmtp } from './helpers/smtp.js';
 import { mailroom } from './helpers/cli.js';
+import { spawnMailroom } from './helpers/spawn-drain.js';
+import { waitFor } from './helpers/wait.js';
 
 const ALL = await backends();
 
@@ -104,10 +107,11 @@ describe.each(ALL)('mailroom CLI on $name', (backend) => {
     }
   });
 
-  it.runIf(backend.name === 'postgres')('exits non-zero when the SMTP server cannot be reached', async () => {
+  it('exits non-zero when the SMTP server cannot be reached', async () => {
     const db = await backend.create();
+    await db.database.close(); // the embedded database is one process at a time
     try {
-      const result = await mailroom(['send', '--smtp', 'smtp://user:hunter2@127.0.0.1:1'], { DATABASE_URL: db.url });
+      const result = await mailroom(['send', '--smtp', 'smtp://user:hunter2@127.0.0.1:1?tls=false'], { DATABASE_URL: db.url });
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/^mailroom: Cannot connect to SMTP server smtp:\/\/user:\*\*\*@127.0.0.1:1/);
       expect(result.stderr).not.toContain('hunter2');
@@ -129,5 +133,25 @@ describe('embedded database guard', () => {
       await database.close();
     }
     expect((await mailroom(['status', '--json'], { DATABASE_URL: url })).code).toBe(0);
+  });
+
+  it('a library opening a folder a running CLI holds gets DatabaseInUseError naming that process', async () => {
+    const url = `file:/tmp/mailroom-lock-worker-${process.pid}`;
+    const smtp = await startSmtp();
+    const worker = spawnMailroom(url, ['worker', '--poll', '1h'], { SMTP_URL: smtp.url });
+    try {
+      await waitFor(() => worker.stdout().includes('worker started'), 'the worker to start');
+      const error = await openDatabase(url).then(
+        (database) => database.close().then(() => undefined),
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(DatabaseInUseError);
+      expect((error as Error).message).toContain(`in use by process ${worker.child.pid}`);
+    } finally {
+      worker.kill('SIGTERM');
+      await worker.exited;
+      await smtp.close();
+      rmSync(url.slice('file:'.length), { recursive: true, force: true });
+    }
   });
 });

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { asc, sql } from 'drizzle-orm';
 import { createSmtpTransport, drain, messages } from 'mailroom';
-import { backends } from './helpers/databases.js';
+import { backends, hasPostgres } from './helpers/databases.js';
 import { sharedPostgres } from './helpers/shared-postgres.js';
 import { startScriptedSmtp, type ScriptedSmtp } from './helpers/scripted-smtp.js';
 import { seedMessages, stateCounts } from './helpers/seed.js';
-import { spawnDrain, type DrainExit } from './helpers/spawn-drain.js';
+import { spawnDrain } from './helpers/spawn-drain.js';
 import { waitFor } from './helpers/wait.js';
 import { LeaseKeeper } from '../src/drain/lease.js';
 import { QueryGuard } from '../src/drain/guard.js';
@@ -13,9 +13,21 @@ import type { Db } from '../src/store/database.js';
 
 // Several drains on one Postgres database, and drains killed at any instant.
 // Postgres only: the embedded database serves one process at a time.
-const POSTGRES = (await backends()).some((b) => b.name === 'postgres');
+const POSTGRES = hasPostgres(await backends());
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A small seeded PRNG (mulberry32), so a run's random choices can be replayed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 /** Every stored message was received, under its own Message-ID, by its own recipient; returns the extra copies. */
 function checkReceived(server: ScriptedSmtp, stored: { messageId: string; recipients: string[] }[]): number {
@@ -73,24 +85,37 @@ describe.runIf(POSTGRES)('concurrent drains', () => {
   const db = shared.db;
 
   it('a drain slower than its lease keeps its claims: another drain never takes them mid-batch', async () => {
+    const LEASE = 3;
+    let bRuns = 0;
+    let aStarted = 0;
+    // Each of A's messages is held at the server until B has run once more since it arrived,
+    // and the first until A's first lease would have run out: only renewals keep A's claims.
+    let aDone = false;
     const server = await startScriptedSmtp(async ({ stage }) => {
-      if (stage === 'body') await delay(400);
+      if (stage !== 'body') return undefined;
+      const seen = bRuns;
+      await waitFor(() => bRuns > seen || aDone, 'B to run again');
+      if (server.delivered.length === 0) await waitFor(() => Date.now() - aStarted > (LEASE + 1) * 1000, 'A to outlive its first lease');
       return undefined;
     });
     const smtpA = createSmtpTransport(server.url, { concurrency: 1 });
     const smtpB = createSmtpTransport(server.url, { concurrency: 1 });
     try {
       await seedMessages(db(), 10);
-      // A claims all ten with a 2 s lease, and needs about 4 s to send them.
-      const a = drain(db(), { smtp: smtpA, concurrency: 1, batchSize: 10, leaseSeconds: 2 });
-      let aDone = false;
+      aStarted = Date.now();
+      const a = drain(db(), { smtp: smtpA, concurrency: 1, batchSize: 10, leaseSeconds: LEASE });
       void a.finally(() => (aDone = true));
-      await waitFor(() => server.delivered.length >= 6 || aDone, 'A to be past its first lease');
       // B runs over and over while A works: every one of A's claims looks expired unless A renews it.
       let bSent = 0;
-      while (!aDone) bSent += (await drain(db(), { smtp: smtpB, concurrency: 1, leaseSeconds: 2 })).sent;
+      while (!aDone) {
+        bSent += (await drain(db(), { smtp: smtpB, concurrency: 1, leaseSeconds: LEASE })).sent;
+        bRuns++;
+        await delay(20); // lets A's renewals and sends through between B's runs
+      }
       const resultA = await a;
       // A renewed its leases, so it sent all ten itself; B found nothing due.
+      expect(Date.now() - aStarted).toBeGreaterThan(LEASE * 1000); // A really outlived its lease
+      expect(bRuns).toBeGreaterThan(10);
       expect(resultA.sent).toBe(10);
       expect(bSent).toBe(0);
       expect(server.duplicates()).toEqual([]);
@@ -129,42 +154,59 @@ describe.runIf(POSTGRES)('concurrent drains', () => {
     }
   });
 
-  it('drains SIGKILLed at random points lose nothing; only messages in flight at a kill are sent twice', async () => {
+  it('drains SIGKILLed mid-send lose nothing; only messages in flight at a kill are sent twice', async () => {
     const COUNT = 400;
     const CONCURRENCY = 4;
     // In flight per drain: a send under way on each connection, plus each one's outcome not yet written.
     const IN_FLIGHT = 2 * CONCURRENCY;
     const KILLS = 8;
-    // A little latency per message, so a run lasts long enough to be killed in the middle.
+    // Seeded, printed randomness: MAILROOM_TEST_SEED=… replays a failing run's choices.
+    const seed = Number(process.env.MAILROOM_TEST_SEED) || Math.floor(Math.random() * 2 ** 31);
+    const random = mulberry32(seed);
+    console.log(`[kill loop] seed ${seed} (MAILROOM_TEST_SEED=${seed} to replay)`);
+    // A little latency per message, so messages are often caught between body and reply.
     const server = await startScriptedSmtp(async ({ stage }) => {
-      if (stage === 'body') await delay(Math.random() * 100);
+      if (stage === 'body') await delay(random() * 100);
       return undefined;
     });
     try {
       await seedMessages(db(), COUNT);
       const args = ['--smtp', server.url, '--concurrency', String(CONCURRENCY), '--lease', '2', '--socket-timeout', '5s'];
       const started = Date.now();
-      const kills: { atMs: number; delivered: number }[] = [];
-      const exits: DrainExit[] = [];
+      const kills: { afterSent: number; answering: number; signal: NodeJS.Signals | null }[] = [];
       let finished = false;
       while (!finished && kills.length < KILLS) {
         const before = server.delivered.length;
         const run = spawnDrain(shared.created().url, args);
-        // Anywhere from start-up (before the database is open) to the middle of sending.
-        const after = 200 + Math.random() * 2300;
-        const timer = setTimeout(() => {
-          kills.push({ atMs: Math.round(after), delivered: server.delivered.length - before });
+        let exited = false;
+        void run.exited.then(() => (exited = true));
+        // Killed after a random number of this run's messages were accepted, at a moment when
+        // the server holds a message it has not answered: mid-send by construction, whatever
+        // the machine's speed (no timer decides it).
+        const target = 1 + Math.floor(random() * 40);
+        const due = await waitFor(
+          () => exited || (server.delivered.length - before >= target && server.answering > 0),
+          'the drain to be mid-send',
+          60_000,
+          1,
+        );
+        if (due && !exited) {
+          const answering = server.answering;
           run.kill('SIGKILL');
-        }, after);
-        const exit = await run.exited;
-        clearTimeout(timer);
-        exits.push(exit);
-        if (exit.signal !== 'SIGKILL') {
-          expect(exit.stderr).toBe('');
-          expect(exit.code).toBe(0);
-          const counts = await stateCounts(db());
-          finished = counts.sent === COUNT;
+          const exit = await run.exited;
+          kills.push({ afterSent: server.delivered.length - before, answering, signal: exit.signal });
+          continue;
         }
+        const exit = await run.exited;
+        expect(exit.stderr).toBe('');
+        expect(exit.code).toBe(0);
+        finished = (await stateCounts(db())).sent === COUNT;
+      }
+      // Every kill landed on a live drain in the middle of a send.
+      expect(kills.length).toBeGreaterThanOrEqual(3);
+      for (const kill of kills) {
+        expect(kill.signal).toBe('SIGKILL');
+        expect(kill.answering).toBeGreaterThan(0);
       }
       // Then drains that are left alone, until every claim of the killed ones has come back.
       let cleanRuns = 0;
@@ -180,20 +222,20 @@ describe.runIf(POSTGRES)('concurrent drains', () => {
           await waitFor(
             async () => (await db().select({ n: sql<number>`count(*)::int` }).from(messages).where(sql`${messages.state} = 'sending' and ${messages.leaseExpiresAt} > now()`))[0]!.n === 0,
             'leases of killed drains to expire',
-            10_000,
+            30_000,
             100,
           );
           return false;
         },
         'the queue to drain',
-        90_000,
+        120_000,
         0,
       );
       const rows = await db().select().from(messages).orderBy(asc(messages.id));
       expect(rows.every((r) => r.state === 'sent' && r.leaseOwner === null)).toBe(true);
       const extra = checkReceived(server, rows);
       console.log(
-        `[kill loop] ${COUNT} messages, ${kills.length} SIGKILLs at ${kills.map((k) => `${k.atMs}ms/${k.delivered} sent`).join(', ')}; ` +
+        `[kill loop] seed ${seed}: ${COUNT} messages, ${kills.length} SIGKILLs (${kills.map((k) => `after ${k.afterSent} sent, ${k.answering} unanswered`).join('; ')}); ` +
           `${cleanRuns} clean runs; ${server.delivered.length} deliveries, ${extra} duplicates (bound ${kills.length * IN_FLIGHT}); ${Date.now() - started} ms`,
       );
       expect(extra).toBeLessThanOrEqual(kills.length * IN_FLIGHT);
@@ -202,5 +244,5 @@ describe.runIf(POSTGRES)('concurrent drains', () => {
     } finally {
       await server.close();
     }
-  }, 150_000);
+  }, 300_000);
 });

@@ -179,12 +179,13 @@ describe.each(ALL)('queue on $name', (backend) => {
   });
 
   it('enqueues inside the app transaction: rolled back means no email', async () => {
-    await fx.database.db
-      .transaction(async (tx) => {
+    // Only the app's own error may come out: a failing rollback would be another.
+    await expect(
+      fx.database.db.transaction(async (tx) => {
         await enqueueMail(tx, { from: 'a@example.com', to: 'b@example.com', subject: 'rolled back', text: 'x' });
         throw new Error('business change failed');
-      })
-      .catch(() => {});
+      }),
+    ).rejects.toThrow(/^business change failed$/);
     await fx.database.db.transaction(async (tx) => {
       await enqueueMail(tx, { from: 'a@example.com', to: 'b@example.com', subject: 'committed', text: 'x' });
     });
@@ -275,10 +276,20 @@ describe.each(ALL)('queue on $name', (backend) => {
     const own = await openDatabase(fx.db.url, { max: 1 });
     try {
       const mails = [0, 1].map((i) => ({ from: 'a@example.com', to: `u${i}@example.com`, subject: `s${i}`, text: 'x' }));
-      await enqueueMailMany(own, mails); // its own transaction
-      await own.db.transaction((tx) => enqueueMailMany(tx, mails)); // a savepoint in the app's
-      const prepared = await own.sql!`select statement from pg_prepared_statements where statement like 'insert into "mailroom_messages"%'`;
-      expect(prepared.length).toBeGreaterThan(0);
+      const insertsPrepared = async (database: typeof own) =>
+        (await database.sql!`select statement from pg_prepared_statements where statement like 'insert into "mailroom_messages"%'`).length;
+      await enqueueMailMany(own, mails); // its own transaction (begin)
+      expect(await insertsPrepared(own)).toBeGreaterThan(0);
+      // A savepoint in the app's transaction, on a connection that has prepared nothing yet:
+      // only the savepoint's own client can have prepared this INSERT.
+      const fresh = await openDatabase(fx.db.url, { max: 1 });
+      try {
+        expect(await insertsPrepared(fresh)).toBe(0);
+        await fresh.db.transaction((tx) => enqueueMailMany(tx, mails));
+        expect(await insertsPrepared(fresh)).toBeGreaterThan(0);
+      } finally {
+        await fresh.close();
+      }
     } finally {
       await own.close();
     }

@@ -9,7 +9,7 @@ import { mailroom } from './helpers/cli.js';
 
 const ALL = await backends();
 
-describe.each(ALL)('mailroom retry on $name', (backend: Backend) => {
+describe.each(ALL)('mailroom retry on $name', { timeout: 400_000 }, (backend: Backend) => {
   let db: Awaited<ReturnType<Backend['create']>>;
   let smtp: TestSmtp;
   /** RCPT replies by address; anything not listed is accepted. */

@@ -20,7 +20,12 @@ export interface DrainProcess {
 
 /** Starts `mailroom send ARGS` on the database at `database`. */
 export function spawnDrain(database: string, args: string[], env: Record<string, string | undefined> = {}): DrainProcess {
-  const child = spawn(process.execPath, [BIN, 'send', ...args], {
+  return spawnMailroom(database, ['send', ...args], env);
+}
+
+/** Starts any long-running `mailroom ARGS` (worker, preview) on the database at `database`. */
+export function spawnMailroom(database: string, args: string[], env: Record<string, string | undefined> = {}): DrainProcess {
+  const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, DATABASE_URL: database, SMTP_URL: undefined, MAILROOM_PAUSED: undefined, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
