@@ -105,22 +105,22 @@ describe.each(ALL)('send flags on $name', { timeout: 400_000 }, (backend: Backen
   });
 
   it('--time-limit: stops claiming when it runs out, releases what it holds', async () => {
-    await seed(30);
-    // 300 ms a message, one at a time: all 30 would take 9 s.
-    const smtp = await server({ onData: () => new Promise((resolve) => setTimeout(resolve, 300)) });
-    const started = Date.now();
-    const result = await send(smtp, '--time-limit', '1s', '--concurrency', '1');
+    await seed(60);
+    // 500 ms a message, one at a time: all 60 would take 30 s. The limit counts from the
+    // process's start (a cron run is bounded as a whole), so on a starved machine opening
+    // the database may use much of it: how many go out before it is reached is not fixed.
+    const smtp = await server({ onData: () => new Promise((resolve) => setTimeout(resolve, 500)) });
+    const result = await send(smtp, '--time-limit', '2s', '--concurrency', '1');
     expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(/^sent (\d+), deferred 0, failed 0, released (\d+) \(reached --time-limit\)/);
-    const [, sent, released] = /^sent (\d+).*released (\d+)/.exec(result.stdout)!.map(Number);
-    expect(sent).toBeGreaterThan(0);
-    expect(sent).toBeLessThan(30);
+    // "released N" is left out when nothing was claimed (the limit spent opening the database).
+    expect(result.stdout).toMatch(/^sent (\d+), deferred 0, failed 0(, released (\d+))? \(reached --time-limit\)/);
+    const [, sent, , released = 0] = /^sent (\d+)[^(]*?(, released (\d+))? \(/.exec(result.stdout)!.map((v) => Number(v ?? 0));
+    expect(sent).toBeLessThan(60);
     expect(smtp.received).toHaveLength(sent!);
-    expect(released).toBeGreaterThan(0);
-    expect(Date.now() - started).toBeLessThan(30 * 300 + 60_000); // did not wait for all 30 (loose: start-up on a loaded box)
+    if (sent! > 0) expect(released).toBeGreaterThan(0); // it had claimed a batch and let the rest go
     const states = (await rows()).map((r) => r.state);
     expect(states.filter((s) => s === 'sending')).toEqual([]); // released, not left leased
-    expect(states.filter((s) => s === 'queued')).toHaveLength(30 - sent!);
+    expect(states.filter((s) => s === 'queued')).toHaveLength(60 - sent!);
   });
 
   it('--batch-size: claims that many at a time (seen in what a stopped drain releases)', async () => {
