@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { backends } from './helpers/databases.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp.js';
 import { mailroom } from './helpers/cli.js';
+import { defineConfig, type MailroomConfig } from 'mailroom';
 import { seedMessages } from './helpers/seed.js';
 
 const ALL = await backends();
@@ -25,6 +26,16 @@ const resolved = async (dir: string, args: string[] = [], env: Record<string, st
 };
 
 describe('mailroom.config.ts', () => {
+  it('defineConfig, from mailroom, types the file and returns it unchanged', () => {
+    const config: MailroomConfig = { database: 'file:.mailroom/db', drain: { concurrency: 2, backoffBase: '2m' }, preview: { allowedHosts: ['a.example.com'] } };
+    expect(defineConfig(config)).toBe(config);
+    // Checked by `tsc -p .` (npm test): a misspelt key or a wrong type does not compile.
+    // @ts-expect-error unknown key
+    defineConfig({ drain: { concurency: 3 } });
+    // @ts-expect-error wrong type
+    defineConfig({ preview: { port: '3000' } });
+  });
+
   const typed = (body: string) => `import { defineConfig } from ${JSON.stringify(DEFINE)};\nexport default defineConfig(${body});\n`;
 
   it('flags beat environment variables beat the file beat defaults: database, smtp, drain.concurrency', async () => {
