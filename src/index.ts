@@ -14,4 +14,5 @@ export { messages, attempts, blocklist, settings, MESSAGE_STATES, type MessageSt
 export { drain, type DrainOptions, type DrainResult } from './drain/drain.js';
 export { createSmtpTransport, parseSmtpUrl, verifySmtp } from './drain/smtp.js';
 export { blockAddress, unblockAddress, listBlocked } from './store/blocklist.js';
+export { defineConfig, type MailroomConfig } from './config/define.js';
 export * from './errors.js';

@@ -279,7 +279,7 @@ describe.runIf(hasPostgres(ALL))('the CLI on Postgres only', () => {
       expect(migrated.stderr).toBe('');
       expect(migrated.code).toBe(0);
       expect(migrated.stdout).toMatch(/^migrated postgres:\/\//);
-      expect(JSON.parse((await mailroom(['status', '--json'], env)).stdout)).toEqual({ queued: 0, sending: 0, deferred: 0, sent: 0, failed: 0, oldestQueuedSeconds: null });
+      expect(JSON.parse((await mailroom(['status', '--json'], env)).stdout)).toEqual({ queued: 0, sending: 0, deferred: 0, sent: 0, failed: 0, oldestQueuedSeconds: null, paused: false, pausedSince: null, pausedBy: null });
       expect((await mailroom(['migrate'], env)).code).toBe(0);
     } finally {
       await admin.unsafe(`drop database if exists ${name} with (force)`);

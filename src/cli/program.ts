@@ -8,6 +8,8 @@ import { purgeCommand } from './commands/purge.js';
 import { blockCommand } from './commands/block.js';
 import { pauseCommands } from './commands/pause.js';
 import { previewCommand } from './commands/preview.js';
+import { configCommand } from './commands/config.js';
+import { applyConfigFile } from './config-file.js';
 import { fail } from './run.js';
 import { DatabaseError } from '../errors.js';
 
@@ -21,9 +23,14 @@ function strict(command: Command): Command {
 export function program(): Command {
   const root = new Command('mailroom')
     .description('typed email templates with queued delivery')
+    .option('--config <path>', 'config file (default: mailroom.config.ts, .mts, .js or .mjs in the current directory)')
     .showHelpAfterError()
-    .exitOverride();
-  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), ...pauseCommands(), previewCommand(), migrateCommand()];
+    .exitOverride()
+    // Flags and environment variables are set by now; the file fills in only what they left to defaults.
+    .hook('preAction', async (_root, command) => {
+      await applyConfigFile(root, command);
+    });
+  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), ...pauseCommands(), previewCommand(), migrateCommand(), configCommand()];
   for (const command of commands) root.addCommand(strict(command));
   return root;
 }

@@ -1,7 +1,9 @@
 import { MailroomError } from '../errors.js';
 import { redact } from '../store/redact.js';
 import { warn } from './terminal.js';
-import { openDatabase, type Database } from '../store/database.js';
+import { resolve } from 'node:path';
+import { DEFAULT_DATABASE, openDatabase, type Database } from '../store/database.js';
+import { checkEmbeddedFolder } from '../store/embedded-folder.js';
 
 /** Prints an error as one line a user can act on, and sets a failing exit code. */
 export function fail(error: unknown): void {
@@ -13,10 +15,28 @@ export function fail(error: unknown): void {
 
 /** Runs a command body with an open database, closing it whatever happens. */
 export async function withDatabase<T>(url: string, body: (database: Database) => Promise<T>, migrate = false): Promise<T> {
+  announceNewEmbedded(url);
   const database = await openDatabase(url, { migrate });
   try {
     return await body(database);
   } finally {
     await database.close().catch(() => {});
   }
+}
+
+/**
+ * A command run in the wrong folder (a typo in `cd`) would quietly create an empty
+ * embedded queue there and report nothing to do: say where a new one is being created.
+ * Damaged or foreign folders are left to openDatabase, which refuses them.
+ */
+function announceNewEmbedded(url: string): void {
+  if (!url.startsWith('file:') || url.length === 'file:'.length) return;
+  const folder = resolve(url.slice('file:'.length));
+  let kind;
+  try {
+    kind = checkEmbeddedFolder(folder);
+  } catch {
+    return;
+  }
+  if (kind === 'new') warn(`creating a new embedded database at ${folder}${url === DEFAULT_DATABASE ? ' (no DATABASE_URL)' : ''}`);
 }

@@ -58,6 +58,7 @@ export async function composeMail(data: SendMailOptions, options: ComposeOptions
 
 async function build(node: MimeNode, data: SendMailOptions, limits: Limits, policy: ContentPolicy): Promise<ComposedMessage> {
   const priority = parsePriority(node.getHeader(PRIORITY_HEADER));
+  stampScheduledDate(node, (data as { sendAt?: unknown }).sendAt);
   node.setHeader(PRIORITY_HEADER, ''); // an empty header is not written: it never reaches the wire
   const envelope = validateEnvelope(node.getEnvelope());
   const messageId = node.messageId();
@@ -75,4 +76,17 @@ async function build(node: MimeNode, data: SendMailOptions, limits: Limits, poli
     from: headerText(data.from),
     priority,
   };
+}
+
+/**
+ * RFC 5322 §3.6.1: Date is when the message was "complete and ready to enter the mail
+ * delivery system". A message with a future `sendAt` enters it then, and mail clients sort
+ * and show it by Date: stamped at queueing, a Monday newsletter written on Friday would sit
+ * under Friday. So it is dated `sendAt`, in the stored bytes, so the outbox shows what goes
+ * out and every attempt sends the same bytes. Retries keep their Date, as any MTA's queue
+ * does (the delay shows in Received headers). A Date the app set (`date`) is kept.
+ */
+function stampScheduledDate(node: MimeNode, sendAt: unknown): void {
+  if (!(sendAt instanceof Date) || !(sendAt.getTime() > Date.now()) || node.getHeader('Date')) return;
+  node.setHeader('Date', sendAt);
 }

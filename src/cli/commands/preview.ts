@@ -44,7 +44,11 @@ export const previewCommand = () => {
     .description('web preview of the templates (live reload) and of the outbox')
     .option('--port <port>', 'port to listen on', port, 3000)
     .option('--host <host>', 'address to bind; anything but loopback needs a login (MAILROOM_PREVIEW_PASSWORD or MAILROOM_PREVIEW_USERS)', '127.0.0.1')
-    .option('--allowed-host <name>', 'a Host name the preview answers to (repeatable; *.example.com for subdomains); required with --host 0.0.0.0', collect)
+    .addOption(
+      new Option('--allowed-host <name>', 'a Host name the preview answers to (repeatable; *.example.com for subdomains); required with --host 0.0.0.0')
+        .env('MAILROOM_PREVIEW_ALLOWED_HOSTS')
+        .argParser(collect),
+    )
     .option('--read-only', 'no retry, delete or send now')
     .option('--secure-cookie', 'mark the login cookie Secure (HTTPS only): use when TLS ends at a proxy in front')
     .option('--hash-password', 'read a password on standard input, print its hash for MAILROOM_PREVIEW_USERS (user:hash) and exit')
@@ -65,9 +69,9 @@ export const previewCommand = () => {
       }
       const fromEnv = await authFromEnv();
       const auth = fromEnv && { ...fromEnv, secureCookie: opts.secureCookie || undefined };
-      const allowedHosts = opts.allowedHost ?? collect(process.env.MAILROOM_PREVIEW_ALLOWED_HOSTS ?? '', []);
+      const allowedHosts = opts.allowedHost ?? [];
       // The default folder may be absent (an outbox-only staging box); one asked for must exist.
-      const explicit = command.getOptionValueSource('emails') === 'cli';
+      const explicit = command.getOptionValueSource('emails') !== 'default';
       const emailsDir = explicit || existsSync(resolve(opts.emails)) ? opts.emails : undefined;
       await withDatabase(opts.database, async (database) => {
         const { startPreviewServer } = await loadOptional(

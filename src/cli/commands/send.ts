@@ -63,10 +63,10 @@ async function pausedNotice(db: Db, setting = true): Promise<string | null> {
 }
 
 /** Runs `body` with a signal that SIGTERM/SIGINT abort: finish in flight, release the rest. */
-async function untilSignal<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function untilSignal<T>(body: (signal: AbortSignal) => Promise<T>, print: (line: string) => void): Promise<T> {
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
-    say(`${signal}: finishing messages in flight, releasing the rest (signal again to quit at once)`);
+    print(`${signal}: finishing messages in flight, releasing the rest (signal again to quit at once)`);
     controller.abort();
   };
   process.once('SIGTERM', stop).once('SIGINT', stop);
@@ -104,20 +104,21 @@ async function openSmtp(url: string, opts: SendFlags): Promise<Transporter> {
 /**
  * What `send` and `worker` share around their run: SMTP required before the database
  * opens, a paused queue reported and left alone, the pool verified, SIGTERM/SIGINT
- * turned into an abort, the pool closed at the end.
+ * turned into an abort, the pool closed at the end. `print` writes its lines (the worker's carry a timestamp).
  */
 export async function withDrain(
   opts: SendFlags,
   body: (database: Database, smtp: Transporter, signal: AbortSignal) => Promise<void>,
   waitOutPause = false,
+  print: (line: string) => void = say,
 ): Promise<void> {
   const url = requireSmtp(opts);
   await withDatabase(opts.database, async (database) => {
     const paused = await pausedNotice(database.db, !waitOutPause);
-    if (paused) return say(paused);
+    if (paused) return print(paused);
     const smtp = await openSmtp(url, opts);
     try {
-      await untilSignal((signal) => body(database, smtp, signal));
+      await untilSignal((signal) => body(database, smtp, signal), print);
     } finally {
       smtp.close();
     }

@@ -2,7 +2,20 @@ import { Command } from 'commander';
 import { databaseOption } from '../options.js';
 import { withDatabase } from '../run.js';
 import { queueStatus } from '../../store/status.js';
+import { getSetting, PAUSED } from '../../store/settings.js';
 import { say, jsonForTerminal } from '../terminal.js';
+
+/**
+ * Whether sending is paused, and by what: `mailroom pause` (stored, with its time) or
+ * MAILROOM_PAUSED=1 in this environment. A paused queue that only grows looks like a
+ * broken drain otherwise.
+ */
+async function pausedBy(db: Parameters<typeof getSetting>[0]): Promise<{ paused: boolean; pausedSince: string | null; pausedBy: string | null }> {
+  const since = await getSetting(db, PAUSED);
+  if (since !== undefined) return { paused: true, pausedSince: since, pausedBy: 'mailroom pause' };
+  if (process.env.MAILROOM_PAUSED === '1') return { paused: true, pausedSince: null, pausedBy: 'MAILROOM_PAUSED=1' };
+  return { paused: false, pausedSince: null, pausedBy: null };
+}
 
 export const statusCommand = () =>
   new Command('status')
@@ -12,9 +25,15 @@ export const statusCommand = () =>
     .action(async (opts: { database: string; json?: boolean }) => {
       await withDatabase(opts.database, async ({ db }) => {
         const { counts, oldestQueuedSeconds } = await queueStatus(db);
+        const pause = await pausedBy(db);
         if (opts.json) {
-          say(jsonForTerminal({ ...counts, oldestQueuedSeconds }));
+          say(jsonForTerminal({ ...counts, oldestQueuedSeconds, ...pause }));
           return;
+        }
+        if (pause.paused) {
+          const since = pause.pausedSince ? ` since ${pause.pausedSince}` : '';
+          const undo = pause.pausedBy === 'mailroom pause' ? 'run mailroom resume' : 'unset MAILROOM_PAUSED';
+          say(`sending is paused (${pause.pausedBy}${since}): ${undo} to send`);
         }
         for (const [state, count] of Object.entries(counts)) say(`${state.padEnd(9)} ${count}`);
         say(`oldest waiting: ${oldestQueuedSeconds === null ? '-' : `${oldestQueuedSeconds}s`}`);

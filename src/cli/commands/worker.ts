@@ -2,6 +2,10 @@ import { Command } from 'commander';
 import { duration } from '../options.js';
 import { addDeliveryOptions, deliveryOptions, withDrain, type SendFlags } from './send.js';
 import { runWorker } from '../../drain/worker.js';
+import { say } from '../terminal.js';
+
+/** A worker runs for days under systemd or docker: each line says when, and which message. */
+const log = (line: string) => say(`${new Date().toISOString()} ${line}`);
 
 export const workerCommand = () =>
   addDeliveryOptions(
@@ -12,22 +16,28 @@ export const workerCommand = () =>
       withDrain(
         opts,
         async (database, smtp, signal) => {
-          console.log(`worker started on ${database.label}`);
+          log(`worker started on ${database.label}`);
           const totals = await runWorker(database, {
             smtp,
             ...deliveryOptions(opts),
             signal,
             pollIntervalMs: opts.poll === undefined ? undefined : opts.poll * 1000,
-            onRun: (r) => console.log(`sent ${r.sent}, deferred ${r.deferred}, failed ${r.failed}`),
-            onPause: (paused) => console.log(paused ? 'sending is paused: waiting for mailroom resume' : 'sending resumed'),
+            onDelivery: (message, delivery) => {
+              // The drain fails a deferral that used the last attempt.
+              const outcome = delivery.outcome === 'deferred' && message.attempts >= opts.maxAttempts ? 'failed' : delivery.outcome;
+              log(`message ${message.id} ${outcome}${delivery.reply ? `: ${delivery.reply}` : ''}`);
+            },
+            onRun: (r) => log(`sent ${r.sent}, deferred ${r.deferred}, failed ${r.failed}`),
+            onPause: (paused) => log(paused ? 'sending is paused: waiting for mailroom resume' : 'sending resumed'),
             // Embedded: the database is in this process, there is no connection to lose.
             ...(database.kind === 'postgres' && {
-              onDatabaseLost: (error) => console.log(`${error.message.replace(/ Messages this run.*$/, '')} Reconnecting with backoff…`),
-              onDatabaseBack: () => console.log('database connection restored'),
+              onDatabaseLost: (error) => log(`${error.message.replace(/ Messages this run.*$/, '')} Reconnecting with backoff…`),
+              onDatabaseBack: () => log('database connection restored'),
             }),
           });
-          console.log(`worker stopped: sent ${totals.sent}, deferred ${totals.deferred}, failed ${totals.failed}`);
+          log(`worker stopped: sent ${totals.sent}, deferred ${totals.deferred}, failed ${totals.failed}`);
         },
         true,
+        log,
       ),
     );
