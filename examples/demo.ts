@@ -6,7 +6,8 @@
  * SIGTERM, then closes everything and exits 0.
  *
  * It lives outside emails/ so react-email's `email dev` and `email export` see only
- * templates there.
+ * templates there. `npm start` runs it as `node --import tsx`, one process: the tsx
+ * CLI would relay signals to a child and SIGKILL it if it does not answer in 30 ms.
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
