@@ -14,7 +14,23 @@ export interface InvoiceProps {
 
 export const invoiceTotal = (lines: InvoiceLine[]) => lines.reduce((sum, line) => sum + line.amount, 0);
 
-export default function Invoice({ customer, number, currency, lines }: InvoiceProps) {
+/** The preview's sample, and what renders when no props are given (react-email's `email export`). */
+const sample = {
+  customer: 'Cafè de l’Òpera',
+  number: 'F-2026-0042',
+  currency: 'EUR',
+  lines: [
+    { description: 'Subscripció anual ☕', amount: 120 },
+    { description: 'Suport prioritari', amount: 30.5 },
+  ],
+} satisfies InvoiceProps;
+
+export default function Invoice({
+  customer = sample.customer,
+  number = sample.number,
+  currency = sample.currency,
+  lines = sample.lines,
+}: Partial<InvoiceProps>) {
   const money = (amount: number) => `${amount.toFixed(2)} ${currency}`;
   return (
     <Html lang="en">
@@ -40,12 +56,4 @@ export default function Invoice({ customer, number, currency, lines }: InvoicePr
   );
 }
 
-Invoice.PreviewProps = {
-  customer: 'Cafè de l’Òpera',
-  number: 'F-2026-0042',
-  currency: 'EUR',
-  lines: [
-    { description: 'Subscripció anual ☕', amount: 120 },
-    { description: 'Suport prioritari', amount: 30.5 },
-  ],
-} satisfies InvoiceProps;
+Invoice.PreviewProps = sample;

@@ -6,7 +6,18 @@ export interface PasswordResetProps {
   expiresInMinutes: number;
 }
 
-export default function PasswordReset({ name, resetUrl, expiresInMinutes }: PasswordResetProps) {
+/** The preview's sample, and what renders when no props are given (react-email's `email export`). */
+const sample = {
+  name: 'Jordi Mañé',
+  resetUrl: 'https://example.com/reset/abc123',
+  expiresInMinutes: 30,
+} satisfies PasswordResetProps;
+
+export default function PasswordReset({
+  name = sample.name,
+  resetUrl = sample.resetUrl,
+  expiresInMinutes = sample.expiresInMinutes,
+}: Partial<PasswordResetProps>) {
   return (
     <Html lang="en">
       <Head />
@@ -23,8 +34,4 @@ export default function PasswordReset({ name, resetUrl, expiresInMinutes }: Pass
   );
 }
 
-PasswordReset.PreviewProps = {
-  name: 'Jordi Mañé',
-  resetUrl: 'https://example.com/reset/abc123',
-  expiresInMinutes: 30,
-} satisfies PasswordResetProps;
+PasswordReset.PreviewProps = sample;

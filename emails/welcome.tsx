@@ -5,7 +5,10 @@ export interface WelcomeProps {
   loginUrl: string;
 }
 
-export default function Welcome({ name, loginUrl }: WelcomeProps) {
+/** The preview's sample, and what renders when no props are given (react-email's `email export`). */
+const sample = { name: 'Núria Puigdomènech 🎉', loginUrl: 'https://example.com/login' } satisfies WelcomeProps;
+
+export default function Welcome({ name = sample.name, loginUrl = sample.loginUrl }: Partial<WelcomeProps>) {
   return (
     <Html lang="en">
       <Head />
@@ -23,4 +26,4 @@ export default function Welcome({ name, loginUrl }: WelcomeProps) {
   );
 }
 
-Welcome.PreviewProps = { name: 'Núria Puigdomènech 🎉', loginUrl: 'https://example.com/login' } satisfies WelcomeProps;
+Welcome.PreviewProps = sample;

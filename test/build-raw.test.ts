@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { SendMailOptions } from 'nodemailer';
 import { buildRaw } from '../src/transport/build-raw.js';
-import { WelcomeMail, InvoiceMail, PasswordResetMail } from '../emails/views/index.js';
+import { WelcomeMail, InvoiceMail, PasswordResetMail } from '../emails/_views/index.js';
 import Invoice from '../emails/invoice.js';
 
 // A seeded generator: the same cases every run, many shapes of text.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { enqueueMail, enqueueMailMany, enqueueMany, messages, drain, createSmtpTransport, InvalidMessageError } from 'mailroom';
 import { composeMail } from '../src/transport/compose.js';
-import { WelcomeMail } from '../emails/views/index.js';
+import { WelcomeMail } from '../emails/_views/index.js';
 import { backends } from './helpers/databases.js';
 import { perTest } from './helpers/per-test.js';
 

@@ -5,9 +5,9 @@ import {
   createQueueTransport, enqueueMail, enqueueMailMany, messages, attempts, drain, createSmtpTransport, InvalidMessageError,
   InvalidPriorityError, PRIORITY_HEADER, openDatabase, type QueuedInfo,
 } from 'mailroom';
-import { WelcomeMail, InvoiceMail, PasswordResetMail } from '../emails/views/index.js';
+import { WelcomeMail, InvoiceMail, PasswordResetMail } from '../emails/_views/index.js';
 import Invoice from '../emails/invoice.js';
-import { invoicePdf } from '../emails/views/invoice-pdf.js';
+import { invoicePdf } from '../emails/_views/invoice-pdf.js';
 import { backends } from './helpers/databases.js';
 import { perTest } from './helpers/per-test.js';
 import { startSmtp, smtpError } from './helpers/smtp.js';

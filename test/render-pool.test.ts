@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { createRenderPool, RenderError } from 'mailroom';
-import { WelcomeMail } from '../emails/views/index.js';
+import { WelcomeMail } from '../emails/_views/index.js';
 
-const VIEWS = fileURLToPath(new URL('../emails/views/index.ts', import.meta.url));
+const VIEWS = fileURLToPath(new URL('../emails/_views/index.ts', import.meta.url));
 
 describe('render pool (worker threads)', () => {
   const pool = createRenderPool({ size: 2 });

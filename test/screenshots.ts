@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSmtpTransport, drain, enqueueMail, openDatabase } from 'mailroom';
 import { startPreviewServer } from 'mailroom/preview';
-import { InvoiceMail, PasswordResetMail, WelcomeMail } from '../emails/views/index.js';
+import { InvoiceMail, PasswordResetMail, WelcomeMail } from '../emails/_views/index.js';
 import Invoice from '../emails/invoice.js';
 import { startSmtp, smtpError } from './helpers/smtp.js';
 import { launchBrowser } from './helpers/browser.js';

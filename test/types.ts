@@ -1,7 +1,7 @@
 // Compile-time test, checked by `tsc -p .` in `npm test`: every @ts-expect-error
 // below must be an error, or tsc fails ("Unused '@ts-expect-error' directive").
 import { MailView } from 'mailroom';
-import { WelcomeMail, InvoiceMail } from '../emails/views/index.js';
+import { WelcomeMail, InvoiceMail } from '../emails/_views/index.js';
 
 // Right props compile.
 new WelcomeMail({ name: 'Ada', loginUrl: 'https://example.com' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MailView, PRIORITY_HEADER, InvalidPriorityError, RenderError } from 'mailroom';
-import { WelcomeMail, InvoiceMail, PasswordResetMail, UrgentMail } from '../emails/views/index.js';
+import { WelcomeMail, InvoiceMail, PasswordResetMail, UrgentMail } from '../emails/_views/index.js';
 import Welcome from '../emails/welcome.js';
 import Invoice from '../emails/invoice.js';
 import PasswordReset from '../emails/password-reset.js';

@@ -1,6 +1,6 @@
-import { watch, type FSWatcher } from 'node:fs';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { watchFolder, type FolderWatch } from './watch-folder.js';
 
 interface Client {
   send(event: string, data: string): void;
@@ -16,7 +16,7 @@ interface Client {
 export class LiveReload {
   generation = 1;
   private readonly clients = new Set<Client>();
-  private readonly watchers: FSWatcher[] = [];
+  private readonly watchers: FolderWatch[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly ping: NodeJS.Timeout;
 
@@ -26,20 +26,17 @@ export class LiveReload {
     this.ping.unref();
   }
 
-  /** Watches `dir` (and below); several quick events, as editors save, count as one change. */
+  /**
+   * Watches `dir` and the folders below it, files saved by rename included; several
+   * quick events, as editors save, count as one change.
+   */
   watch(dir: string): void {
-    const changed = () => {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.changed(), 80);
-    };
-    let watcher: FSWatcher;
-    try {
-      watcher = watch(dir, { recursive: true }, changed);
-    } catch {
-      watcher = watch(dir, changed); // platforms without recursive watching
-    }
-    watcher.on('error', () => {});
-    this.watchers.push(watcher);
+    this.watchers.push(
+      watchFolder(dir, () => {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.changed(), 80);
+      }),
+    );
   }
 
   /** Marks everything stale and tells the pages. */

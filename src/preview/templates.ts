@@ -27,11 +27,14 @@ export interface PreviewableView {
 }
 
 /**
- * How an app registers its mail views with the preview: `emails/views/index.ts` (or
- * .tsx, .js, .mjs) exports `views`, one entry per view, each with a stable name and a
+ * How an app registers its mail views with the preview: `emails/_views/index.ts` (or
+ * .tsx, .mts, .js, .mjs) exports `views`, one entry per view, each with a stable name and a
  * factory returning the view with sample props:
  *
  *     export const views = [{ name: 'welcome', view: () => new WelcomeMail(Welcome.PreviewProps) }];
+ *
+ * `_views/` because react-email's `email dev` and `email export` skip folders starting
+ * with `_`; `emails/views/index.ts`, the earlier place, is still read when there is no `_views/`.
  */
 export interface PreviewViewRegistration {
   name: string;
@@ -83,13 +86,18 @@ export interface EmailPreview {
 }
 
 const TEMPLATE_FILE = /\.(tsx|jsx)$/;
-const VIEWS_FILES = ['index.ts', 'index.tsx', 'index.mts', 'index.js', 'index.mjs'].map((f) => join('views', f));
+const VIEWS_FILES = ['_views', 'views'].flatMap((folder) =>
+  ['index.ts', 'index.tsx', 'index.mts', 'index.js', 'index.mjs'].map((f) => join(folder, f)),
+);
 
-/** react-email's conventions: `_private` folders and files, dot files and node_modules are not templates. */
+/**
+ * react-email's conventions (its CLI's get-emails-directory-metadata.ts): `_private` and
+ * `static` folders are not searched; also skipped here: `_` files, dot files, node_modules.
+ */
 function templateFiles(dir: string, root = dir): string[] {
   const files: string[] = [];
   for (const name of readdirSync(dir).sort()) {
-    if (name.startsWith('_') || name.startsWith('.') || name === 'node_modules') continue;
+    if (name.startsWith('_') || name.startsWith('.') || name === 'node_modules' || name === 'static') continue;
     const path = join(dir, name);
     const stat = statSync(path, { throwIfNoEntry: false });
     if (stat?.isDirectory()) files.push(...templateFiles(path, root));

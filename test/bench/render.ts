@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import type { Figure } from './lib/figure.js';
 import { median, sideBySide, fmt, spread } from './lib/stats.js';
 import { createRenderPool } from '../../src/views/render-pool.js';
-import { WelcomeMail, InvoiceMail } from '../../emails/views/index.js';
+import { WelcomeMail, InvoiceMail } from '../../emails/_views/index.js';
 import Invoice from '../../emails/invoice.js';
 
-const VIEWS = fileURLToPath(new URL('../../emails/views/index.ts', import.meta.url));
+const VIEWS = fileURLToPath(new URL('../../emails/_views/index.ts', import.meta.url));
 
 /** Alternating welcome and invoice views, each with its own props. */
 function jobs(n: number) {

@@ -50,7 +50,7 @@ ${views.map(
 )}
 </tbody>
 </table>`
-    : html`<p class="empty">No mail views registered: export <code>views</code> ([{ name, view: () =&gt; new MyMail(props) }]) from emails/views/index.ts.</p>`
+    : html`<p class="empty">No mail views registered: export <code>views</code> ([{ name, view: () =&gt; new MyMail(props) }]) from emails/_views/index.ts (a <code>_</code> folder, which react-email skips).</p>`
 }
 ${
   counts

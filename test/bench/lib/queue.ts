@@ -2,7 +2,7 @@ import type { SendMailOptions } from 'nodemailer';
 import { composeMail, type ComposedMessage } from '../../../src/transport/compose.js';
 import { enqueueMany } from '../../../src/store/bulk.js';
 import { pg, type Backend } from '../../helpers/databases.js';
-import { WelcomeMail } from '../../../emails/views/index.js';
+import { WelcomeMail } from '../../../emails/_views/index.js';
 
 export const FROM = 'Mailroom Bench <bench@mailroom.test>';
 

@@ -12,7 +12,7 @@ import nodemailer from 'nodemailer';
 import type postgres from 'postgres';
 import { pg, pglite, type Backend } from '../../helpers/databases.js';
 import { createQueueTransport } from '../../../src/transport/queue-transport.js';
-import { WelcomeMail } from '../../../emails/views/index.js';
+import { WelcomeMail } from '../../../emails/_views/index.js';
 
 /** Per step, one list of milliseconds per round. `floor` and `trip` are measured on Postgres only. */
 export type Timings = Record<'render' | 'send' | 'floor' | 'trip', number[][]>;

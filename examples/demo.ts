@@ -2,7 +2,12 @@
  * The example app's main job (`npm start`): queue the example emails the way an
  * app would, then drain the queue like cron's `mailroom send` would. With no
  * SMTP_URL the mail goes to a local mailbox folder of .eml files. It ends in the
- * preview server (the templates and the outbox just filled) until Ctrl-C.
+ * preview server (the templates and the outbox just filled) until Ctrl-C or
+ * SIGTERM, then closes everything and exits 0.
+ *
+ * It lives outside emails/ so react-email's `email dev` and `email export` see only
+ * templates there. `npm start` runs it as `node --import tsx`, one process: the tsx
+ * CLI would relay signals to a child and SIGKILL it if it does not answer in 30 ms.
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +16,8 @@ import { createQueueTransport, openDatabase, drain, createSmtpTransport, ConfigE
 import { startPreviewServer } from 'mailroom/preview';
 import { startMailbox } from '../src/dev/mailbox.js';
 import { queueStatus } from '../src/store/status.js';
-import { WelcomeMail, PasswordResetMail, InvoiceMail } from './views/index.js';
-import Invoice from './invoice.js';
+import { WelcomeMail, PasswordResetMail, InvoiceMail } from '../emails/_views/index.js';
+import Invoice from '../emails/invoice.js';
 
 const database = await openDatabase(process.env.DATABASE_URL ?? DEFAULT_DATABASE, { migrate: true });
 const mailbox = process.env.SMTP_URL ? undefined : await startMailbox(resolve('.mailroom/inbox'));
@@ -44,7 +49,7 @@ try {
   }
 
   // The preview server, in this process: the embedded database is one process at a time.
-  const emailsDir = fileURLToPath(new URL('.', import.meta.url));
+  const emailsDir = fileURLToPath(new URL('../emails/', import.meta.url));
   const options = { database, emailsDir, smtp: smtpUrl, host: process.env.MAILROOM_PREVIEW_HOST ?? '127.0.0.1' };
   const port = Number(process.env.MAILROOM_PREVIEW_PORT ?? 3000);
   const preview = await startPreviewServer({ ...options, port }).catch((error: unknown) => {
