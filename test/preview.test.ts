@@ -378,6 +378,9 @@ describe.each(ALL)('preview: outbox on $name', (backend) => {
     await withPage(async (page) => {
       await page.setContent(hostileHtml(recorder.url).replace(/<meta[^>]*>/, ''));
       await waitFor(() => recorder.hits.includes('/script') && recorder.hits.includes('/onerror'), 'the unsandboxed control to call the recorder');
+      // …and sets the very values the checks below read, in its own window and body.
+      expect(await page.evaluate(() => (globalThis as { pwned?: boolean }).pwned)).toBe(true);
+      expect(await page.locator('body[data-pwned]').count()).toBe(1);
     });
     recorder.hits.length = 0;
 
@@ -394,6 +397,10 @@ describe.each(ALL)('preview: outbox on $name', (backend) => {
       expect(await email.locator('body[data-pwned]').count()).toBe(0);
       expect(await page.title()).toMatch(/Hostile/);
       expect(await page.title()).not.toBe('pwned');
+      // The script's own window is the iframe's (window.pwned = true there), not the page's.
+      const frame = page.frames().find((f) => f !== page.mainFrame());
+      expect(frame).toBeDefined();
+      expect(await frame!.evaluate(() => (globalThis as { pwned?: boolean }).pwned)).toBeUndefined();
       expect(await page.evaluate(() => (globalThis as { pwned?: boolean }).pwned)).toBeUndefined();
       expect(new URL(page.url()).pathname).toBe(`/outbox/${ids.hostile}`);
 
@@ -403,6 +410,7 @@ describe.each(ALL)('preview: outbox on $name', (backend) => {
       await page.waitForLoadState('networkidle');
       expect(recorder.hits).toEqual([]);
       expect(await page.locator('body[data-pwned]').count()).toBe(0);
+      expect(await page.evaluate(() => (globalThis as { pwned?: boolean }).pwned)).toBeUndefined();
     });
     const direct = await fetch(`${server.url}/outbox/${ids.hostile}/html`);
     expect(direct.headers.get('content-security-policy')).toMatch(/^sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:;/);

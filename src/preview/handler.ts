@@ -23,7 +23,7 @@ import { Auth, registerAuth, type ClientAddress, type PreviewAuthOptions } from 
 export interface PreviewHandlerOptions {
   /** The queue the outbox shows: an open Database, a Drizzle db, or a URL (opened here, closed on close()). */
   database?: string | Database | Db;
-  /** The app's emails folder: templates (react-email conventions) and `views/index.ts`. */
+  /** The app's emails folder: templates (react-email conventions) and `_views/index.ts`. */
   emailsDir?: string;
   /** With an SMTP server, "Send now" delivers at once; without, it makes the message due for the next drain. */
   smtp?: SmtpConfig;

@@ -52,7 +52,7 @@ export const previewCommand = () => {
     .option('--read-only', 'no retry, delete or send now')
     .option('--secure-cookie', 'mark the login cookie Secure (HTTPS only): use when TLS ends at a proxy in front')
     .option('--hash-password', 'read a password on standard input, print its hash for MAILROOM_PREVIEW_USERS (user:hash) and exit')
-    .option('--emails <dir>', 'folder of React Email templates, with views/index.ts registering mail views', 'emails')
+    .option('--emails <dir>', 'folder of React Email templates, with _views/index.ts registering mail views', 'emails')
     .addOption(databaseOption())
     .addOption(new Option('--smtp <url>', '"Send now" delivers at once through this server (else it makes the message due)').env('SMTP_URL'))
     .addHelpText(
