@@ -6,6 +6,7 @@ import { databaseOption } from '../options.js';
 import { withDatabase } from '../run.js';
 import { say } from '../terminal.js';
 import { loadOptional } from '../../optional.js';
+import { ConfigError } from '../../errors.js';
 
 function port(value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) > 65535) throw new InvalidArgumentError(`"${value}" is not a port: use 1-65535 (0 for any free port).`);
@@ -73,6 +74,8 @@ export const previewCommand = () => {
       // The default folder may be absent (an outbox-only staging box); one asked for must exist.
       const explicit = command.getOptionValueSource('emails') !== 'default';
       const emailsDir = explicit || existsSync(resolve(opts.emails)) ? opts.emails : undefined;
+      // Before the database opens: a typo in --emails must not create an embedded database.
+      if (emailsDir !== undefined && !existsSync(emailsDir)) throw new ConfigError(`No emails folder at ${emailsDir}: pass --emails DIR (the folder with your templates).`);
       await withDatabase(opts.database, async (database) => {
         const { startPreviewServer } = await loadOptional(
           // tsx too: the preview loads templates through it on the first request.
