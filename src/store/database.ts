@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
-import postgres from 'postgres';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import type postgres from 'postgres';
 import type { PgDatabase } from 'drizzle-orm/pg-core';
 import { migrateMailroom } from './migrations.js';
 import { acquireLock } from './lock.js';
@@ -115,7 +114,10 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   const label = redact(url);
   // prepare: false reaches the client too: a named Drizzle query (enqueue's) asks for a
   // server-side statement, which PgBouncer in transaction mode cannot keep.
-  const client = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connect_timeout: 10, prepare: options.prepare !== false });
+  // Loaded when a postgres:// URL is opened: an app that hands mailroom its own Drizzle db
+  // (node-postgres, PGlite) or only renders never pays for postgres.js at import.
+  const [{ default: postgresClient }, { drizzle: drizzlePostgres }] = await Promise.all([import('postgres'), import('drizzle-orm/postgres-js')]);
+  const client = postgresClient(url, { max: options.max ?? 10, onnotice: () => {}, connect_timeout: 10, prepare: options.prepare !== false });
   try {
     await client`select 1`;
   } catch (error) {
