@@ -10,6 +10,7 @@ import { waitFor } from './helpers/wait.js';
 import { LeaseKeeper } from '../src/drain/lease.js';
 import { QueryGuard } from '../src/drain/guard.js';
 import type { Db } from '../src/store/database.js';
+import { seededRandom } from './helpers/seeded-random.js';
 
 // Several drains on one Postgres database, and drains killed at any instant.
 // Postgres only: the embedded database serves one process at a time.
@@ -17,17 +18,6 @@ const POSTGRES = hasPostgres(await backends());
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A small seeded PRNG (mulberry32), so a run's random choices can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every stored message was received, under its own Message-ID, by its own recipient; returns the extra copies. */
 function checkReceived(server: ScriptedSmtp, stored: { messageId: string; recipients: string[] }[]): number {
@@ -162,7 +152,7 @@ describe.runIf(POSTGRES)('concurrent drains', () => {
     const KILLS = 8;
     // Seeded, printed randomness: MAILROOM_TEST_SEED=… replays a failing run's choices.
     const seed = Number(process.env.MAILROOM_TEST_SEED) || Math.floor(Math.random() * 2 ** 31);
-    const random = mulberry32(seed);
+    const random = seededRandom(seed);
     console.log(`[kill loop] seed ${seed} (MAILROOM_TEST_SEED=${seed} to replay)`);
     // A little latency per message, so messages are often caught between body and reply.
     const server = await startScriptedSmtp(async ({ stage }) => {

@@ -12,6 +12,7 @@ import { spawnDrain } from './helpers/spawn-drain.js';
 import { drain } from '../src/drain/drain.js';
 import { createSmtpTransport } from '../src/drain/smtp.js';
 import { waitFor } from './helpers/wait.js';
+import { seededRandom } from './helpers/seeded-random.js';
 
 /**
  * SIGKILL at seeded random moments of enqueue and of drain, on the embedded database:
@@ -21,18 +22,7 @@ import { waitFor } from './helpers/wait.js';
 const SEED = Number(process.env.KILL_LOOP_SEED ?? Date.now() % 2 ** 31);
 console.log(`kill-loop seed ${SEED} (KILL_LOOP_SEED=${SEED} replays it)`);
 
-/** mulberry32: small, seedable, good enough to pick moments. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-const next = random(SEED);
+const next = seededRandom(SEED);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const CHILD = fileURLToPath(new URL('./helpers/enqueue-child.ts', import.meta.url));
