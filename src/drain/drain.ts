@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import type { Db } from '../store/database.js';
 import { blockedAmong } from '../store/blocklist.js';
@@ -12,6 +10,7 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { LeaseKeeper } from './lease.js';
 import { isConnectionLost, QueryGuard } from './guard.js';
 import { freshenStatistics } from './statistics.js';
+import { newOwner } from './owner.js';
 
 export interface DrainOptions {
   /** A pooled SMTP transporter (see createSmtpTransport). */
@@ -53,10 +52,6 @@ export interface DrainResult {
   /** Outcomes the database refused even in their simplest form: those messages come back after their lease. */
   unrecorded: number;
   stopped: StopReason;
-}
-
-export function newOwner(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -7,8 +7,7 @@ import { compose, composeMail, type ComposedMessage, type ComposeOptions } from 
 import { contentPolicy, type ContentAccess } from './content-access.js';
 import type { Limits } from './validate.js';
 import type { SmtpConfig } from '../drain/smtp.js';
-import { NOW_LEASE_SECONDS, NOW_TIMEOUT_MS, attemptNow, checkNowTimeout, nowTransport } from '../drain/now.js';
-import { newOwner } from '../drain/drain.js';
+import { NOW_TIMEOUT_MS, checkNowTimeout, nowTransport, queueAndSendNow } from '../drain/send-now.js';
 import { QUEUE_TRANSPORT_NAME, type Priority } from '../views/priority.js';
 
 export interface QueueTransportOptions {
@@ -54,6 +53,10 @@ class Connection {
   }
 }
 
+/**
+ * Stores a composed message; a `now` one with an SMTP server to go to is sent at once
+ * (the drain's "send now"), and without one waits as the most urgent queued priority.
+ */
 async function queueMessage(
   db: Db,
   message: ComposedMessage,
@@ -61,29 +64,24 @@ async function queueMessage(
   smtp: (() => Transporter) | undefined,
   nowTimeout = NOW_TIMEOUT_MS,
 ): Promise<QueuedInfo> {
-  const sendNow = message.priority === 'now' && smtp !== undefined;
-  const owner = sendNow ? `now:${newOwner()}` : '';
-  // `now` that cannot go out at once waits as the most urgent queued priority.
-  const stored = message.priority === 'now' && !sendNow ? { ...message, priority: 'high' as const } : message;
-  const queued = await enqueue(db, stored, {
-    idempotencyKey: data.idempotencyKey,
-    sendAt: data.sendAt,
-    claimFor: sendNow ? { owner, leaseSeconds: NOW_LEASE_SECONDS } : undefined,
-  });
-  const info: QueuedInfo = {
+  const options = { idempotencyKey: data.idempotencyKey, sendAt: data.sendAt };
+  const info = (queued: Enqueued): QueuedInfo => ({
     ...queued,
     envelope: message.envelope,
     priority: message.priority,
     accepted: [],
     rejected: [],
     response: queued.duplicate ? 'duplicate idempotency key: already queued' : 'queued',
-  };
-  if (!sendNow || queued.duplicate) return info;
-  const claimed = { ...message, id: queued.id, envelopeFrom: message.envelope.from, recipients: message.envelope.to, recipientStatus: {}, attempts: 1, priority: 0 };
-  const { delivery, state } = await attemptNow(db, smtp!(), claimed, owner, nowTimeout);
-  if (!delivery) return { ...info, state, response: `no answer within ${nowTimeout} ms: left to the queue` };
+  });
+  if (message.priority !== 'now' || smtp === undefined) {
+    const stored = message.priority === 'now' ? { ...message, priority: 'high' as const } : message;
+    return info(await enqueue(db, stored, options));
+  }
+  const { queued, delivery, state } = await queueAndSendNow(db, message, options, smtp(), nowTimeout);
+  if (queued.duplicate) return info(queued);
+  if (!delivery) return { ...info(queued), state, response: `no answer within ${nowTimeout} ms: left to the queue` };
   return {
-    ...info,
+    ...info(queued),
     state,
     accepted: Object.keys(delivery.status).filter((r) => delivery.status[r]?.state === 'sent'),
     rejected: Object.keys(delivery.status).filter((r) => delivery.status[r]?.state !== 'sent'),
