@@ -8,7 +8,11 @@ import { contentPolicy, type ContentAccess } from './content-access.js';
 import type { Limits } from './validate.js';
 import type { SmtpConfig } from '../drain/smtp.js';
 import { NOW_TIMEOUT_MS, checkNowTimeout, nowTransport, queueAndSendNow } from '../drain/send-now.js';
-import { QUEUE_TRANSPORT_NAME, type Priority } from '../views/priority.js';
+import type { Priority } from '../views/priority.js';
+import type { MailroomMessageOptions } from '../views/message-options.js';
+
+/** The name nodemailer reports for this transport. */
+export const QUEUE_TRANSPORT_NAME = 'mailroom-queue';
 
 export interface QueueTransportOptions {
   /** A URL (`postgres://…`, `file:PATH`), an open Database, or a Drizzle db/transaction. Default: the embedded `.mailroom/db`. */
@@ -32,8 +36,8 @@ export interface QueuedInfo extends Enqueued {
   response: string;
 }
 
-/** Extra fields a message may carry through the queue transport. */
-export type QueueMailOptions = SendMailOptions & { idempotencyKey?: string; sendAt?: Date };
+/** A message through the queue transport: nodemailer's options plus mailroom's (views/message-options.ts). */
+export type QueueMailOptions = SendMailOptions & MailroomMessageOptions;
 
 /** Any mailroom-aware holder of a database connection, opened lazily on first send. */
 class Connection {

@@ -1,13 +1,11 @@
 import { InvalidPriorityError } from '../errors.js';
 
-/** The header a view (or any nodemailer message) uses to ask for a queue priority. */
-export const PRIORITY_HEADER = 'X-Mail-Queue-Priority';
-
 /**
- * The queue transport's name. Only it reads the priority header; through any other
- * transporter a view drops the header, so it never reaches the wire.
+ * The header any nodemailer message may carry to ask the queue transport for a
+ * priority (which removes it). A view's priority travels as the `queuePriority`
+ * option instead (message-options.ts), so it never reaches the wire through SMTP.
  */
-export const QUEUE_TRANSPORT_NAME = 'mailroom-queue';
+export const PRIORITY_HEADER = 'X-Mail-Queue-Priority';
 
 /** From most to least urgent. `now` is tried at once and otherwise queued as `high`. */
 export const PRIORITIES = ['now', 'high', 'normal', 'low'] as const;
