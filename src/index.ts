@@ -6,9 +6,9 @@ export { MailView, type RenderedMail, type SendOptions, type ViewMessage } from 
 export type { MailroomMessageOptions } from './views/message-options.js';
 export { createRenderPool, type RenderPool, type RenderJob } from './views/render-pool.js';
 export { PRIORITY_HEADER, PRIORITIES, type Priority, parsePriority } from './views/priority.js';
-export { createQueueTransport, enqueueMail, type QueueTransportOptions, type QueuedInfo, type QueueMailOptions } from './transport/queue-transport.js';
+export { createQueueTransport, enqueueMail, enqueueMailMany, type QueueTransportOptions, type QueuedInfo, type QueueMailOptions } from './transport/queue-transport.js';
 export type { ContentAccess } from './transport/content-access.js';
-export { enqueueMany, enqueueMailMany, type BulkItem, type BulkOptions } from './store/bulk.js';
+export { enqueueMany, type BulkItem, type BulkOptions } from './store/bulk.js';
 export { openDatabase, DEFAULT_DATABASE, type Database, type Db, type DrizzleDb } from './store/database.js';
 export { migrateMailroom, MAILROOM_TABLES } from './store/migrations.js';
 export { messages, attempts, blocklist, settings, MESSAGE_STATES, type MessageState, type MessageRow, type AttemptRow } from './store/schema.js';

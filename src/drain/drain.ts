@@ -11,17 +11,18 @@ import { LeaseKeeper } from './lease.js';
 import { isConnectionLost, QueryGuard } from './guard.js';
 import { freshenStatistics } from './statistics.js';
 import { newOwner } from './owner.js';
+import { DRAIN_DEFAULTS, defaultBatchSize } from './defaults.js';
 
 export interface DrainOptions {
   /** A pooled SMTP transporter (see createSmtpTransport). */
   smtp: Transporter;
   /** Most messages this run. */
   limit?: number;
-  /** Messages sent at once; match the pool's maxConnections. */
+  /** Messages sent at once (default 5); match the pool's maxConnections. */
   concurrency?: number;
-  /** Messages claimed per query. */
+  /** Messages claimed per query (default: the larger of 25 and 5 × concurrency). */
   batchSize?: number;
-  /** Seconds a claim lasts before another drain may take the message back. */
+  /** Seconds a claim lasts before another drain may take the message back (default 300). */
   leaseSeconds?: number;
   backoff?: Partial<BackoffOptions>;
   /** Stop claiming after this many seconds. */
@@ -76,10 +77,9 @@ async function whileLost<T>(write: () => Promise<T>, until: number): Promise<T> 
  */
 export async function drain(db: Db, options: DrainOptions): Promise<DrainResult> {
   const owner = options.owner ?? newOwner();
-  const concurrency = Math.max(1, options.concurrency ?? 5);
-  // Big enough that one claim (two round trips) is spread over many sends, even on one connection.
-  const batchSize = Math.max(1, options.batchSize ?? Math.max(25, concurrency * 5));
-  const leaseSeconds = options.leaseSeconds ?? 300;
+  const concurrency = Math.max(1, options.concurrency ?? DRAIN_DEFAULTS.concurrency);
+  const batchSize = Math.max(1, options.batchSize ?? defaultBatchSize(concurrency));
+  const leaseSeconds = options.leaseSeconds ?? DRAIN_DEFAULTS.leaseSeconds;
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
   const limit = options.limit ?? Infinity;
   const deadline = options.timeLimitSeconds ? Date.now() + options.timeLimitSeconds * 1000 : Infinity;

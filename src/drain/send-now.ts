@@ -4,6 +4,7 @@ import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
 import type { Db } from '../store/database.js';
 import { messages, type MessageState } from '../store/schema.js';
 import { blockedAmong } from '../store/blocklist.js';
+import { WAITING_STATES } from '../store/states.js';
 import { enqueue, type Enqueued, type EnqueueOptions } from '../store/enqueue.js';
 import type { ComposedMessage } from '../transport/compose.js';
 import { claimedBy, claimedColumns, type ClaimedMessage } from './claim.js';
@@ -133,7 +134,7 @@ export async function queueAndSendNow(
 }
 
 /** The states from which a stored message may be sent now: waiting, not held by a drain, not done. */
-export const SENDABLE_NOW = ['queued', 'deferred'] as const satisfies readonly MessageState[];
+export const SENDABLE_NOW = WAITING_STATES;
 
 /**
  * The preview's "send now": sends one waiting message at once, as a drain would.

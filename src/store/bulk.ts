@@ -3,10 +3,9 @@ import { dbOf, rowsOf, type Database, type Db, type DrizzleDb } from './database
 import { storedColumns, type Enqueued } from './enqueue.js';
 import { dueAt } from './clock.js';
 import { messages } from './schema.js';
-import { composeMail, type ComposedMessage, type ComposeOptions } from '../transport/compose.js';
+import type { ComposedMessage } from '../transport/compose.js';
 import { validateSendOptions } from '../transport/validate.js';
 import { storing } from './query-errors.js';
-import type { QueueMailOptions } from '../transport/queue-transport.js';
 
 /** One message for `enqueueMany`, with the per-send options `enqueue` takes. */
 export interface BulkItem {
@@ -145,22 +144,4 @@ export async function enqueueMany(target: DrizzleDb | Database, items: BulkItem[
   for (const item of items) validateSendOptions(item);
   const values = () => items.map((item) => Object.values(storedColumns(item.message, item)));
   return storing('queue the messages', values, () => db.transaction((tx) => insertAll(tx, items, rows, bytes)));
-}
-
-/**
- * `enqueueMany` for nodemailer messages (e.g. `view.toMessage(...)` results): each is
- * validated and built once, like the queue transport does, then all are stored together.
- * A `now` message is queued first in line but not tried at once.
- */
-export async function enqueueMailMany(
-  db: DrizzleDb | Database,
-  mails: QueueMailOptions[],
-  options: BulkOptions & ComposeOptions = {},
-): Promise<Enqueued[]> {
-  const items: BulkItem[] = [];
-  for (const data of mails) {
-    const message = await composeMail(data, options);
-    items.push({ message, idempotencyKey: data.idempotencyKey, sendAt: data.sendAt });
-  }
-  return enqueueMany(db, items, options);
 }

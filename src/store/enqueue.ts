@@ -3,7 +3,7 @@ import { messages, type MessageState } from './schema.js';
 import type { Db } from './database.js';
 import { dueAt, leaseUntil } from './clock.js';
 import type { ComposedMessage } from '../transport/compose.js';
-import { priorityRank } from '../views/priority.js';
+import { priorityRank } from './priority-rank.js';
 import { validateSendOptions } from '../transport/validate.js';
 import { storing } from './query-errors.js';
 

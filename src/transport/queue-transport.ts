@@ -3,6 +3,7 @@ import type Mail from 'nodemailer/lib/mailer';
 import type { MailMessage } from 'nodemailer/lib/mailer';
 import { DEFAULT_DATABASE, dbOf, resolveDatabase, type Database, type Db, type DrizzleDb } from '../store/database.js';
 import { enqueue, type Enqueued } from '../store/enqueue.js';
+import { enqueueMany, type BulkItem, type BulkOptions } from '../store/bulk.js';
 import { compose, composeMail, type ComposedMessage, type ComposeOptions } from './compose.js';
 import { contentPolicy, type ContentAccess } from './content-access.js';
 import type { Limits } from './validate.js';
@@ -143,4 +144,22 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
  */
 export async function enqueueMail(db: DrizzleDb | Database, data: QueueMailOptions, options: ComposeOptions = {}): Promise<QueuedInfo> {
   return queueMessage(dbOf(db), await composeMail(data, options), data, undefined);
+}
+
+/**
+ * `enqueueMany` for nodemailer messages (e.g. `view.toMessage(...)` results): each is
+ * validated and built once, like the queue transport does, then all are stored together.
+ * A `now` message is queued first in line but not tried at once.
+ */
+export async function enqueueMailMany(
+  db: DrizzleDb | Database,
+  mails: QueueMailOptions[],
+  options: BulkOptions & ComposeOptions = {},
+): Promise<Enqueued[]> {
+  const items: BulkItem[] = [];
+  for (const data of mails) {
+    const message = await composeMail(data, options);
+    items.push({ message, idempotencyKey: data.idempotencyKey, sendAt: data.sendAt });
+  }
+  return enqueueMany(db, items, options);
 }
