@@ -32,3 +32,14 @@ export class SmtpConnectionError extends MailroomError {}
 
 /** mailroom's tables are missing from the database, or older than this version: run `mailroom migrate`. */
 export class TablesMissingError extends DatabaseError {}
+
+/**
+ * Something mailroom itself guarantees did not hold: a bug in mailroom, not in the app's
+ * input or setup. Not a MailroomError, so the CLI prints its stack for the report.
+ */
+export class InvariantError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(`${message} (an internal invariant failed: please report this as a mailroom bug)`, options);
+    this.name = 'InvariantError';
+  }
+}

@@ -3,6 +3,7 @@ import type { Db } from '../store/database.js';
 import { LIVE_STATE, messages } from '../store/schema.js';
 import { leaseUntil } from '../store/clock.js';
 import { stateSql, WAITING_STATES } from '../store/states.js';
+import { InvariantError } from '../errors.js';
 
 export type ClaimedMessage = Pick<
   typeof messages.$inferSelect,
@@ -143,6 +144,6 @@ export async function renew(db: Db, owner: string, ids: number[], leaseSeconds: 
 /** The stored bytes of a message this owner holds (large messages are not claimed with them). */
 export async function loadRaw(db: Db, id: number): Promise<Buffer> {
   const [row] = await db.select({ raw: messages.raw }).from(messages).where(eq(messages.id, id));
-  if (!row) throw new Error(`message ${id} vanished while claimed`);
+  if (!row) throw new InvariantError(`message ${id} vanished while claimed`);
   return row.raw;
 }

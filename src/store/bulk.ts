@@ -6,6 +6,7 @@ import { messages } from './schema.js';
 import type { ComposedMessage } from '../transport/compose.js';
 import { validateSendOptions } from '../transport/validate.js';
 import { storing } from './query-errors.js';
+import { InvariantError } from '../errors.js';
 
 /** One message for `enqueueMany`, with the per-send options `enqueue` takes. */
 export interface BulkItem {
@@ -117,7 +118,7 @@ async function insertAll(tx: Db, items: BulkItem[], rows: number, bytes: number)
   return items.map(({ message, idempotencyKey: key }) => {
     if (key == null) {
       const queued = byMessageId.get(message.messageId)?.shift();
-      if (!queued) throw new Error(`bulk insert returned no row for ${message.messageId}`);
+      if (!queued) throw new InvariantError(`bulk insert returned no row for ${message.messageId}`);
       return queued;
     }
     const first = !seen.has(key);
@@ -125,7 +126,7 @@ async function insertAll(tx: Db, items: BulkItem[], rows: number, bytes: number)
     const queued = byKey.get(key);
     if (queued) return first ? queued : { ...queued, duplicate: true };
     const existing = earlier.get(key);
-    if (!existing) throw new Error(`idempotency conflict without an existing row for key ${key}`);
+    if (!existing) throw new InvariantError(`idempotency conflict without an existing row for key ${key}`);
     return existing;
   });
 }
