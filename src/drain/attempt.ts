@@ -10,7 +10,7 @@ import { cleanText } from './reply.js';
  * blocked ones (failed with the block's reason) go to SMTP. The drain and
  * "send now" (send-now.ts) both go through here.
  */
-export async function attemptDelivery(
+export async function attemptMessage(
   smtp: Transporter,
   message: Pick<ClaimedMessage, 'messageId' | 'envelopeFrom' | 'recipients' | 'recipientStatus'> & { raw: Buffer },
   blocked: Map<string, string>,

@@ -9,7 +9,7 @@ import { enqueue, type Enqueued, type EnqueueOptions } from '../store/enqueue.js
 import type { ComposedMessage } from '../transport/compose.js';
 import { claimedBy, claimedColumns, type ClaimedMessage } from './claim.js';
 import { createSmtpTransport, parseSmtpUrl, type SmtpConfig } from './smtp.js';
-import { attemptDelivery } from './attempt.js';
+import { attemptMessage } from './attempt.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import type { Delivery } from './deliver.js';
 import { planOutcome, type PlannedOutcome } from './outcome.js';
@@ -72,7 +72,7 @@ async function sendClaimed(
   requeueAsHigh: boolean,
 ): Promise<{ delivery: Delivery; state: SentNowState }> {
   const startedAt = new Date();
-  const delivery = await attemptDelivery(smtp, message, await blockedAmong(db, message.recipients));
+  const delivery = await attemptMessage(smtp, message, await blockedAmong(db, message.recipients));
   const planned = planOutcome({ message, delivery, startedAt }, { owner, backoff: DEFAULT_BACKOFF, requeueAsHigh });
   const recorded = await recordSafely(db, owner, [planned]).then(
     ({ unrecorded }) => unrecorded.length === 0,

@@ -21,7 +21,7 @@ async function viewClass(module: string, name: string): Promise<ViewClass> {
   return View as ViewClass;
 }
 
-// Runs inside a render pool worker: render each request, answer with the result or the error's message.
+// Runs inside a render pool thread: render each request, answer with the result or the error's message.
 parentPort?.on('message', async (job: RenderRequest) => {
   try {
     const View = await viewClass(job.module, job.export);
