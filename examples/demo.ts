@@ -12,7 +12,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
-import { createQueueTransport, openDatabase, drain, createSmtpTransport, ConfigError, DEFAULT_DATABASE } from 'mailroom';
+import { createQueueTransport, openDatabase, ConfigError, DEFAULT_DATABASE } from 'mailroom';
+import { drain, createSmtpTransport } from 'mailroom/drain';
 import { startPreviewServer } from 'mailroom/preview';
 import { startMailbox } from '../src/dev/mailbox.js';
 import { queueStatus } from '../src/store/status.js';

@@ -1,5 +1,4 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { newOwner } from './owner.js';
 import type { Transporter } from 'nodemailer';
 import type { Db } from '../store/database.js';
 import { blockedAmong } from '../store/blocklist.js';
@@ -55,9 +54,7 @@ export interface DrainResult {
   stopped: StopReason;
 }
 
-export function newOwner(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-}
+export { newOwner };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

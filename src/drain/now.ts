@@ -3,7 +3,7 @@ import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
 import type { Db } from '../store/database.js';
 import type { ClaimedMessage } from './claim.js';
 import { createSmtpTransport, parseSmtpUrl, type SmtpConfig } from './smtp.js';
-import { deliverClaimed } from './attempt.js';
+import { deliverClaimed } from './attempt-on-demand.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import type { Delivery } from './deliver.js';
 import { ConfigError } from '../errors.js';

@@ -8,7 +8,7 @@ import { contentPolicy, type ContentAccess } from './content-access.js';
 import type { Limits } from './validate.js';
 import type { SmtpConfig } from '../drain/smtp.js';
 import { NOW_LEASE_SECONDS, NOW_TIMEOUT_MS, attemptNow, checkNowTimeout, nowTransport } from '../drain/now.js';
-import { newOwner } from '../drain/drain.js';
+import { newOwner } from '../drain/owner.js';
 import { QUEUE_TRANSPORT_NAME, type Priority } from '../views/priority.js';
 
 export interface QueueTransportOptions {
