@@ -1,6 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Transporter } from 'nodemailer';
-import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
 import type { Db } from '../store/database.js';
 import { messages, type MessageState } from '../store/schema.js';
 import { blockedAmong } from '../store/blocklist.js';
@@ -8,7 +7,7 @@ import { WAITING_STATES } from '../store/states.js';
 import { enqueue, type Enqueued, type EnqueueOptions } from '../store/enqueue.js';
 import type { ComposedMessage } from '../transport/compose.js';
 import { claimedBy, claimedColumns, type ClaimedMessage } from './claim.js';
-import { createSmtpTransport, parseSmtpUrl, type SmtpConfig } from './smtp.js';
+import { NOW_LEASE_SECONDS, NOW_TIMEOUT_MS } from './now-transport.js';
 import { attemptMessage } from './attempt.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import type { Delivery } from './deliver.js';
@@ -16,42 +15,11 @@ import { planOutcome, type PlannedOutcome } from './outcome.js';
 import { recordSafely } from './record.js';
 import { DRAIN_DEFAULTS } from './defaults.js';
 import { newOwner } from './owner.js';
-import { ConfigError } from '../errors.js';
 
 // "Send one message now", outside a drain, in one place: the `now` priority (a new
 // message, stored already claimed) and the preview's "send now" (a waiting message,
 // claimed here). Both then take the drain's steps for one message: blocklist, SMTP,
 // outcome and attempt row written, a temporary failure backed off or requeued.
-
-/**
- * The `now` priority: one SMTP attempt inside the app's request, bounded in time.
- * A server that stalls must not hold a web request for the minute a drain would
- * wait: after `timeoutMs` the message is left to the queue (as high, due at once).
- */
-export const NOW_TIMEOUT_MS = 10_000;
-
-/** How long a `now` message stays claimed by its request: well past any attempt's end (see checkNowTimeout). */
-export const NOW_LEASE_SECONDS = 120;
-
-/** A `nowTimeout` that bounds the request and ends well within the lease, or a ConfigError. */
-export function checkNowTimeout(timeoutMs: number | undefined): number {
-  const ms = timeoutMs ?? NOW_TIMEOUT_MS;
-  if (!Number.isFinite(ms) || ms <= 0 || ms > (NOW_LEASE_SECONDS * 1000) / 2) {
-    throw new ConfigError(`nowTimeout ${timeoutMs} is not usable: give milliseconds between 1 and ${(NOW_LEASE_SECONDS * 1000) / 2}.`);
-  }
-  return ms;
-}
-
-/**
- * The pool `now` messages go through: every SMTP wait (connect, greeting, each
- * reply) ends after `timeoutMs`. A transporter passed in is used as is; the
- * overall bound in `queueAndSendNow` still holds for it.
- */
-export function nowTransport(config: SmtpConfig, timeoutMs = NOW_TIMEOUT_MS): Transporter {
-  if (typeof config === 'object' && typeof (config as Transporter).sendMail === 'function') return config as Transporter;
-  const base: SMTPPoolOptions = typeof config === 'string' ? parseSmtpUrl(config) : (config as SMTPPoolOptions);
-  return createSmtpTransport({ connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, ...base }, { concurrency: 2, socketTimeout: timeoutMs });
-}
 
 /** The state a message sent now was left in: `sending` while its outcome is not written (yet). */
 export type SentNowState = PlannedOutcome['state'] | 'sending';

@@ -10,15 +10,19 @@ import { InvariantError } from '../errors.js';
 
 /** One message for `enqueueMany`, with the per-send options `enqueue` takes. */
 export interface BulkItem {
+  /** The message, already validated and built to its RFC 822 bytes. */
   message: ComposedMessage;
+  /** The same key queued twice is one message: the later resolves to the first row, `duplicate: true`. */
   idempotencyKey?: string | undefined;
+  /** Not sent before this time (default: at once). */
   sendAt?: Date | undefined;
 }
 
+/** How `enqueueMany` and `enqueueMailMany` cut the work into INSERTs; the defaults suit any size. */
 export interface BulkOptions {
-  /** Rows per INSERT (Postgres allows 65,535 parameters: 14 columns × 1,000 rows is well under). */
+  /** Rows per INSERT, default 1,000 (Postgres allows 65,535 parameters: 14 columns × 1,000 rows is well under). */
   rowsPerInsert?: number;
-  /** Start a new INSERT once this many bytes of raw messages are in one (large attachments). */
+  /** Start a new INSERT once this many bytes of raw messages are in one (large attachments). Default 16 MB. */
   bytesPerInsert?: number;
 }
 
@@ -136,6 +140,9 @@ async function insertAll(tx: Db, items: BulkItem[], rows: number, bytes: number)
  * (a savepoint inside the app's own): all are queued or none. Results come back
  * in input order. An idempotency key already queued, or repeated in `items`, is
  * stored once; its other items resolve to that row with `duplicate: true`.
+ * `target` is any Drizzle Postgres database or transaction, or an opened Database.
+ * Throws an InvalidMessageError for a bad `sendAt` or key (nothing stored), a
+ * TablesMissingError when the database was never migrated, else a DatabaseError.
  */
 export async function enqueueMany(target: DrizzleDb | Database, items: BulkItem[], options: BulkOptions = {}): Promise<Enqueued[]> {
   const db = dbOf(target);

@@ -15,7 +15,7 @@ export const MIGRATIONS_TABLE = { migrationsSchema: 'drizzle', migrationsTable: 
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
-/** The tables `migrate` must leave behind; checked afterwards, by name. */
+/** mailroom's tables, which `migrateMailroom` must leave behind (checked afterwards, by name). */
 export const MAILROOM_TABLES = ['mailroom_messages', 'mailroom_attempts', 'mailroom_blocklist', 'mailroom_settings'] as const;
 
 type AnyPg = PgDatabase<any, any, any>;
@@ -52,9 +52,11 @@ async function adoptDefaultBookkeeping(db: AnyPg, migrations: MigrationMeta[]): 
 }
 
 /**
- * Applies drizzle/ on any Drizzle Postgres database (postgres.js, PGlite, node-postgres),
- * then checks that mailroom's tables are there: a migration that was skipped must not
- * look like success.
+ * Applies mailroom's migrations on any Drizzle Postgres database (postgres.js, PGlite,
+ * node-postgres), recording them in `drizzle.__mailroom_migrations` (apart from an app's own
+ * drizzle-kit table), then checks that mailroom's tables are there: a migration that was
+ * skipped must not look like success. Idempotent; what `mailroom migrate` runs. Throws a
+ * DatabaseError naming any table still missing.
  */
 export async function migrateMailroom(db: AnyPg): Promise<void> {
   const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });

@@ -8,7 +8,7 @@ import { compose, composeMail, type ComposedMessage, type ComposeOptions } from 
 import { contentPolicy, type ContentAccess } from './content-access.js';
 import type { Limits } from './validate.js';
 import type { SmtpConfig } from '../drain/smtp.js';
-import { NOW_TIMEOUT_MS, checkNowTimeout, nowTransport, queueAndSendNow } from '../drain/send-now.js';
+import { NOW_TIMEOUT_MS, checkNowTimeout, nowTransport } from '../drain/now-transport.js';
 import type { Priority } from '../views/priority.js';
 import type { MailroomMessageOptions } from '../views/message-options.js';
 
@@ -82,6 +82,8 @@ async function queueMessage(
     const stored = message.priority === 'now' ? { ...message, priority: 'high' as const } : message;
     return info(await enqueue(db, stored, options));
   }
+  // Loaded at the first `now` send: most apps never send one, and it is the delivery code.
+  const { queueAndSendNow } = await import('../drain/send-now.js');
   const { queued, delivery, state } = await queueAndSendNow(db, message, options, smtp(), nowTimeout);
   if (queued.duplicate) return info(queued);
   if (!delivery) return { ...info(queued), state, response: `no answer within ${nowTimeout} ms: left to the queue` };
