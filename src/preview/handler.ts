@@ -20,6 +20,7 @@ import { registerTemplateRoutes } from './routes/templates.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
 import { Auth, registerAuth, type ClientAddress, type PreviewAuthOptions } from './auth/login.js';
 
+/** Options of `createPreviewHandler` (and, but for the mount and Host ones, of `startPreviewServer`). */
 export interface PreviewHandlerOptions {
   /** The queue the outbox shows: an open Database, a Drizzle db, or a URL (opened here, closed on close()). */
   database?: string | Database | Db;
@@ -52,6 +53,7 @@ export interface PreviewHandlerOptions {
 
 /** A standard `Request → Response` function serving the whole preview, plus its lifecycle. */
 export interface PreviewHandler {
+  /** Serves one request (its URL keeps the base path); `env` is ignored, for runtimes that pass one. */
   (request: Request, env?: unknown): Promise<Response>;
   /** Resolves once the database is open (rejects with the reason it is not). */
   readonly ready: Promise<void>;

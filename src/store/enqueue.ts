@@ -15,11 +15,15 @@ export interface EnqueueOptions {
   claimFor?: { owner: string; leaseSeconds: number } | undefined;
 }
 
+/** A stored message: what enqueueing resolves with. */
 export interface Enqueued {
+  /** The row's id in `messages` (mailroom/schema). */
   id: number;
+  /** Its state: `queued` for a new message (after a `now` attempt, its outcome), the stored row's for a duplicate. */
   state: MessageState;
   /** True when the idempotency key was already queued: nothing new was stored. */
   duplicate: boolean;
+  /** The Message-ID header it goes out with (every retry keeps it). */
   messageId: string;
 }
 
