@@ -5,7 +5,7 @@ import { csrf } from 'hono/csrf';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Transporter } from 'nodemailer';
-import { resolveDatabase, type Database, type Db } from '../store/database.js';
+import { resolveDatabase, type Database, type Db, type DrizzleDb } from '../store/database.js';
 import { createSmtpTransport, type SmtpConfig } from '../drain/smtp.js';
 import { ConfigError } from '../errors.js';
 import { PAGE_CSP, newCsrfToken } from './security.js';
@@ -22,7 +22,7 @@ import { Auth, registerAuth, type ClientAddress, type PreviewAuthOptions } from 
 
 export interface PreviewHandlerOptions {
   /** The queue the outbox shows: an open Database, a Drizzle db, or a URL (opened here, closed on close()). */
-  database?: string | Database | Db;
+  database?: string | Database | DrizzleDb;
   /** The app's emails folder: templates (react-email conventions) and `_views/index.ts`. */
   emailsDir?: string;
   /** With an SMTP server, "Send now" delivers at once; without, it makes the message due for the next drain. */
