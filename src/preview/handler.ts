@@ -19,6 +19,8 @@ import { chrome, notFound, type AppContext } from './routes/context.js';
 import { registerTemplateRoutes } from './routes/templates.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
 import { Auth, registerAuth, type ClientAddress, type PreviewAuthOptions } from './auth/login.js';
+import { forTerminal } from '../cli/terminal.js';
+import { redact } from '../store/redact.js';
 
 export interface PreviewHandlerOptions {
   /** The queue the outbox shows: an open Database, a Drizzle db, or a URL (opened here, closed on close()). */
@@ -59,6 +61,16 @@ export interface PreviewHandler {
   reload(): void;
   /** Ends the event streams and closes what the handler opened (never a database it was given). */
   close(): Promise<void>;
+}
+
+/**
+ * The default for unexpected errors: the stack on stderr, each line made safe for a
+ * terminal and its URLs' passwords hidden. A failed query's text quotes its parameters,
+ * which come from the request (a search typed with escape sequences) or a stored row.
+ */
+function printError(error: unknown): void {
+  const text = redact((error as Error)?.stack ?? String(error));
+  process.stderr.write(`${text.split('\n').map((line, i) => (i === 0 ? `mailroom preview: ${forTerminal(line)}` : forTerminal(line))).join('\n')}\n`);
 }
 
 /** `/admin/mail/` → `/admin/mail`; a base must be a plain absolute path. */
@@ -168,7 +180,7 @@ export function createPreviewHandler(options: PreviewHandlerOptions = {}): Previ
     readOnly: options.readOnly ?? false,
     auth,
     pageSize,
-    onError: options.onError ?? ((error) => process.stderr.write(`mailroom preview: ${(error as Error)?.stack ?? String(error)}\n`)),
+    onError: options.onError ?? printError,
   };
   const app = createApp(ctx, hosts, ready, options.clientAddress);
 
