@@ -11,12 +11,16 @@ import { previewCommand } from './commands/preview.js';
 import { configCommand } from './commands/config.js';
 import { applyConfigFile } from './config-file.js';
 import { fail } from './run.js';
+import { forTerminal } from './terminal.js';
 import { DatabaseError } from '../errors.js';
 import { isConnectionLost } from '../drain/guard.js';
 
+/** Commander's usage errors quote what was typed (`--concurrency $'\e]0;…'`): shown plain, as every line is. */
+const plainErrors = { outputError: (text: string, write: (text: string) => void) => write(text.split('\n').map(forTerminal).join('\n')) };
+
 /** Usage errors print the usage and exit non-zero, in subcommands too. */
 function strict(command: Command): Command {
-  command.showHelpAfterError().exitOverride();
+  command.showHelpAfterError().exitOverride().configureOutput(plainErrors);
   for (const sub of command.commands) strict(sub);
   return command;
 }
@@ -27,6 +31,7 @@ export function program(): Command {
     .option('--config <path>', 'config file (default: mailroom.config.ts, .mts, .js or .mjs in the current directory)')
     .showHelpAfterError()
     .exitOverride()
+    .configureOutput(plainErrors)
     // Flags and environment variables are set by now; the file fills in only what they left to defaults.
     .hook('preAction', async (_root, command) => {
       await applyConfigFile(root, command);
