@@ -50,10 +50,12 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   });
   // postgres.js can throw from a socket callback when the server vanishes mid-transaction
   // (porsager/postgres#1208): still one line and a non-zero exit, never a bare stack.
-  // Anything else uncaught is reported as what it is, not as a lost database.
+  // Only a lost connection, or the driver's own socket callback, is reported as a lost
+  // database; anything else uncaught is reported as what it is.
   process.on('uncaughtException', (error) => {
+    const fromDriver = /[\\/]node_modules[\\/]postgres[\\/]/.test(String((error as Error)?.stack));
     fail(
-      isConnectionLost(error)
+      isConnectionLost(error) || fromDriver
         ? new DatabaseError(`Lost the database connection: ${(error as Error).message}. Claimed messages come back when their lease ends.`, { cause: error })
         : error,
     );

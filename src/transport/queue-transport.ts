@@ -15,6 +15,7 @@ import type { MailroomMessageOptions } from '../views/message-options.js';
 /** The name nodemailer reports for this transport. */
 export const QUEUE_TRANSPORT_NAME = 'mailroom-queue';
 
+/** Where the queue transport stores messages, and where `now` messages go at once. */
 export interface QueueTransportOptions {
   /** A URL (`postgres://…`, `file:PATH`), an open Database, or a Drizzle db/transaction. Default: the embedded `.mailroom/db`. */
   database?: string | Database | DrizzleDb;
