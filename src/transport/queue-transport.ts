@@ -3,6 +3,7 @@ import type Mail from 'nodemailer/lib/mailer';
 import type { MailMessage } from 'nodemailer/lib/mailer';
 import { DEFAULT_DATABASE, dbOf, resolveDatabase, type Database, type Db, type DrizzleDb } from '../store/database.js';
 import { enqueue, type Enqueued } from '../store/enqueue.js';
+import { enqueueGrouped } from '../store/group-commit.js';
 import { compose, composeMail, type ComposedMessage, type ComposeOptions } from './compose.js';
 import { contentPolicy, type ContentAccess } from './content-access.js';
 import type { Limits } from './validate.js';
@@ -60,12 +61,13 @@ async function queueMessage(
   data: QueueMailOptions,
   smtp: (() => Transporter) | undefined,
   nowTimeout = NOW_TIMEOUT_MS,
+  store = enqueue,
 ): Promise<QueuedInfo> {
   const sendNow = message.priority === 'now' && smtp !== undefined;
   const owner = sendNow ? `now:${newOwner()}` : '';
   // `now` that cannot go out at once waits as the most urgent queued priority.
   const stored = message.priority === 'now' && !sendNow ? { ...message, priority: 'high' as const } : message;
-  const queued = await enqueue(db, stored, {
+  const queued = await store(db, stored, {
     idempotencyKey: data.idempotencyKey,
     sendAt: data.sendAt,
     claimFor: sendNow ? { owner, leaseSeconds: NOW_LEASE_SECONDS } : undefined,
@@ -112,7 +114,8 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
         .get()
         .then(async ({ db }) => {
           const data = mail.data as QueueMailOptions;
-          return queueMessage(db, await compose(mail.message, data, composing), data, smtpFactory, nowTimeout);
+          // Concurrent sends share a commit (store/group-commit.ts); enqueueMail(tx, …) does not.
+          return queueMessage(db, await compose(mail.message, data, composing), data, smtpFactory, nowTimeout, enqueueGrouped);
         })
         .then((info) => callback(null, info), (error: Error) => callback(error as never));
     },
