@@ -43,7 +43,7 @@ export const drainFigure: Figure = {
   async run({ quick, log }) {
     const n = quick ? 500 : 5000; // the head figure, c=10
     const sweepN = quick ? 300 : 2000;
-    const rounds = quick ? 1 : 5;
+    const rounds = quick ? 1 : 3;
     const sweepRounds = quick ? 1 : 3;
     const dir = scratch('drain');
     const mails = await benchMessages(n);
