@@ -31,7 +31,7 @@ export interface BulkOptions {
  * fragments cost more than the database on a 1,000-row insert (the bench's bulk figure).
  * Columns at their default (no key, no sendAt in the whole chunk) are left out.
  */
-function insertOf(chunk: BulkItem[]): SQL {
+export function insertOf(chunk: BulkItem[]): SQL {
   const keyed = chunk.some((item) => item.idempotencyKey != null);
   const timed = chunk.some((item) => item.sendAt !== undefined);
   const columns = ['message_id', 'priority', 'subject', 'from_address', 'envelope_from', 'recipients', 'raw', 'size'];
@@ -54,7 +54,7 @@ function insertOf(chunk: BulkItem[]): SQL {
   return new SQL(parts);
 }
 
-type Returned = { id: number | string; message_id: string; idempotency_key: string | null };
+export type Returned = { id: number | string; message_id: string; idempotency_key: string | null };
 
 /** Consecutive slices of at most `rows` items and (unless one item alone is larger) `bytes` raw bytes. */
 function* chunks(items: BulkItem[], rows: number, bytes: number): Generator<BulkItem[]> {
