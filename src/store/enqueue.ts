@@ -10,6 +10,8 @@ import { storing } from './query-errors.js';
 export interface EnqueueOptions {
   idempotencyKey?: string | undefined;
   sendAt?: Date | undefined;
+  /** The mail view's name (MailView.viewName), for the outbox and mailroom/testing. */
+  view?: string | undefined;
   /** For `now`: the row is inserted already claimed by this owner, so no drain takes it meanwhile. */
   claimFor?: { owner: string; leaseSeconds: number } | undefined;
 }
@@ -25,7 +27,7 @@ export interface Enqueued {
 const p = sql.placeholder;
 
 /** What every stored message's row takes from its composed form and per-send options. */
-export function storedColumns(message: ComposedMessage, options: Pick<EnqueueOptions, 'idempotencyKey' | 'sendAt'>) {
+export function storedColumns(message: ComposedMessage, options: Pick<EnqueueOptions, 'idempotencyKey' | 'sendAt' | 'view'>) {
   return {
     messageId: message.messageId,
     idempotencyKey: options.idempotencyKey ?? null,
@@ -37,6 +39,7 @@ export function storedColumns(message: ComposedMessage, options: Pick<EnqueueOpt
     raw: message.raw,
     size: message.raw.length,
     sendAt: options.sendAt?.toISOString() ?? null,
+    view: options.view ?? null,
   };
 }
 
@@ -64,6 +67,7 @@ function prepareInsert(db: Db) {
       leaseExpiresAt: leaseUntil(p('leaseSeconds')),
       sendAt: dueAt(p('sendAt')),
       nextAttemptAt: dueAt(p('sendAt')),
+      view: p('view'),
     })
     .onConflictDoNothing({ target: messages.idempotencyKey })
     .returning({ id: messages.id, state: messages.state, messageId: messages.messageId })
