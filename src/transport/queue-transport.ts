@@ -34,7 +34,7 @@ export interface QueuedInfo extends Enqueued {
 }
 
 /** Extra fields a message may carry through the queue transport. */
-export type QueueMailOptions = SendMailOptions & { idempotencyKey?: string; sendAt?: Date };
+export type QueueMailOptions = SendMailOptions & { idempotencyKey?: string; sendAt?: Date; /** The mail view's name, stored with the message (MailView sets it). */ view?: string };
 
 /** Any mailroom-aware holder of a database connection, opened lazily on first send. */
 class Connection {
@@ -68,6 +68,7 @@ async function queueMessage(
   const queued = await enqueue(db, stored, {
     idempotencyKey: data.idempotencyKey,
     sendAt: data.sendAt,
+    view: data.view,
     claimFor: sendNow ? { owner, leaseSeconds: NOW_LEASE_SECONDS } : undefined,
   });
   const info: QueuedInfo = {

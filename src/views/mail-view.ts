@@ -19,6 +19,8 @@ export type SendOptions = Omit<SendMailOptions, 'html' | 'text' | 'subject'> & {
   idempotencyKey?: string;
   /** Do not send before this time (queue transport only). */
   sendAt?: Date;
+  /** The view's name, stored with the message (queue transport only); set by the view itself. */
+  view?: string;
 };
 
 /** A React Email template rendered with `props`: its HTML and its plain-text part. */
@@ -82,11 +84,12 @@ export abstract class MailView<Props> {
   }
 
   /** The one place a message is built: the rendered view plus this send's options. */
-  async toMessage(options: SendOptions): Promise<SendMailOptions & Pick<SendOptions, 'idempotencyKey' | 'sendAt'>> {
+  async toMessage(options: SendOptions): Promise<SendMailOptions & Pick<SendOptions, 'idempotencyKey' | 'sendAt' | 'view'>> {
     const rendered = await this.render();
     const own = await this.attachments(this.props);
     return {
       from: this.from,
+      view: this.viewName,
       ...options,
       subject: rendered.subject,
       html: rendered.html,
