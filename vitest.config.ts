@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     alias: [
+      { find: /^mailroom\/testing$/, replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)) },
       { find: /^mailroom\/preview$/, replacement: fileURLToPath(new URL('./src/preview/index.ts', import.meta.url)) },
       { find: /^mailroom$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
     ],
