@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { SMTPServer as SmtpServerType, SMTPServerSession } from 'smtp-server';
 import type { ParsedMail } from 'mailparser';
 import { loadOptional } from '../optional.js';
@@ -69,6 +70,13 @@ export async function startCapture(): Promise<SmtpCapture> {
       });
     },
   });
+  // Closing waits for open connections (the drain's pooled ones linger after QUIT); a test
+  // suite's process must be free to exit as soon as the test mailroom is closed.
+  const sockets = new Set<Socket>();
+  server.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -79,6 +87,10 @@ export async function startCapture(): Promise<SmtpCapture> {
     url: `smtp://127.0.0.1:${port}?tls=false`,
     messages,
     faults,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
   };
 }
