@@ -9,7 +9,17 @@ import { truncateAll } from './reset.js';
 export interface Embedded {
   client: PGlite;
   db: Db;
+  /** While idle: the timer that closes it if no test mailroom takes it. */
+  expiry?: NodeJS.Timeout | undefined;
 }
+
+/**
+ * How long a given-back database waits for the next test mailroom. PGlite keeps a 10 s
+ * timer of its own after each query, which would hold the test process open that long
+ * after the last test (node:test waits, jest warns); closed, it lets the process exit.
+ * Tests that create one each take it again within this time.
+ */
+const IDLE_MS = 500;
 
 /**
  * Starting PGlite and migrating takes about a second, far too long per test; emptying
@@ -22,6 +32,7 @@ const idle: Embedded[] = [];
 export async function takeEmbedded(): Promise<Embedded> {
   const reused = idle.pop();
   if (reused) {
+    clearTimeout(reused.expiry);
     await truncateAll(reused.db);
     return reused;
   }
@@ -38,4 +49,9 @@ export async function takeEmbedded(): Promise<Embedded> {
 
 export function giveBack(embedded: Embedded): void {
   idle.push(embedded);
+  embedded.expiry = setTimeout(() => {
+    idle.splice(idle.indexOf(embedded), 1);
+    embedded.client.close().catch(() => {});
+  }, IDLE_MS);
+  embedded.expiry.unref(); // never what keeps the process alive
 }
