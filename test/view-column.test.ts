@@ -1,8 +1,9 @@
 // The queue records which mail view built each message (the `view` column): what the
 // outbox shows and filters on, and what mailroom/testing's queued()/expectQueued() match.
-import { describe, expect, it } from 'vitest';
-import nodemailer from 'nodemailer';
-import { createQueueTransport, enqueueMail, enqueueMailMany, InvalidMessageError, messages } from 'mailroom';
+// The queue is each backend's database, handed to mailroom/testing as an app hands its own.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { enqueueMail, enqueueMailMany, InvalidMessageError } from 'mailroom';
+import { createTestMailroom, type TestMailroom } from 'mailroom/testing';
 import { InvoiceMail, WelcomeMail } from '../emails/_views/index.js';
 import { backends } from './helpers/databases.js';
 import { perTest } from './helpers/per-test.js';
@@ -11,10 +12,15 @@ const ALL = await backends();
 
 describe.each(ALL)('the view column on $name', (backend) => {
   const fx = perTest(backend);
-  const views = async () => (await fx.database.db.select({ subject: messages.subject, view: messages.view }).from(messages).orderBy(messages.id)).map((r) => [r.subject, r.view]);
+  let mail: TestMailroom;
+  beforeEach(async () => {
+    mail = await createTestMailroom({ database: fx.database });
+  });
+  afterEach(() => mail.close());
+  const views = async () => (await mail.queued()).map((m) => [m.subject, m.view]);
 
   it('is the view class name through the queue transport, enqueueMail and enqueueMailMany; null for a plain message', async () => {
-    const transporter = nodemailer.createTransport(createQueueTransport({ database: fx.database }));
+    const transporter = mail.transporter;
     await new WelcomeMail({ name: 'Ana', loginUrl: 'https://app.example.com/login' }).send(transporter, { to: 'ana@example.com' });
     await transporter.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'plain', text: 'hi' });
     await fx.database.db.transaction(async (tx) => {
@@ -31,7 +37,6 @@ describe.each(ALL)('the view column on $name', (backend) => {
       ['bulk plain', null],
       ['Welcome, Bo!', 'WelcomeMail'],
     ]);
-    transporter.close();
   });
 
   it('refuses a view name that is not a short string, storing nothing', async () => {
