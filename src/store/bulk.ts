@@ -16,6 +16,8 @@ export interface BulkItem {
   idempotencyKey?: string | undefined;
   /** Not sent before this time (default: at once). */
   sendAt?: Date | undefined;
+  /** The mail view's name, stored with the message. */
+  view?: string | undefined;
 }
 
 /** How `enqueueMany` and `enqueueMailMany` cut the work into INSERTs; the defaults suit any size. */
@@ -34,9 +36,11 @@ export interface BulkOptions {
 export function insertOf(chunk: BulkItem[]): SQL {
   const keyed = chunk.some((item) => item.idempotencyKey != null);
   const timed = chunk.some((item) => item.sendAt !== undefined);
+  const named = chunk.some((item) => item.view != null);
   const columns = ['message_id', 'priority', 'subject', 'from_address', 'envelope_from', 'recipients', 'raw', 'size'];
   if (keyed) columns.push('idempotency_key');
   if (timed) columns.push('send_at', 'next_attempt_at');
+  if (named) columns.push('view');
   const parts: SQLChunk[] = [sql`insert into ${messages} `, new StringChunk(`(${columns.join(', ')}) values `)];
   const comma = new StringChunk(', ');
   chunk.forEach((item, i) => {
@@ -48,6 +52,7 @@ export function insertOf(chunk: BulkItem[]): SQL {
       const due = dueAt(row.sendAt); // send_at and next_attempt_at
       parts.push(comma, due, comma, due);
     }
+    if (named) parts.push(comma, new Param(row.view));
     parts.push(new StringChunk(')'));
   });
   parts.push(new StringChunk(' on conflict (idempotency_key) do nothing returning id, message_id, idempotency_key'));

@@ -125,7 +125,7 @@ export function enqueueGrouped(db: Db, message: ComposedMessage, options: Enqueu
   }
   let group = groups.get(db);
   if (!group) groups.set(db, (group = new CommitGroup(db)));
-  return group.add({ message, idempotencyKey: options.idempotencyKey, sendAt: options.sendAt });
+  return group.add({ message, idempotencyKey: options.idempotencyKey, sendAt: options.sendAt, view: options.view });
 }
 
 /** Drizzle's transactions (every driver's) have `rollback()`; its databases do not. */

@@ -72,7 +72,7 @@ async function queueMessage(
   nowTimeout = NOW_TIMEOUT_MS,
   store = enqueue,
 ): Promise<QueuedInfo> {
-  const options = { idempotencyKey: data.idempotencyKey, sendAt: data.sendAt };
+  const options = { idempotencyKey: data.idempotencyKey, sendAt: data.sendAt, view: data.view };
   const info = (queued: Enqueued): QueuedInfo => ({
     ...queued,
     envelope: message.envelope,
@@ -165,7 +165,7 @@ export async function enqueueMailMany(
   const items: BulkItem[] = [];
   for (const data of mails) {
     const message = await composeMail(data, options);
-    items.push({ message, idempotencyKey: data.idempotencyKey, sendAt: data.sendAt });
+    items.push({ message, idempotencyKey: data.idempotencyKey, sendAt: data.sendAt, view: data.view });
   }
   return enqueueMany(db, items, options);
 }

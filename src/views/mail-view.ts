@@ -102,6 +102,7 @@ export abstract class MailView<Props> {
     const { headers, value } = takePriorityHeader({ ...rendered.headers, ...(options.headers as Record<string, unknown> | undefined) });
     return {
       from: this.from,
+      view: this.viewName,
       ...options,
       subject: rendered.subject,
       html: rendered.html,

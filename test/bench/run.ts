@@ -16,10 +16,11 @@ import { workerFigure } from './worker.js';
 import { scaleFigure } from './scale.js';
 import { importFigure } from './import.js';
 import { callersFigure } from './callers.js';
+import { testingFigure } from './testing.js';
 import { POSTGRES_ADMIN_URL } from '../helpers/databases.js';
 import { fmt } from './lib/stats.js';
 
-const FIGURES: Figure[] = [drainFigure, enqueueFigure, callersFigure, bulkFigure, renderFigure, memoryFigure, workerFigure, scaleFigure, importFigure];
+const FIGURES: Figure[] = [drainFigure, enqueueFigure, callersFigure, bulkFigure, renderFigure, memoryFigure, workerFigure, scaleFigure, importFigure, testingFigure];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
