@@ -2,7 +2,11 @@
 // tables, the drain and the errors). Nothing here loads the preview (hono, mailparser),
 // PGlite, tsx or smtp-server: those are `mailroom/preview`, the embedded database (loaded
 // when a `file:` URL is opened) and the CLI.
-export { MailView, type RenderedMail, type SendOptions } from './views/mail-view.js';
+export { MailView, type RenderedMail, type SendOptions, type ViewOptions } from './views/mail-view.js';
+// Localized email: intl-messageformat is loaded on the first localized render, not here.
+export { defineCatalogs, type Catalogs, type CatalogsOptions } from './i18n/catalogs.js';
+export type { Translator, Messages, MessageValue } from './i18n/translator.js';
+export { textDirection, fallbackChain } from './i18n/locale.js';
 export { createRenderPool, type RenderPool, type RenderJob } from './views/render-pool.js';
 export { PRIORITY_HEADER, PRIORITIES, type Priority, parsePriority } from './views/priority.js';
 export { createQueueTransport, enqueueMail, type QueueTransportOptions, type QueuedInfo, type QueueMailOptions } from './transport/queue-transport.js';
