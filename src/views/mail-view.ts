@@ -4,6 +4,9 @@ import { plainText } from './plain-text.js';
 import type { SendMailOptions, Transporter, Attachment } from 'nodemailer';
 import { RenderError } from '../errors.js';
 import { PRIORITY_HEADER, QUEUE_TRANSPORT_NAME, parsePriority, type Priority } from './priority.js';
+import type { Catalogs } from '../i18n/catalogs.js';
+import type { Messages, Translator } from '../i18n/translator.js';
+import { localize, markLanguage, withTranslator } from '../i18n/localize.js';
 
 /** What `render()` produces: everything about the message that comes from the view. */
 export interface RenderedMail {
@@ -11,6 +14,16 @@ export interface RenderedMail {
   html: string;
   text: string;
   headers: Record<string, string>;
+  /** The language the message is written in (`lang`, `Content-Language`), when the view has one. */
+  locale?: string;
+  /** `locale:key` of strings that fell back to another catalog: the preview warns, `mailroom check` fails. */
+  missingTranslations: string[];
+}
+
+/** Per-message options given with the props: `new WelcomeMail(props, { locale: 'ca' })`. */
+export interface ViewOptions {
+  /** BCP 47 tag; falls back along `ca-ES` → `ca` → the catalogs' default. */
+  locale?: string;
 }
 
 /** Per-send options: recipients and anything else nodemailer accepts. */
@@ -22,8 +35,8 @@ export type SendOptions = Omit<SendMailOptions, 'html' | 'text' | 'subject'> & {
 };
 
 /** A React Email template rendered with `props`: its HTML and its plain-text part. */
-export async function renderTemplate(template: ComponentType<object>, props: object): Promise<{ html: string; text: string }> {
-  const html = await renderHtml(createElement(template, props));
+export async function renderTemplate(template: ComponentType<object>, props: object, t?: Translator): Promise<{ html: string; text: string }> {
+  const html = await renderHtml(withTranslator(createElement(template, props), t));
   return { html, text: plainText(html) };
 }
 
@@ -33,17 +46,28 @@ export async function renderTemplate(template: ComponentType<object>, props: obj
  * `validate`. Views only render: they know nothing of queues, and `send` hands
  * the message to whatever nodemailer transporter it is given.
  */
-export abstract class MailView<Props> {
+export abstract class MailView<Props, M extends Messages = Messages> {
   /** A React Email component taking exactly this view's props. */
   abstract readonly template: ComponentType<Props>;
   /** `X-Mail-Queue-Priority` stamped on every message of this view. */
   priority: Priority = 'normal';
   /** Default sender; a send's own `from` wins. */
   from: SendMailOptions['from'] = undefined;
+  /** The message catalogs the template's `useT()` and `subject`'s `t` read (see `defineCatalogs`). */
+  i18n: Catalogs<M> | undefined = undefined;
 
-  constructor(readonly props: Props) {}
+  constructor(
+    readonly props: Props,
+    readonly options: ViewOptions = {},
+  ) {}
 
-  abstract subject(props: Props): string;
+  /** `t` translates in the message's locale; its keys are the catalogs'. */
+  abstract subject(props: Props, t: Translator<M>): string;
+
+  /** The locale of a message when the send gives none, e.g. `props.user.locale`. */
+  locale(_props: Props): string | undefined {
+    return undefined;
+  }
 
   /** Extra headers for every message of this view. */
   headers(_props: Props): Record<string, string> {
@@ -63,16 +87,21 @@ export abstract class MailView<Props> {
     return this.constructor.name;
   }
 
-  async render(): Promise<RenderedMail> {
+  /** `locale` overrides the message's own (the preview shows each locale this way). */
+  async render(override: ViewOptions = {}): Promise<RenderedMail> {
     const priority = parsePriority(this.priority);
     try {
       this.validate(this.props);
-      const { html, text } = await renderTemplate(this.template as ComponentType<object>, this.props as object);
+      const { t, locale, dir } = await localize(this.i18n as Catalogs | undefined, override.locale ?? this.options.locale ?? this.locale(this.props));
+      const subject = this.subject(this.props, t as Translator<M>);
+      const { html, text } = await renderTemplate(this.template as ComponentType<object>, this.props as object, this.i18n ? t : undefined);
       return {
-        subject: this.subject(this.props),
-        html,
+        subject,
+        html: locale && dir ? markLanguage(html, locale, dir) : html,
         text,
-        headers: { ...this.headers(this.props), [PRIORITY_HEADER]: priority },
+        headers: { ...(locale ? { 'Content-Language': locale } : {}), ...this.headers(this.props), [PRIORITY_HEADER]: priority },
+        ...(locale ? { locale } : {}),
+        missingTranslations: [...t.missing],
       };
     } catch (error) {
       throw new RenderError(`${this.viewName} could not render: ${(error as Error)?.message ?? String(error)}`, {
