@@ -71,7 +71,7 @@ describe('mail views', () => {
     expect(message.headers).toMatchObject({ 'X-Extra': '1', [PRIORITY_HEADER]: 'low' });
     expect(message.attachments?.map((a) => a.filename)).toEqual(['factura-F-2026-0042.pdf', 'extra.txt']);
     expect(message.html).toContain('Invoice F-2026-0042');
-    expect(message.text).toContain('Total: 150.50 EUR');
+    expect(message.text).toContain('Total: €150.50'); // Intl, in the default locale (en)
   });
 });
 
