@@ -28,6 +28,13 @@ export interface Translator<M extends Messages = Messages> {
 
 export type MessageFormatClass = typeof IntlMessageFormatClass;
 
+/** intl-messageformat's parse errors are a bare code (`MALFORMED_ARGUMENT`): add where in the message. */
+export function icuError(error: unknown): string {
+  const e = error as { message?: string; location?: { start?: { column?: number } } };
+  const column = e.location?.start?.column;
+  return column ? `${e.message} at character ${column}` : String(e.message ?? error);
+}
+
 /** One locale's catalog as the translator sees it: where it came from, for errors. */
 export interface LoadedCatalog {
   locale: string;
@@ -55,7 +62,7 @@ export function createTranslator(MessageFormat: MessageFormatClass, chain: Loade
       try {
         format = new MessageFormat(found.messages[key]!, found === first ? formatLocale : found.locale);
       } catch (error) {
-        throw new RenderError(`${found.file}: "${key}" is not a valid ICU message (${(error as Error).message}): fix its braces or plural/select syntax.`, { cause: error });
+        throw new RenderError(`${found.file}: "${key}" is not a valid ICU message (${icuError(error)}): fix its braces or plural/select syntax.`, { cause: error });
       }
       compiled.set(`${found.locale}\0${key}`, format);
     }
