@@ -9,6 +9,7 @@ import { blockCommand } from './commands/block.js';
 import { pauseCommands } from './commands/pause.js';
 import { previewCommand } from './commands/preview.js';
 import { configCommand } from './commands/config.js';
+import { checkCommand } from './commands/check.js';
 import { applyConfigFile } from './config-file.js';
 import { fail } from './run.js';
 import { DatabaseError } from '../errors.js';
@@ -30,7 +31,7 @@ export function program(): Command {
     .hook('preAction', async (_root, command) => {
       await applyConfigFile(root, command);
     });
-  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), ...pauseCommands(), previewCommand(), migrateCommand(), configCommand()];
+  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), ...pauseCommands(), previewCommand(), migrateCommand(), configCommand(), checkCommand()];
   for (const command of commands) root.addCommand(strict(command));
   return root;
 }
