@@ -81,14 +81,13 @@ describe('preview: locales', () => {
     const cell = async (text: RegExp) => (await page.locator('td', { hasText: text }).last().boundingBox())!; // the innermost
     const heading = await box('h1');
     const container = await box('table[dir="rtl"]');
-    const headingText = await page.locator('h1').evaluate((h) => {
-      const range = document.createRange();
-      range.selectNodeContents(h);
-      const r = range.getBoundingClientRect();
-      return { left: r.left, right: r.right };
-    });
+    // Where the heading's text itself sits (the h1 box is full width either way).
+    const headingText = (await page.evaluate(
+      '(() => { const r = document.createRange(); r.selectNodeContents(document.querySelector("h1")); const b = r.getBoundingClientRect(); return { left: b.left, right: b.right }; })()',
+    )) as { left: number; right: number };
     expect(heading.x + heading.width).toBeGreaterThan(container.x + container.width - 40);
     expect(headingText.right - (container.x + container.width)).toBeGreaterThan(-40); // the text hugs the right edge
+    expect(headingText.left - container.x).toBeGreaterThan(100); // and leaves the left side free
     const description = await cell(/^Subscripció anual ☕$/);
     const amount = await cell(/^\u200f?120\.00\s€$/);
     expect(amount.x).toBeLessThan(description.x);
