@@ -10,6 +10,7 @@ import { pauseCommands } from './commands/pause.js';
 import { previewCommand } from './commands/preview.js';
 import { configCommand } from './commands/config.js';
 import { checkCommand } from './commands/check.js';
+import { newCommand } from './commands/new.js';
 import { applyConfigFile } from './config-file.js';
 import { fail } from './run.js';
 import { DatabaseError } from '../errors.js';
@@ -31,7 +32,7 @@ export function program(): Command {
     .hook('preAction', async (_root, command) => {
       await applyConfigFile(root, command);
     });
-  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), ...pauseCommands(), previewCommand(), migrateCommand(), configCommand(), checkCommand()];
+  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), ...pauseCommands(), previewCommand(), migrateCommand(), configCommand(), checkCommand(), newCommand()];
   for (const command of commands) root.addCommand(strict(command));
   return root;
 }
