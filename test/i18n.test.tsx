@@ -3,10 +3,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Body, Html, Text } from '@react-email/components';
-import { MailView, defineCatalogs, fallbackChain, textDirection, InvalidMessageError, RenderError, type Translator } from 'mailroom';
+import { MailView, createRenderPool, defineCatalogs, fallbackChain, textDirection, InvalidMessageError, RenderError, type Translator } from 'mailroom';
 import { WelcomeMail } from '../emails/_views/index.js';
 import { markLanguage } from '../src/i18n/localize.js';
 
@@ -125,6 +126,21 @@ describe('a localized view', () => {
 
   it('markLanguage replaces the template’s own lang and dir', () => {
     expect(markLanguage('<!doctype html><html lang="en" dir=ltr><body class="x">', 'ar', 'rtl')).toBe('<!doctype html><html dir="rtl" lang="ar"><body dir="rtl" class="x">');
+  });
+});
+
+describe('render pool', () => {
+  it('renders a view in the locale the job asks for, as on the main thread', async () => {
+    const pool = createRenderPool({ size: 1 });
+    try {
+      const module = fileURLToPath(new URL('../emails/_views/index.ts', import.meta.url));
+      const props = { name: 'Ona', loginUrl: 'https://example.com' };
+      const rendered = await pool.render({ module, export: 'WelcomeMail', props, options: { locale: 'ar' } });
+      expect(rendered.subject).toBe('مرحبًا بك يا Ona!');
+      expect(rendered).toEqual(await new WelcomeMail(props, { locale: 'ar' }).render());
+    } finally {
+      await pool.close();
+    }
   });
 });
 
