@@ -11,7 +11,7 @@ export interface InvoiceProps {
   number: string;
   currency: string;
   lines: InvoiceLine[];
-  /** When it was issued (shown in the reader's language); default: now. */
+  /** When it was issued, shown in the reader's language. */
   issued?: Date;
 }
 
@@ -34,7 +34,7 @@ export default function Invoice({
   number = sample.number,
   currency = sample.currency,
   lines = sample.lines,
-  issued = new Date(),
+  issued = sample.issued,
 }: Partial<InvoiceProps>) {
   const t = useT();
   // Intl in the message's locale: "€120.00", "120,00 €", "١٢٠٫٠٠ €", "€120.00" (ja).
