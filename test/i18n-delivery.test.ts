@@ -3,7 +3,7 @@
 // as rendered: subject, HTML with lang/dir, plain text, Content-Language.
 import { describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
-import { createQueueTransport, drain, createSmtpTransport } from 'mailroom';
+import { createQueueTransport, drain, createSmtpTransport, messages, InvalidMessageError } from 'mailroom';
 import { InvoiceMail, PasswordResetMail, WelcomeMail } from '../emails/_views/index.js';
 import Invoice from '../emails/invoice.js';
 import { backends } from './helpers/databases.js';
@@ -98,5 +98,16 @@ describe.each(ALL)('localized mail through the queue on $name', (backend) => {
     expect(text('ca@example.com')).toContain('Total: 150,50\u00a0€'); // Intl's no-break space
     expect(text('ja@example.com')).toContain('発行日：2026年3月5日');
     expect(text('ja@example.com')).toContain('合計：€150.50');
+  });
+
+  it('a hand-set Content-Language must be language tags: anything else is refused and nothing stored', async () => {
+    const queue = nodemailer.createTransport(createQueueTransport({ database: fx.database }));
+    const message = { from: 'a@example.com', to: 'b@example.com', subject: 's', text: 't' };
+    await queue.sendMail({ ...message, headers: { 'Content-Language': 'es, ca' } });
+    const error = await queue.sendMail({ ...message, headers: { 'Content-Language': 'català' } }).catch((e: unknown) => e);
+    queue.close();
+    expect(error).toBeInstanceOf(InvalidMessageError);
+    expect((error as Error).message).toBe('Header "Content-Language" holds "català", which is not a language tag: use tags like "ca" or "es, ca", comma-separated.');
+    expect(await fx.database.db.select().from(messages)).toHaveLength(1);
   });
 });

@@ -40,3 +40,14 @@ export function textDirection(locale: string): 'ltr' | 'rtl' {
   if (tag.script) return RTL_SCRIPTS.has(tag.script) ? 'rtl' : 'ltr';
   return RTL_LANGUAGES.has(tag.language) ? 'rtl' : 'ltr';
 }
+
+/** A `Content-Language` value set by hand: comma-separated language tags (RFC 3282), each one `Intl` reads. */
+export function assertContentLanguage(value: unknown): void {
+  const tags = String(value).split(',').map((t) => t.trim());
+  for (const tag of tags) {
+    if (!/^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/.test(tag)) {
+      throw new InvalidMessageError(`Header "Content-Language" holds "${tag}", which is not a language tag: use tags like "ca" or "es, ca", comma-separated.`);
+    }
+    canonicalLocale(tag, 'Header "Content-Language"');
+  }
+}
