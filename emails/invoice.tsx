@@ -1,5 +1,5 @@
 import { Body, Column, Container, Head, Heading, Hr, Html, Preview, Row, Section, Text } from '@react-email/components';
-import { useT } from './_views/i18n.js';
+import { useT } from './_locales/i18n.js';
 
 export interface InvoiceLine {
   description: string;

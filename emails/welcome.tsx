@@ -1,5 +1,5 @@
 import { Body, Button, Container, Head, Heading, Html, Preview, Text } from '@react-email/components';
-import { useT } from './_views/i18n.js';
+import { useT } from './_locales/i18n.js';
 
 export interface WelcomeProps {
   name: string;

@@ -41,21 +41,21 @@ describe('mailroom check: translations', () => {
 
   it('fails on a missing, a broken and a mis-named string, naming file and key; warns about a stray one', async () => {
     const dir = app();
-    edit(join(dir, 'emails/locales/es.json'), (m) => {
+    edit(join(dir, 'emails/_locales/es.json'), (m) => {
       delete m['welcome.body'];
       m['invoice.total'] = 'Total: {totl}';
       m['old.key'] = 'x';
     });
-    edit(join(dir, 'emails/locales/ca.json'), (m) => {
+    edit(join(dir, 'emails/_locales/ca.json'), (m) => {
       m['welcome.button'] = 'Inicia {la sessió';
     });
     const result = await mailroom(['check'], {}, dir);
     expect(result.code).toBe(1);
     const lines = result.stdout.split('\n');
-    expect(lines).toContain('  error: emails/locales/es.json "welcome.body": missing (emails/locales/en.json has it): it would be sent in en');
-    expect(lines).toContain('  error: emails/locales/es.json "invoice.total": uses {totl}, which emails/locales/en.json does not pass: use {total}');
-    expect(lines).toContain('  error: emails/locales/ca.json "welcome.button": not a valid ICU message: MALFORMED_ARGUMENT at character 8');
-    expect(lines).toContain('  warning: emails/locales/es.json "old.key": not in emails/locales/en.json: no email uses it (a renamed or removed key?)');
+    expect(lines).toContain('  error: emails/_locales/es.json "welcome.body": missing (emails/_locales/en.json has it): it would be sent in en');
+    expect(lines).toContain('  error: emails/_locales/es.json "invoice.total": uses {totl}, which emails/_locales/en.json does not pass: use {total}');
+    expect(lines).toContain('  error: emails/_locales/ca.json "welcome.button": not a valid ICU message: MALFORMED_ARGUMENT at character 8');
+    expect(lines).toContain('  warning: emails/_locales/es.json "old.key": not in emails/_locales/en.json: no email uses it (a renamed or removed key?)');
     expect(lines).toContain('3 errors, 1 warning');
     const json = JSON.parse((await mailroom(['check', '--json'], {}, dir)).stdout) as { check: string; severity: string }[];
     expect(json.filter((p) => p.severity === 'error')).toHaveLength(3);
@@ -64,11 +64,11 @@ describe('mailroom check: translations', () => {
 
   it('an Arabic plural without its dual form is a warning', async () => {
     const dir = app();
-    edit(join(dir, 'emails/locales/ar.json'), (m) => {
+    edit(join(dir, 'emails/_locales/ar.json'), (m) => {
       m['password-reset.expiry'] = '{minutes, plural, one {دقيقة واحدة} other {# دقيقة}}';
     });
     const result = await mailroom(['check'], {}, dir);
-    expect(result.stdout).toContain('  warning: emails/locales/ar.json "password-reset.expiry": {minutes, plural} has no few, many, two, zero forms, which ar uses (“other” is shown instead)');
+    expect(result.stdout).toContain('  warning: emails/_locales/ar.json "password-reset.expiry": {minutes, plural} has no few, many, two, zero forms, which ar uses (“other” is shown instead)');
     expect(result.code).toBe(0);
   });
 });
@@ -92,7 +92,7 @@ describe('mailroom new', () => {
     const index = readFileSync(join(dir, 'emails/_views/index.ts'), 'utf8');
     expect(index.startsWith(before.slice(0, before.indexOf('export const views')).split('\n')[0]!)).toBe(true);
     expect(index).toContain("{ name: 'order-shipped', view: () => new OrderShippedMail(OrderShipped.PreviewProps) },");
-    const en = JSON.parse(readFileSync(join(dir, 'emails/locales/en.json'), 'utf8')) as Record<string, string>;
+    const en = JSON.parse(readFileSync(join(dir, 'emails/_locales/en.json'), 'utf8')) as Record<string, string>;
     expect(en['order-shipped.subject']).toBe('Order shipped for {name}');
     expect(en['welcome.subject']).toBe('Welcome, {name}!'); // the rest kept
 
@@ -111,11 +111,11 @@ describe('mailroom new', () => {
     // The new strings are the translators' to-do list.
     const check = await mailroom(['check'], {}, dir);
     expect(check.code).toBe(1);
-    expect(check.stdout).toContain('  error: emails/locales/ca.json "order-shipped.subject": missing (emails/locales/en.json has it): it would be sent in en');
+    expect(check.stdout).toContain('  error: emails/_locales/ca.json "order-shipped.subject": missing (emails/_locales/en.json has it): it would be sent in en');
   });
 
   it('refuses to overwrite, and writes nothing when it refuses', async () => {
-    const files = ['emails/_views/index.ts', 'emails/locales/en.json', 'emails/order-shipped.tsx'].map((f) => join(dir, f));
+    const files = ['emails/_views/index.ts', 'emails/_locales/en.json', 'emails/order-shipped.tsx'].map((f) => join(dir, f));
     const before = files.map((f) => readFileSync(f, 'utf8'));
     writeFileSync(join(dir, 'emails/order-shipped.tsx'), before[2]! + '// my edits\n');
     const again = await mailroom(['new', 'order-shipped'], {}, dir);

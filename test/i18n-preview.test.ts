@@ -23,9 +23,9 @@ describe('preview: locales', () => {
     cpSync(join(REPO, 'emails'), dir, { recursive: true });
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../tsconfig.json', include: ['.'] }));
     // Spanish lacks one string: the preview shows it in English and says so.
-    const es = JSON.parse(readFileSync(join(dir, 'locales', 'es.json'), 'utf8')) as Record<string, string>;
+    const es = JSON.parse(readFileSync(join(dir, '_locales', 'es.json'), 'utf8')) as Record<string, string>;
     delete es['welcome.body'];
-    writeFileSync(join(dir, 'locales', 'es.json'), JSON.stringify(es, null, 2));
+    writeFileSync(join(dir, '_locales', 'es.json'), JSON.stringify(es, null, 2));
     server = await startPreviewServer({ emailsDir: dir, port: 0 });
     browser = await launchBrowser();
     page = await browser.newPage();

@@ -45,7 +45,7 @@ describe('preview: live reload of files saved by rename', () => {
     const original = readFileSync(template, 'utf8');
     expect(await (await fetch(`${server.url}/templates/welcome/html`)).text()).toContain('Your account is ready.');
 
-    // The template's own text (its strings live in locales/en.json, the next step edits that).
+    // The template's own text (its strings live in _locales/en.json, the next step edits that).
     const body = "{t('welcome.body')}";
     expect(original).toContain(body);
     saveByRename(template, original.replace(body, 'First edit, saved by rename.'));
@@ -58,7 +58,7 @@ describe('preview: live reload of files saved by rename', () => {
     writeFileSync(template, original);
 
     // A catalog: a translator's edit shows at once, in its locale's URL.
-    const catalog = join(dir, 'locales', 'ca.json');
+    const catalog = join(dir, '_locales', 'ca.json');
     const catalan = readFileSync(catalog, 'utf8');
     expect(catalan).toContain('El teu compte ja està a punt.');
     saveByRename(catalog, catalan.replace('El teu compte ja està a punt.', 'Catàleg editat.'));

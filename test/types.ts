@@ -69,7 +69,7 @@ export async function appTransactions(url: string) {
   await enqueueMail({ query: () => [] }, message);
 }
 
-// Translation keys are the default catalog's (emails/locales/en.json): a misspelt one does not compile.
+// Translation keys are the default catalog's (emails/_locales/en.json): a misspelt one does not compile.
 export function useSubject() {
   const t = i18n.useT();
   // @ts-expect-error "welcome.subjet" is not a key of en.json

@@ -4,10 +4,10 @@ import Welcome, { type WelcomeProps } from '../welcome.js';
 import PasswordReset, { type PasswordResetProps } from '../password-reset.js';
 import Invoice, { type InvoiceProps } from '../invoice.js';
 import { invoicePdf } from './invoice-pdf.js';
-import { i18n } from './i18n.js';
+import { i18n } from '../_locales/i18n.js';
 
 export { i18n };
-type AppMessages = typeof import('../locales/en.json');
+type AppMessages = typeof import('../_locales/en.json');
 
 /** The example app's base: every email comes from the same sender, in the reader's language. */
 export abstract class AppMail<P> extends MailView<P, AppMessages> {

@@ -25,8 +25,10 @@ export function scaffoldNames(name: string): ScaffoldNames {
 
 /** What a localized scaffold needs to know of the app's catalogs. */
 export interface ScaffoldI18n {
-  /** From the views folder to the default catalog, without extension: `../locales/en`. */
+  /** From the view's file to the default catalog, without extension: `../_locales/en`. */
   defaultCatalog: string;
+  /** The module exporting `i18n` (defineCatalogs), as the template, the view and the test import it. */
+  module: { fromTemplate: string; fromView: string; fromTest: string };
 }
 
 /** The strings a new email starts with, in the default catalog (English: the default of the scaffold). */
@@ -53,7 +55,7 @@ export function templateFile(n: ScaffoldNames, i18n: ScaffoldI18n | undefined): 
       }
     : { lang: ' lang="en"', preview: 'A short line shown after the subject, {name}', heading: 'Hello, {name}!', body: 'You have {count} new items.', button: 'Open' };
   return `import { Body, Button, Container, Head, Heading, Html, Preview, Text } from '@react-email/components';
-${i18n ? "import { i18n } from './_views/i18n.js';\n" : ''}
+${i18n ? `import { i18n } from '${i18n.module.fromTemplate}';\n` : ''}
 export interface ${n.props} {
   name: string;
   count: number;
@@ -100,7 +102,7 @@ export class ${n.viewClass} extends MailView<${n.props}> {
   }
   return `import { MailView, type Translator } from 'mailroom';
 import ${n.component}, { type ${n.props} } from '../${n.name}.js';
-import { i18n } from './i18n.js';
+import { i18n } from '${i18n.module.fromView}';
 
 type Messages = typeof import('${i18n.defaultCatalog}.json');
 
@@ -130,7 +132,7 @@ export function testFile(n: ScaffoldNames, fromTest: { view: string; template: s
   return `import { describe, expect, it } from 'vitest';
 import ${n.component} from '${fromTest.template}';
 import { ${n.viewClass} } from '${fromTest.view}';
-${i18n ? `import { i18n } from '${fromTest.view.replace(/[^/]+$/, 'i18n.js')}';\n` : ''}
+${i18n ? `import { i18n } from '${i18n.module.fromTest}';\n` : ''}
 describe('${n.viewClass}', () => {
   it('renders its preview props', async () => {
     const rendered = await new ${n.viewClass}(${n.component}.PreviewProps).render();

@@ -15,21 +15,26 @@ interface NewFlags {
 
 /** `./x.js` from one file to another, as an ES import writes it. */
 const importPath = (from: string, to: string) => {
-  const path = relative(dirname(from), to).split('\\').join('/').replace(/\.tsx?$/, '.js');
+  const path = relative(dirname(from), to).split('\\').join('/').replace(/\.(tsx?|mts)$/, (e) => (e === '.mts' ? '.mjs' : '.js'));
   return path.startsWith('.') ? path : `./${path}`;
 };
 
-/** The app's catalogs, when `_views/i18n.ts` defines them: where the default one is. */
-async function appCatalogs(viewsDir: string): Promise<{ folder: string; defaultLocale: string; file: string } | undefined> {
-  const module = ['i18n.ts', 'i18n.mts', 'i18n.js', 'i18n.mjs'].map((f) => join(viewsDir, f)).find((f) => existsSync(f));
+/**
+ * The app's catalogs, when `_locales/i18n.ts` (or `_views/i18n.ts`) exports them as `i18n`:
+ * that module, the folder and the default locale.
+ */
+async function appCatalogs(emailsDir: string): Promise<{ module: string; folder: string; defaultLocale: string; file: string } | undefined> {
+  const module = ['_locales', '_views']
+    .flatMap((folder) => ['i18n.ts', 'i18n.mts', 'i18n.js', 'i18n.mjs'].map((f) => join(emailsDir, folder, f)))
+    .find((f) => existsSync(f));
   if (!module) return undefined;
   const { tsImport } = await loadOptional(() => import('tsx/esm/api'), 'mailroom new', ['tsx']);
-  const loaded = (await tsImport(pathToFileURL(module).href, { parentURL: import.meta.url, tsconfig: nearestTsconfig(viewsDir) })) as { i18n?: { folder?: unknown; defaultLocale?: unknown } };
+  const loaded = (await tsImport(pathToFileURL(module).href, { parentURL: import.meta.url, tsconfig: nearestTsconfig(emailsDir) })) as { i18n?: { folder?: unknown; defaultLocale?: unknown } };
   const i18n = loaded.i18n;
   if (typeof i18n?.folder !== 'string' || typeof i18n.defaultLocale !== 'string') {
     throw new ConfigError(`${module} must export \`i18n = defineCatalogs({ folder, defaultLocale })\` for mailroom new to add the new email's strings.`);
   }
-  return { folder: i18n.folder, defaultLocale: i18n.defaultLocale, file: join(i18n.folder, `${i18n.defaultLocale}.json`) };
+  return { module, folder: i18n.folder, defaultLocale: i18n.defaultLocale, file: join(i18n.folder, `${i18n.defaultLocale}.json`) };
 }
 
 /** Written beside, then renamed over: a file is either its old self or complete. */
@@ -62,8 +67,11 @@ export const newCommand = () =>
         test: join(resolve(flags.tests), 'emails', `${name}.test.ts`),
         index: join(viewsDir, 'index.ts'),
       };
-      const catalogs = await appCatalogs(viewsDir);
-      const i18n: ScaffoldI18n | undefined = catalogs && { defaultCatalog: importPath(files.view, catalogs.file).replace(/\.json$|\.js$/, '') };
+      const catalogs = await appCatalogs(emailsDir);
+      const i18n: ScaffoldI18n | undefined = catalogs && {
+        defaultCatalog: importPath(files.view, catalogs.file).replace(/\.json$/, ''),
+        module: { fromTemplate: importPath(files.template, catalogs.module), fromView: importPath(files.view, catalogs.module), fromTest: importPath(files.test, catalogs.module) },
+      };
 
       // Everything is decided before anything is written: a refusal leaves the folder as it was.
       const shown = (f: string) => relative(process.cwd(), f) || f;
