@@ -36,13 +36,13 @@ let MessageFormat: MessageFormatClass | undefined;
 
 /** intl-messageformat, loaded on the first localized render so `import 'mailroom'` never loads it. */
 export async function loadMessageFormat(): Promise<MessageFormatClass> {
-  MessageFormat ??= (await loadOptional(() => import('intl-messageformat'), 'Localized email', ['intl-messageformat'])).IntlMessageFormat;
+  MessageFormat ??= (await loadOptional(() => import('intl-messageformat'), 'Localized email', ['intl-messageformat'])).IntlMessageFormat as unknown as MessageFormatClass;
   return MessageFormat;
 }
 
 /** The same, synchronously (Node ≥ 20.19 requires ES modules), for a template rendered outside a view. */
 function requireMessageFormat(): MessageFormatClass {
-  MessageFormat ??= (createRequire(import.meta.url)('intl-messageformat') as typeof import('intl-messageformat')).IntlMessageFormat;
+  MessageFormat ??= (createRequire(import.meta.url)('intl-messageformat') as { IntlMessageFormat: MessageFormatClass }).IntlMessageFormat;
   return MessageFormat;
 }
 

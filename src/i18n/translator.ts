@@ -1,4 +1,3 @@
-import type { IntlMessageFormat as IntlMessageFormatClass } from 'intl-messageformat';
 import { RenderError } from '../errors.js';
 import { textDirection } from './locale.js';
 
@@ -26,7 +25,15 @@ export interface Translator<M extends Messages = Messages> {
   readonly missing: ReadonlySet<string>;
 }
 
-export type MessageFormatClass = typeof IntlMessageFormatClass;
+/**
+ * What mailroom uses of intl-messageformat's class, written out so mailroom's published
+ * types do not name the package: an app that does not localize need not install it.
+ */
+export interface MessageFormatLike {
+  format(values?: Record<string, unknown>): unknown;
+  getAst(): unknown[];
+}
+export type MessageFormatClass = new (message: string, locales?: string | string[]) => MessageFormatLike;
 
 /** intl-messageformat's parse errors are a bare code (`MALFORMED_ARGUMENT`): add where in the message. */
 export function icuError(error: unknown): string {
@@ -52,7 +59,7 @@ export function createTranslator(MessageFormat: MessageFormatClass, chain: Loade
   const first = chain[0];
   if (!first) throw new RenderError('A translator needs at least the default catalog.');
   const missing = new Set<string>();
-  const compiled = new Map<string, IntlMessageFormatClass>();
+  const compiled = new Map<string, MessageFormatLike>();
   const t = ((key: string, values?: Record<string, MessageValue>) => {
     const found = chain.find((catalog) => typeof catalog.messages[key] === 'string');
     if (found !== first) missing.add(`${first.locale}:${key}`);
@@ -67,7 +74,7 @@ export function createTranslator(MessageFormat: MessageFormatClass, chain: Loade
       compiled.set(`${found.locale}\0${key}`, format);
     }
     try {
-      return String(format.format(values as Record<string, string | number | Date>));
+      return String(format.format(values));
     } catch (error) {
       throw new RenderError(`${found.file}: "${key}" could not be formatted: ${(error as Error).message}`, { cause: error });
     }
