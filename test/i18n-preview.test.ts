@@ -27,8 +27,10 @@ describe('preview: locales', () => {
     delete es['welcome.body'];
     writeFileSync(join(dir, '_locales', 'es.json'), JSON.stringify(es, null, 2));
     server = await startPreviewServer({ emailsDir: dir, port: 0 });
+    await fetch(`${server.url}/`); // loads (compiles) the emails folder once, within the hook's time
     browser = await launchBrowser();
     page = await browser.newPage();
+    page.setDefaultTimeout(90_000); // a starved shared box renders slowly; waits end as soon as the page is there
   });
   afterAll(async () => {
     await browser?.close();
