@@ -3,7 +3,9 @@
 // as rendered: subject, HTML with lang/dir, plain text, Content-Language.
 import { describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
-import { createQueueTransport, drain, createSmtpTransport, messages, InvalidMessageError } from 'mailroom';
+import { createQueueTransport, InvalidMessageError } from 'mailroom';
+import { drain, createSmtpTransport } from 'mailroom/drain';
+import { messages } from 'mailroom/schema';
 import { InvoiceMail, PasswordResetMail, WelcomeMail } from '../emails/_views/index.js';
 import Invoice from '../emails/invoice.js';
 import { backends } from './helpers/databases.js';

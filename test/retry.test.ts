@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, messages, type Database } from 'mailroom';
+import { openDatabase, type Database } from 'mailroom';
+import { messages } from 'mailroom/schema';
 import { backends, type Backend } from './helpers/databases.js';
 import { seedMessages } from './helpers/seed.js';
 import { startSmtp, smtpError, type TestSmtp } from './helpers/smtp.js';

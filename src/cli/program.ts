@@ -14,6 +14,7 @@ import { newCommand } from './commands/new.js';
 import { applyConfigFile } from './config-file.js';
 import { fail } from './run.js';
 import { DatabaseError } from '../errors.js';
+import { isConnectionLost } from '../drain/guard.js';
 
 /** Usage errors print the usage and exit non-zero, in subcommands too. */
 function strict(command: Command): Command {
@@ -46,8 +47,13 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   });
   // postgres.js can throw from a socket callback when the server vanishes mid-transaction
   // (porsager/postgres#1208): still one line and a non-zero exit, never a bare stack.
+  // Anything else uncaught is reported as what it is, not as a lost database.
   process.on('uncaughtException', (error) => {
-    fail(new DatabaseError(`Lost the database connection: ${(error as Error).message}. Claimed messages come back when their lease ends.`, { cause: error }));
+    fail(
+      isConnectionLost(error)
+        ? new DatabaseError(`Lost the database connection: ${(error as Error).message}. Claimed messages come back when their lease ends.`, { cause: error })
+        : error,
+    );
     process.exit(1);
   });
   try {

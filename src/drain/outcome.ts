@@ -4,7 +4,7 @@ import { attempts, messages, type RecipientStatus } from '../store/schema.js';
 import type { ClaimedMessage } from './claim.js';
 import type { Delivery, Outcome } from './deliver.js';
 import { backoffSeconds, type BackoffOptions } from './backoff.js';
-import { priorityRank } from '../views/priority.js';
+import { priorityRank } from '../store/priority-rank.js';
 import { cleanText } from './reply.js';
 
 /** last_error holds a few replies at most: the per-recipient ones are in recipient_status. */

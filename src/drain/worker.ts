@@ -3,6 +3,7 @@ import { nextDueInMs } from '../store/status.js';
 import { getSetting, PAUSED } from '../store/settings.js';
 import { QUEUE_CHANNEL } from '../store/notify.js';
 import { drain, type DrainOptions, type DrainResult } from './drain.js';
+import { DRAIN_DEFAULTS } from './defaults.js';
 import { isConnectionLost, midRunDatabaseError } from './guard.js';
 import type { DatabaseError } from '../errors.js';
 
@@ -48,7 +49,8 @@ export async function runWorker(database: Database, options: WorkerOptions): Pro
   const pollIntervalMs = options.pollIntervalMs ?? (database.kind === 'postgres' ? 30_000 : 1_000);
   const reconnect = { ...RECONNECT, ...options.reconnect };
   const reconnects = options.onDatabaseLost !== undefined;
-  const drainOptions: DrainOptions = { ...options, outcomeRetrySeconds: reconnects ? (options.leaseSeconds ?? 300) : 0 };
+  const leaseSeconds = options.leaseSeconds ?? DRAIN_DEFAULTS.leaseSeconds;
+  const drainOptions: DrainOptions = { ...options, outcomeRetrySeconds: reconnects ? leaseSeconds : 0 };
   let notified = false;
   let wake: (() => void) | undefined;
   const poke = () => {
@@ -100,7 +102,7 @@ export async function runWorker(database: Database, options: WorkerOptions): Pro
         if (wait > 0) await sleep(wait);
       } catch (error) {
         if (!reconnects || !isConnectionLost(error)) throw error;
-        if (!lost) options.onDatabaseLost!((lost = midRunDatabaseError(error, options.leaseSeconds ?? 300)));
+        if (!lost) options.onDatabaseLost!((lost = midRunDatabaseError(error, leaseSeconds)));
         await sleep(retryInMs);
         retryInMs = Math.min(reconnect.maxMs, retryInMs * 2);
       }

@@ -3,9 +3,10 @@ import { messages, type MessageState } from './schema.js';
 import type { Db } from './database.js';
 import { dueAt, leaseUntil } from './clock.js';
 import type { ComposedMessage } from '../transport/compose.js';
-import { priorityRank } from '../views/priority.js';
+import { priorityRank } from './priority-rank.js';
 import { validateSendOptions } from '../transport/validate.js';
 import { storing } from './query-errors.js';
+import { InvariantError } from '../errors.js';
 
 export interface EnqueueOptions {
   idempotencyKey?: string | undefined;
@@ -94,7 +95,7 @@ export async function enqueue(db: Db, message: ComposedMessage, options: Enqueue
       .select({ id: messages.id, state: messages.state, messageId: messages.messageId })
       .from(messages)
       .where(eq(messages.idempotencyKey, options.idempotencyKey ?? ''));
-    if (!existing) throw new Error('idempotency conflict without an existing row');
+    if (!existing) throw new InvariantError('idempotency conflict without an existing row');
     return { ...existing, duplicate: true };
   });
 }

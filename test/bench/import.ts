@@ -6,8 +6,14 @@ import { check, run } from './lib/proc.js';
 import { NODE, ROOT, scratch } from './lib/paths.js';
 import { fmt, median, sideBySide, spread } from './lib/stats.js';
 
+const importOf = (file: string) => `await import(${JSON.stringify(join(ROOT, 'dist', file))});`;
 /** What an app that only queues mail loads when it imports mailroom (the compiled package). */
-const MAILROOM = `await import(${JSON.stringify(join(ROOT, 'dist/index.js'))});`;
+const MAILROOM = importOf('index.js');
+/** The other entry points, measured beside the same baseline for the README (no target). */
+const SUBPATHS = [
+  { name: 'mailroom/drain', body: importOf('drain/index.js') },
+  { name: 'mailroom/schema', body: importOf('store/index.js') },
+];
 /** The same app without mailroom: the three libraries mailroom is built on. */
 const BASELINE = `await Promise.all([import('nodemailer'), import('drizzle-orm'), import('@react-email/render')]);`;
 
@@ -43,7 +49,7 @@ function installSize(specs: string[], dir: string): { mb: number; packages: numb
 
 export const importFigure: Figure = {
   name: 'import',
-  title: "Import cost: `import 'mailroom'` vs nodemailer + drizzle-orm + @react-email/render alone; production install size",
+  title: "Import cost: `import 'mailroom'` (and its other entry points) vs nodemailer + drizzle-orm + @react-email/render alone; production install size",
   async run({ quick, log }) {
     const rounds = quick ? 3 : 9;
     const { a, b } = await sideBySide(rounds, () => importCost(MAILROOM), () => importCost(BASELINE));
@@ -70,6 +76,20 @@ export const importFigure: Figure = {
         noise: spread(b.map((r) => r.rssMb)),
       },
     ];
+    for (const entry of SUBPATHS) {
+      const sub = await sideBySide(rounds, () => importCost(entry.body), () => importCost(BASELINE));
+      const subMs = median(sub.a.map((r) => r.ms));
+      const baseMs = median(sub.b.map((r) => r.ms));
+      log(`import ${entry.name} ${fmt(subMs)} ms / ${fmt(median(sub.a.map((r) => r.rssMb)))} MB; baseline ${fmt(baseMs)} ms`);
+      rows.push({
+        figure: `import time, ${entry.name}`,
+        measured: `\`import '${entry.name}'\` ${fmt(subMs)} ms, ${fmt(median(sub.a.map((r) => r.rssMb)))} MB`,
+        baseline: `${fmt(baseMs)} ms, ${fmt(median(sub.b.map((r) => r.rssMb)))} MB`,
+        ratio: subMs / baseMs,
+        target: '',
+        noise: spread(sub.b.map((r) => r.ms)),
+      });
+    }
     // The install an app pays for: the packed tarball into a fresh folder, beside the same
     // folder with only what mailroom asks the app to have (its required peers) and nodemailer.
     const dir = scratch('install');

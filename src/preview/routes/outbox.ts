@@ -118,7 +118,7 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
         return c.redirect(`${ctx.base}/outbox/${id}?done=${(await outbox.retryMessage(db, id)) ? 'retried' : 'unchanged'}`, 303);
       case 'send-now': {
         if (!ctx.smtp) return c.redirect(`${ctx.base}/outbox/${id}?done=${(await outbox.makeDue(db, id)) ? 'due' : 'unchanged'}`, 303);
-        const delivery = await outbox.deliverNow(db, id, ctx.smtp());
+        const delivery = await outbox.sendNow(db, id, ctx.smtp());
         return c.redirect(`${ctx.base}/outbox/${id}?done=${delivery ? delivery.outcome : 'unchanged'}`, 303);
       }
     }
