@@ -1,4 +1,5 @@
 import { Body, Column, Container, Head, Heading, Hr, Html, Preview, Row, Section, Text } from '@react-email/components';
+import { useT } from './_locales/i18n.js';
 
 export interface InvoiceLine {
   description: string;
@@ -10,6 +11,8 @@ export interface InvoiceProps {
   number: string;
   currency: string;
   lines: InvoiceLine[];
+  /** When it was issued, shown in the reader's language. */
+  issued?: Date;
 }
 
 export const invoiceTotal = (lines: InvoiceLine[]) => lines.reduce((sum, line) => sum + line.amount, 0);
@@ -23,6 +26,7 @@ const sample = {
     { description: 'Subscripció anual ☕', amount: 120 },
     { description: 'Suport prioritari', amount: 30.5 },
   ],
+  issued: new Date('2026-03-05T12:00:00Z'),
 } satisfies InvoiceProps;
 
 export default function Invoice({
@@ -30,26 +34,33 @@ export default function Invoice({
   number = sample.number,
   currency = sample.currency,
   lines = sample.lines,
+  issued = sample.issued,
 }: Partial<InvoiceProps>) {
-  const money = (amount: number) => `${amount.toFixed(2)} ${currency}`;
+  const t = useT();
+  // Intl in the message's locale: "€120.00", "120,00 €", "١٢٠٫٠٠ €", "€120.00" (ja).
+  const money = (amount: number) => t.currency(amount, currency);
+  const total = money(invoiceTotal(lines));
+  // The amount column sits at the line's end: right in English, left in Arabic.
+  const end = t.dir === 'rtl' ? 'left' : 'right';
   return (
-    <Html lang="en">
+    <Html lang={t.locale} dir={t.dir}>
       <Head />
-      <Preview>Invoice {number}: {money(invoiceTotal(lines))}</Preview>
+      <Preview>{t('invoice.preview', { number, total })}</Preview>
       <Body style={{ fontFamily: 'Helvetica, Arial, sans-serif' }}>
-        <Container style={{ padding: '24px', maxWidth: '560px' }}>
-          <Heading as="h1">Invoice {number}</Heading>
-          <Text>Hello {customer}, thank you for your order. The invoice is attached as a PDF.</Text>
+        <Container dir={t.dir} style={{ padding: '24px', maxWidth: '560px' }}>
+          <Heading as="h1">{t('invoice.heading', { number })}</Heading>
+          <Text>{t('invoice.greeting', { customer })}</Text>
+          <Text>{t('invoice.issued', { issued })}</Text>
           <Section>
             {lines.map((line, i) => (
               <Row key={i}>
                 <Column>{line.description}</Column>
-                <Column align="right">{money(line.amount)}</Column>
+                <Column align={end}>{money(line.amount)}</Column>
               </Row>
             ))}
           </Section>
           <Hr />
-          <Text style={{ fontWeight: 'bold' }}>Total: {money(invoiceTotal(lines))}</Text>
+          <Text style={{ fontWeight: 'bold' }}>{t('invoice.total', { total })}</Text>
         </Container>
       </Body>
     </Html>

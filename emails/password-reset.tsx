@@ -1,4 +1,5 @@
 import { Body, Container, Head, Heading, Html, Link, Preview, Text } from '@react-email/components';
+import { useT } from './_locales/i18n.js';
 
 export interface PasswordResetProps {
   name: string;
@@ -18,16 +19,17 @@ export default function PasswordReset({
   resetUrl = sample.resetUrl,
   expiresInMinutes = sample.expiresInMinutes,
 }: Partial<PasswordResetProps>) {
+  const t = useT();
   return (
-    <Html lang="en">
+    <Html lang={t.locale} dir={t.dir}>
       <Head />
-      <Preview>Reset your password</Preview>
+      <Preview>{t('password-reset.subject')}</Preview>
       <Body style={{ fontFamily: 'Helvetica, Arial, sans-serif' }}>
-        <Container style={{ padding: '24px', maxWidth: '560px' }}>
-          <Heading as="h1">Reset your password</Heading>
-          <Text>Hi {name}, someone asked to reset the password of your account.</Text>
-          <Link href={resetUrl}>Choose a new password</Link>
-          <Text>The link expires in {expiresInMinutes} minutes. If it was not you, ignore this email.</Text>
+        <Container dir={t.dir} style={{ padding: '24px', maxWidth: '560px' }}>
+          <Heading as="h1">{t('password-reset.heading')}</Heading>
+          <Text>{t('password-reset.greeting', { name })}</Text>
+          <Link href={resetUrl}>{t('password-reset.link')}</Link>
+          <Text>{t('password-reset.expiry', { minutes: expiresInMinutes })}</Text>
         </Container>
       </Body>
     </Html>

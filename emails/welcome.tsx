@@ -1,4 +1,5 @@
 import { Body, Button, Container, Head, Heading, Html, Preview, Text } from '@react-email/components';
+import { useT } from './_locales/i18n.js';
 
 export interface WelcomeProps {
   name: string;
@@ -9,16 +10,18 @@ export interface WelcomeProps {
 const sample = { name: 'Núria Puigdomènech 🎉', loginUrl: 'https://example.com/login' } satisfies WelcomeProps;
 
 export default function Welcome({ name = sample.name, loginUrl = sample.loginUrl }: Partial<WelcomeProps>) {
+  const t = useT();
   return (
-    <Html lang="en">
+    <Html lang={t.locale} dir={t.dir}>
       <Head />
-      <Preview>Welcome aboard, {name}</Preview>
+      <Preview>{t('welcome.preview', { name })}</Preview>
       <Body style={{ fontFamily: 'Helvetica, Arial, sans-serif', backgroundColor: '#f6f6f6' }}>
-        <Container style={{ backgroundColor: '#ffffff', padding: '24px', maxWidth: '560px' }}>
-          <Heading as="h1">Welcome, {name}!</Heading>
-          <Text>Your account is ready. Sign in to finish setting it up.</Text>
+        {/* dir on the container too: webmail drops <html>'s attributes; text-align follows dir */}
+        <Container dir={t.dir} style={{ backgroundColor: '#ffffff', padding: '24px', maxWidth: '560px' }}>
+          <Heading as="h1">{t('welcome.heading', { name })}</Heading>
+          <Text>{t('welcome.body')}</Text>
           <Button href={loginUrl} style={{ backgroundColor: '#2754c5', color: '#ffffff', padding: '12px 20px' }}>
-            Sign in
+            {t('welcome.button')}
           </Button>
         </Container>
       </Body>

@@ -29,10 +29,13 @@ try {
   // The app: one line makes nodemailer queue instead of send.
   const transporter = nodemailer.createTransport(createQueueTransport({ database, smtp: smtpUrl }));
   const to = { name: 'Núria Puigdomènech', address: 'nuria@example.com' };
+  // Each reader in their own language: one view per kind of email, the locale per message.
   const queued = await Promise.all([
-    new WelcomeMail({ name: 'Núria 🎉', loginUrl: 'https://example.com/login' }).send(transporter, { to }),
-    new PasswordResetMail({ name: 'Núria', resetUrl: 'https://example.com/reset/xyz', expiresInMinutes: 30 }).send(transporter, { to }),
-    new InvoiceMail(Invoice.PreviewProps).send(transporter, { to, cc: 'comptabilitat@example.com' }),
+    new WelcomeMail({ name: 'Núria 🎉', loginUrl: 'https://example.com/login' }, { locale: 'ca' }).send(transporter, { to }),
+    new WelcomeMail({ name: 'Lucía', loginUrl: 'https://example.com/login' }, { locale: 'es-ES' }).send(transporter, { to: 'lucia@example.com' }),
+    new WelcomeMail({ name: 'Sam', loginUrl: 'https://example.com/login' }).send(transporter, { to: 'sam@example.com' }), // the default, English
+    new PasswordResetMail({ name: 'Núria', resetUrl: 'https://example.com/reset/xyz', expiresInMinutes: 30 }, { locale: 'ca' }).send(transporter, { to }),
+    new InvoiceMail(Invoice.PreviewProps, { locale: 'ca' }).send(transporter, { to, cc: 'comptabilitat@example.com' }),
   ]);
   for (const info of queued) console.log(`queued #${info.id} ${info.messageId} (${info.priority}) → ${info.state}`);
   transporter.close();

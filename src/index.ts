@@ -5,8 +5,12 @@
 //   mailroom/drain    drain, SMTP and the blocklist: what `mailroom send` does, from code
 //   mailroom/preview  the preview server (hono, mailparser)
 // PGlite is loaded when a `file:` URL is opened, postgres.js when a `postgres://` one is.
-export { MailView, type RenderedMail, type SendOptions, type ViewMessage } from './views/mail-view.js';
+export { MailView, type RenderedMail, type SendOptions, type ViewMessage, type ViewOptions } from './views/mail-view.js';
 export type { MailroomMessageOptions } from './views/message-options.js';
+// Localized email: intl-messageformat is loaded on the first localized render, not here.
+export { defineCatalogs, type Catalogs, type CatalogsOptions } from './i18n/catalogs.js';
+export type { Translator, Messages, MessageValue } from './i18n/translator.js';
+export { textDirection, fallbackChain } from './i18n/locale.js';
 export { createRenderPool, type RenderPool, type RenderJob } from './views/render-pool.js';
 export { PRIORITY_HEADER, PRIORITIES, type Priority, parsePriority } from './views/priority.js';
 export { createQueueTransport, enqueueMail, enqueueMailMany, type QueueTransportOptions, type QueuedInfo, type QueueMailOptions } from './transport/queue-transport.js';

@@ -45,21 +45,33 @@ describe('preview: live reload of files saved by rename', () => {
     const original = readFileSync(template, 'utf8');
     expect(await (await fetch(`${server.url}/templates/welcome/html`)).text()).toContain('Your account is ready.');
 
-    saveByRename(template, original.replace('Your account is ready.', 'First edit, saved by rename.'));
+    // The template's own text (its strings live in _locales/en.json, the next step edits that).
+    const body = "{t('welcome.body')}";
+    expect(original).toContain(body);
+    saveByRename(template, original.replace(body, 'First edit, saved by rename.'));
     await shows('/templates/welcome/html', 'First edit, saved by rename.');
     // The edit the old watcher missed: the file that was renamed in, written in place.
-    writeFileSync(template, original.replace('Your account is ready.', 'Second edit, written in place.'));
+    writeFileSync(template, original.replace(body, 'Second edit, written in place.'));
     await shows('/templates/welcome/html', 'Second edit, written in place.');
-    saveByRename(template, original.replace('Your account is ready.', 'Third edit, by rename again.'));
+    saveByRename(template, original.replace(body, 'Third edit, by rename again.'));
     await shows('/templates/welcome/html', 'Third edit, by rename again.');
+    writeFileSync(template, original);
+
+    // A catalog: a translator's edit shows at once, in its locale's URL.
+    const catalog = join(dir, '_locales', 'ca.json');
+    const catalan = readFileSync(catalog, 'utf8');
+    expect(catalan).toContain('El teu compte ja està a punt.');
+    saveByRename(catalog, catalan.replace('El teu compte ja està a punt.', 'Catàleg editat.'));
+    await shows('/templates/welcome/html?locale=ca', 'Catàleg editat.');
 
     // The views file, one folder down.
     const views = join(dir, '_views', 'index.ts');
     const registered = readFileSync(views, 'utf8');
-    expect(registered).toContain('return `Welcome, ${name}!`;');
-    saveByRename(views, registered.replace('return `Welcome, ${name}!`;', 'return `Hello by rename, ${name}!`;'));
+    const subject = "return t('welcome.subject', { name });";
+    expect(registered).toContain(subject);
+    saveByRename(views, registered.replace(subject, 'return `Hello by rename, ${name}!`;'));
     await shows('/views/welcome', 'Hello by rename, ');
-    writeFileSync(views, registered.replace('return `Welcome, ${name}!`;', 'return `Hello in place, ${name}!`;'));
+    writeFileSync(views, registered.replace(subject, 'return `Hello in place, ${name}!`;'));
     await shows('/views/welcome', 'Hello in place, ');
   });
 

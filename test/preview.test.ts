@@ -585,10 +585,13 @@ describe('preview: the CLI and the main job', () => {
       );
       expect(output()).toMatch(/Preview: http:\/\/127\.0\.0\.1:\d+/);
       const list = await (await fetch(`${url}/outbox`)).text();
-      for (const subject of ['Invoice F-2026-0042', 'Welcome, Núria 🎉!', 'Reset your password']) expect(list).toContain(subject);
-      expect(list).toContain('Page 1 of 1 · 3 messages');
+      // Each reader in their language: Catalan, Spanish and the default English.
+      for (const subject of ['Factura F-2026-0042', 'Et donem la benvinguda, Núria 🎉!', '¡Te damos la bienvenida, Lucía!', 'Welcome, Sam!', 'Restableix la contrasenya']) {
+        expect(list).toContain(subject);
+      }
+      expect(list).toContain('Page 1 of 1 · 5 messages');
       expect(await (await fetch(url)).text()).toContain('href="views/invoice"');
-      expect(output()).toContain(`3 message(s) in ${join(dir, '.mailroom', 'inbox')}`);
+      expect(output()).toContain(`5 message(s) in ${join(dir, '.mailroom', 'inbox')}`);
       expect(await stop(child)).toBe(0);
       expect(existsSync(join(dir, '.mailroom', 'db.lock'))).toBe(false);
     } finally {

@@ -1,7 +1,7 @@
 // Compile-time test, checked by `tsc -p .` in `npm test`: every @ts-expect-error
 // below must be an error, or tsc fails ("Unused '@ts-expect-error' directive").
 import { MailView } from 'mailroom';
-import { WelcomeMail, InvoiceMail } from '../emails/_views/index.js';
+import { WelcomeMail, InvoiceMail, i18n } from '../emails/_views/index.js';
 
 // Right props compile.
 new WelcomeMail({ name: 'Ada', loginUrl: 'https://example.com' });
@@ -75,3 +75,14 @@ import type { DrizzleDb } from 'mailroom';
 import { createPreviewHandler } from 'mailroom/preview';
 declare const appDb: DrizzleDb;
 export const mountedPreview = () => createPreviewHandler({ database: appDb, readOnly: true });
+
+// Translation keys are the default catalog's (emails/_locales/en.json): a misspelt one does not compile.
+export function useSubject() {
+  const t = i18n.useT();
+  // @ts-expect-error "welcome.subjet" is not a key of en.json
+  t('welcome.subjet', { name: 'Ada' });
+  return t('welcome.subject', { name: 'Ada' });
+}
+
+// The locale is a per-message option.
+new WelcomeMail({ name: 'Ada', loginUrl: 'https://example.com' }, { locale: 'ca-ES' });

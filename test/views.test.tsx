@@ -69,11 +69,12 @@ describe('mail views', () => {
     expect(message.from).toBe('Mailroom Demo <hello@mailroom.test>');
     expect(message.subject).toBe('Invoice F-2026-0042');
     // The priority travels as an option for the queue transport to read, never as a header on the wire.
-    expect(message.headers).toEqual({ 'X-Extra': '1' });
+    // Content-Language says the message's language (the catalogs' default here).
+    expect(message.headers).toEqual({ 'Content-Language': 'en', 'X-Extra': '1' });
     expect(message.queuePriority).toBe('low');
     expect(message.attachments?.map((a) => a.filename)).toEqual(['factura-F-2026-0042.pdf', 'extra.txt']);
     expect(message.html).toContain('Invoice F-2026-0042');
-    expect(message.text).toContain('Total: 150.50 EUR');
+    expect(message.text).toContain('Total: €150.50'); // Intl, in the default locale (en)
   });
 });
 

@@ -1,13 +1,18 @@
 import type { Attachment } from 'nodemailer';
-import { MailView, type Priority } from 'mailroom';
+import { MailView, type Priority, type Translator } from 'mailroom';
 import Welcome, { type WelcomeProps } from '../welcome.js';
 import PasswordReset, { type PasswordResetProps } from '../password-reset.js';
 import Invoice, { type InvoiceProps } from '../invoice.js';
 import { invoicePdf } from './invoice-pdf.js';
+import { i18n } from '../_locales/i18n.js';
 
-/** The example app's base: every email comes from the same sender. */
-export abstract class AppMail<P> extends MailView<P> {
+export { i18n };
+type AppMessages = typeof import('../_locales/en.json');
+
+/** The example app's base: every email comes from the same sender, in the reader's language. */
+export abstract class AppMail<P> extends MailView<P, AppMessages> {
   override from = 'Mailroom Demo <hello@mailroom.test>';
+  override i18n = i18n;
 }
 
 /** Emails the user is waiting for right now: tried at once, queued if that fails. */
@@ -17,8 +22,8 @@ export abstract class UrgentMail<P> extends AppMail<P> {
 
 export class WelcomeMail extends AppMail<WelcomeProps> {
   readonly template = Welcome;
-  subject({ name }: WelcomeProps) {
-    return `Welcome, ${name}!`;
+  subject({ name }: WelcomeProps, t: Translator<AppMessages>) {
+    return t('welcome.subject', { name });
   }
   override validate({ name }: WelcomeProps) {
     if (!name.trim()) throw new Error('name must not be empty');
@@ -27,16 +32,16 @@ export class WelcomeMail extends AppMail<WelcomeProps> {
 
 export class PasswordResetMail extends UrgentMail<PasswordResetProps> {
   readonly template = PasswordReset;
-  subject() {
-    return 'Reset your password';
+  subject(_props: PasswordResetProps, t: Translator<AppMessages>) {
+    return t('password-reset.subject');
   }
 }
 
 export class InvoiceMail extends AppMail<InvoiceProps> {
   readonly template = Invoice;
   override priority: Priority = 'low';
-  subject({ number }: InvoiceProps) {
-    return `Invoice ${number}`;
+  subject({ number }: InvoiceProps, t: Translator<AppMessages>) {
+    return t('invoice.subject', { number });
   }
   override attachments(props: InvoiceProps): Attachment[] {
     return [{ filename: `factura-${props.number}.pdf`, content: invoicePdf(props), contentType: 'application/pdf' }];

@@ -9,6 +9,8 @@ import { blockCommand } from './commands/block.js';
 import { pauseCommands } from './commands/pause.js';
 import { previewCommand } from './commands/preview.js';
 import { configCommand } from './commands/config.js';
+import { checkCommand } from './commands/check.js';
+import { newCommand } from './commands/new.js';
 import { applyConfigFile } from './config-file.js';
 import { fail } from './run.js';
 import { forTerminal } from './terminal.js';
@@ -36,7 +38,7 @@ export function program(): Command {
     .hook('preAction', async (_root, command) => {
       await applyConfigFile(root, command);
     });
-  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), ...pauseCommands(), previewCommand(), migrateCommand(), configCommand()];
+  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), ...pauseCommands(), previewCommand(), migrateCommand(), configCommand(), checkCommand(), newCommand()];
   for (const command of commands) root.addCommand(strict(command));
   return root;
 }

@@ -11,6 +11,7 @@ import { DEFAULT_PRIORITY, PRIORITY_HEADER, type Priority } from '../views/prior
 import type { ViewMessage } from '../views/mail-view.js';
 import { parseMessage, type MessageAttachment } from './message.js';
 import { headerText } from '../transport/compose.js';
+import { localizeTemplate, type PreviewCatalogs } from '../i18n/preview-locales.js';
 
 /**
  * What the preview needs of a mail view. Structural on purpose: the app's views are
@@ -23,16 +24,18 @@ export interface PreviewableView {
   readonly from?: unknown;
   readonly priority?: unknown;
   readonly viewName?: string;
-  render(): Promise<{ subject: string; html: string; text: string; headers: Record<string, string> }>;
+  /** The view's message catalogs, when it is localized: the preview offers each of their locales. */
+  readonly i18n?: PreviewCatalogs;
+  render(options?: { locale?: string }): Promise<{ subject: string; html: string; text: string; headers: Record<string, string>; locale?: string; missingTranslations?: string[] }>;
   attachments(props: never): Attachment[] | Promise<Attachment[]>;
   /** MailView's: the message exactly as `send()` hands it to a transporter (absent from older copies of MailView). */
-  toMessage?(options: object): Promise<ViewMessage>;
+  toMessage?(options: object, view?: { locale?: string }): Promise<ViewMessage>;
 }
 
 /** The message a view sends, built as `send()` builds it (`toMessage`), or from its parts for a view without one. */
-async function messageOf(view: PreviewableView): Promise<ViewMessage> {
-  if (typeof view.toMessage === 'function') return view.toMessage({});
-  const rendered = await view.render();
+async function messageOf(view: PreviewableView, locale: string | undefined): Promise<ViewMessage> {
+  if (typeof view.toMessage === 'function') return view.toMessage({}, locale ? { locale } : {});
+  const rendered = await (locale ? view.render({ locale }) : view.render());
   const { [PRIORITY_HEADER]: priority, ...headers } = rendered.headers;
   const attachments = await view.attachments(view.props as never);
   return { from: view.from as ViewMessage['from'], ...rendered, headers, attachments, queuePriority: priority as Priority };
@@ -95,6 +98,15 @@ export interface EmailPreview {
   attachments: MessageAttachment[];
   /** The class that rendered it, when a mail view did. */
   viewClass?: string;
+  /** The language it is written in, when localized. */
+  locale?: string;
+  /** `locale:key` of strings missing from its catalog, shown from a fallback one. */
+  missingTranslations?: string[];
+}
+
+/** Which locale to show (the page's `?locale=`); unset: the message's own. */
+export interface PreviewOptions {
+  locale?: string;
 }
 
 const TEMPLATE_FILE = /\.(tsx|jsx)$/;
@@ -212,8 +224,10 @@ export class EmailCatalog {
           entry.template = template;
           template.view ??= entry;
         }
-        const subject = (view as unknown as { subject?: (props: unknown) => unknown }).subject;
-        if (typeof subject === 'function') entry.subject = String(subject.call(view, view.props));
+        const subject = (view as unknown as { subject?: (props: unknown, t: unknown) => unknown }).subject;
+        // A localized view's subject takes `t`: the list shows it in the default locale.
+        const t = view.i18n ? await view.i18n.translator() : undefined;
+        if (typeof subject === 'function') entry.subject = String(subject.call(view, view.props, t));
       } catch (error) {
         entry.error = asError(error);
       }
@@ -229,10 +243,12 @@ export class EmailCatalog {
  * and its attachments as nodemailer would encode them (built into a message and parsed
  * back, so names, types and bytes are what a recipient gets).
  */
-export async function previewView(view: PreviewableView): Promise<EmailPreview> {
+export async function previewView(view: PreviewableView, options: PreviewOptions = {}): Promise<EmailPreview> {
   const what = view.viewName ?? view.constructor?.name ?? 'The view';
   try {
-    const message = await messageOf(view);
+    const message = await messageOf(view, options.locale);
+    // Rendered once more for what only the preview shows: the locale used and the strings that fell back.
+    const rendered = await (options.locale ? view.render({ locale: options.locale }) : view.render());
     const subject = headerText(message.subject);
     const { subject: _, html, text, attachments } = message;
     const built = await new MailComposer({ subject, text, html, attachments }).compile().build();
@@ -251,6 +267,8 @@ export async function previewView(view: PreviewableView): Promise<EmailPreview> 
       text: String(text ?? ''),
       attachments: parsed.attachments,
       viewClass: what,
+      locale: rendered.locale,
+      missingTranslations: rendered.missingTranslations ?? [],
     };
   } catch (error) {
     throw renderErrorOf(what, error);
@@ -262,7 +280,7 @@ export async function previewView(view: PreviewableView): Promise<EmailPreview> 
  * page shows that view built with these props (its subject, headers and attachments);
  * otherwise the template alone, with the default priority.
  */
-export async function previewTemplate(entry: TemplateEntry): Promise<EmailPreview> {
+export async function previewTemplate(entry: TemplateEntry, options: PreviewOptions & { i18n?: PreviewCatalogs } = {}): Promise<EmailPreview> {
   if (entry.error) throw renderErrorOf(`Template ${entry.name}`, entry.error);
   if (entry.view) {
     const sample = entry.view.make();
@@ -273,11 +291,20 @@ export async function previewTemplate(entry: TemplateEntry): Promise<EmailPrevie
     } catch {
       // a view whose constructor takes more than props: show it with its registered sample
     }
-    return previewView(view);
+    return previewView(view, options);
   }
   try {
-    const { html, text } = await renderTemplate(entry.component!, entry.previewProps as object);
-    return { subject: null, headers: [[PRIORITY_HEADER, DEFAULT_PRIORITY]], html, text, attachments: [] };
+    // No view: the template alone, in the app's catalogs when it has some (its useT() reads them).
+    const localized = await localizeTemplate(options.i18n, options.locale);
+    const { html, text } = await renderTemplate(entry.component!, entry.previewProps as object, localized?.t);
+    return {
+      subject: null,
+      headers: [...(localized ? [['Content-Language', localized.t.locale] as [string, string]] : []), [PRIORITY_HEADER, DEFAULT_PRIORITY]],
+      html: localized ? localized.finish(html) : html,
+      text,
+      attachments: [],
+      ...(localized ? { locale: localized.t.locale, missingTranslations: [...localized.t.missing] } : {}),
+    };
   } catch (error) {
     throw renderErrorOf(`Template ${entry.name}`, error);
   }

@@ -1,6 +1,7 @@
 import type { SendMailOptions } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
 import { InvalidMessageError } from '../errors.js';
+import { assertContentLanguage } from '../i18n/locale.js';
 
 // Characters an address never holds: separators and specials, and anything invisible
 // (spaces of every kind, controls, format characters such as U+200B), which parsers
@@ -191,6 +192,7 @@ export function validateMessage(data: SendMailOptions, limits: Limits = DEFAULT_
   for (const [key, value] of headerEntries(data.headers)) {
     assertHeaderText(`Header name "${printable(key)}"`, key);
     assertHeaderText(`Header "${printable(key)}"`, value);
+    if (String(key).trim().toLowerCase() === 'content-language') assertContentLanguage(value);
     const option = ADDRESS_HEADERS.get(String(key).trim().toLowerCase());
     if (option) {
       throw new InvalidMessageError(

@@ -5,6 +5,9 @@ import type { SendMailOptions, Transporter, Attachment } from 'nodemailer';
 import { PRIORITY_HEADER, parsePriority, type Priority } from './priority.js';
 import type { MailroomMessageOptions } from './message-options.js';
 import { renderErrorOf } from './render-error.js';
+import type { Catalogs } from '../i18n/catalogs.js';
+import type { Messages, Translator } from '../i18n/translator.js';
+import { localize, markLanguage, withTranslator } from '../i18n/localize.js';
 
 /** What `render()` produces: everything about the message that comes from the view. */
 export interface RenderedMail {
@@ -12,6 +15,16 @@ export interface RenderedMail {
   html: string;
   text: string;
   headers: Record<string, string>;
+  /** The language the message is written in (`lang`, `Content-Language`), when the view has one. */
+  locale?: string;
+  /** `locale:key` of strings that fell back to another catalog: the preview warns, `mailroom check` fails. */
+  missingTranslations: string[];
+}
+
+/** Per-message options given with the props: `new WelcomeMail(props, { locale: 'ca' })`. */
+export interface ViewOptions {
+  /** BCP 47 tag; falls back along `ca-ES` → `ca` → the catalogs' default. */
+  locale?: string;
 }
 
 /** Per-send options: recipients, anything else nodemailer accepts, and mailroom's own (message-options.ts). */
@@ -32,8 +45,8 @@ function takePriorityHeader(headers: Record<string, unknown>): { headers: Record
 }
 
 /** A React Email template rendered with `props`: its HTML and its plain-text part. */
-export async function renderTemplate(template: ComponentType<object>, props: object): Promise<{ html: string; text: string }> {
-  const html = await renderHtml(createElement(template, props));
+export async function renderTemplate(template: ComponentType<object>, props: object, t?: Translator): Promise<{ html: string; text: string }> {
+  const html = await renderHtml(withTranslator(createElement(template, props), t));
   return { html, text: plainText(html) };
 }
 
@@ -43,17 +56,28 @@ export async function renderTemplate(template: ComponentType<object>, props: obj
  * `validate`. Views only render: they know nothing of queues, and `send` hands
  * the message to whatever nodemailer transporter it is given.
  */
-export abstract class MailView<Props> {
+export abstract class MailView<Props, M extends Messages = Messages> {
   /** A React Email component taking exactly this view's props. */
   abstract readonly template: ComponentType<Props>;
   /** The queue priority of every message of this view (`X-Mail-Queue-Priority` in `render()`'s headers). */
   priority: Priority = 'normal';
   /** Default sender; a send's own `from` wins. */
   from: SendMailOptions['from'] = undefined;
+  /** The message catalogs the template's `useT()` and `subject`'s `t` read (see `defineCatalogs`). */
+  i18n: Catalogs<M> | undefined = undefined;
 
-  constructor(readonly props: Props) {}
+  constructor(
+    readonly props: Props,
+    readonly options: ViewOptions = {},
+  ) {}
 
-  abstract subject(props: Props): string;
+  /** `t` translates in the message's locale; its keys are the catalogs'. */
+  abstract subject(props: Props, t: Translator<M>): string;
+
+  /** The locale of a message when the send gives none, e.g. `props.user.locale`. */
+  locale(_props: Props): string | undefined {
+    return undefined;
+  }
 
   /** Extra headers for every message of this view. */
   headers(_props: Props): Record<string, string> {
@@ -73,17 +97,25 @@ export abstract class MailView<Props> {
     return this.constructor.name;
   }
 
-  /** Validates the props and renders subject, HTML, text and headers (the priority among them); a failure is a RenderError. */
-  async render(): Promise<RenderedMail> {
+  /**
+   * Validates the props and renders subject, HTML, text and headers (the priority and
+   * Content-Language among them); a failure is a RenderError. `locale` overrides the
+   * message's own (the preview shows each locale this way).
+   */
+  async render(override: ViewOptions = {}): Promise<RenderedMail> {
     const priority = parsePriority(this.priority);
     try {
       this.validate(this.props);
-      const { html, text } = await renderTemplate(this.template as ComponentType<object>, this.props as object);
+      const { t, locale, dir } = await localize(this.i18n as Catalogs | undefined, override.locale ?? this.options.locale ?? this.locale(this.props));
+      const subject = this.subject(this.props, t as Translator<M>);
+      const { html, text } = await renderTemplate(this.template as ComponentType<object>, this.props as object, this.i18n ? t : undefined);
       return {
-        subject: this.subject(this.props),
-        html,
+        subject,
+        html: locale && dir ? markLanguage(html, locale, dir) : html,
         text,
-        headers: { ...this.headers(this.props), [PRIORITY_HEADER]: priority },
+        headers: { ...(locale ? { 'Content-Language': locale } : {}), ...this.headers(this.props), [PRIORITY_HEADER]: priority },
+        ...(locale ? { locale } : {}),
+        missingTranslations: [...t.missing],
       };
     } catch (error) {
       throw renderErrorOf(this.viewName, error);
@@ -94,10 +126,10 @@ export abstract class MailView<Props> {
    * The one place a message is built: the rendered view plus this send's options. The
    * priority travels as the `queuePriority` option, not a header, so only a transport
    * that reads it (the queue) sees it; a send's own `queuePriority`, or its own priority
-   * header, wins over the view's.
+   * header, wins over the view's. `view` overrides the message's locale, as in `render`.
    */
-  async toMessage(options: SendOptions): Promise<ViewMessage> {
-    const rendered = await this.render();
+  async toMessage(options: SendOptions, view: ViewOptions = {}): Promise<ViewMessage> {
+    const rendered = await this.render(view);
     const own = await this.attachments(this.props);
     const { headers, value } = takePriorityHeader({ ...rendered.headers, ...(options.headers as Record<string, unknown> | undefined) });
     return {

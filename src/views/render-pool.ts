@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { RenderError } from '../errors.js';
 import { renderErrorOf } from './render-error.js';
+import type { ViewOptions } from './mail-view.js';
 import type { RenderedMail } from './mail-view.js';
 import type { RenderRequest } from './render-thread.js';
 
@@ -14,6 +15,8 @@ export interface RenderJob<Props = unknown> {
   export?: string;
   /** Props: anything structured clone copies (plain data, Dates, Buffers). */
   props: Props;
+  /** Per-message options, as `new View(props, options)` takes them: `{ locale: 'ca' }`. */
+  options?: ViewOptions;
 }
 
 /** Worker threads that render mail views off the main thread (see createRenderPool). */
@@ -100,7 +103,7 @@ export function createRenderPool(options: { size?: number } = {}): RenderPool {
   const render = (job: RenderJob) =>
     new Promise<RenderedMail>((resolve, reject) => {
       if (closed) return reject(new RenderError('the render pool is closed'));
-      const request = { id: nextId++, module: moduleUrl(job.module), export: job.export ?? 'default', props: job.props };
+      const request = { id: nextId++, module: moduleUrl(job.module), export: job.export ?? 'default', props: job.props, options: job.options };
       queue.push({ request, resolve, reject });
       dispatch();
     });

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import type { MailView } from './mail-view.js';
+import type { MailView, ViewOptions } from './mail-view.js';
 import { ConfigError } from '../errors.js';
 
 /** A job: which view class to load, and the props to render it with. */
@@ -8,9 +8,10 @@ export interface RenderRequest {
   module: string;
   export: string;
   props: unknown;
+  options?: ViewOptions;
 }
 
-type ViewClass = new (props: unknown) => MailView<unknown>;
+type ViewClass = new (props: unknown, options?: ViewOptions) => MailView<unknown>;
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 
 async function viewClass(module: string, name: string): Promise<ViewClass> {
@@ -25,7 +26,7 @@ async function viewClass(module: string, name: string): Promise<ViewClass> {
 parentPort?.on('message', async (job: RenderRequest) => {
   try {
     const View = await viewClass(job.module, job.export);
-    parentPort!.postMessage({ id: job.id, rendered: await new View(job.props).render() });
+    parentPort!.postMessage({ id: job.id, rendered: await new View(job.props, job.options).render() });
   } catch (error) {
     const e = error as Error;
     parentPort!.postMessage({ id: job.id, error: { name: e?.name ?? 'Error', message: e?.message ?? String(error) } });

@@ -7,6 +7,8 @@ import { oneLine, type Html } from '../ui/layout.js';
 import { homePage, templateUrl, viewUrl } from '../ui/home.js';
 import { emailPage } from '../ui/email-page.js';
 import { attachmentIndex, chrome, download, emailHtml, notFound, width, type AppContext } from './context.js';
+import { pageCatalogs, previewLocales } from '../../i18n/preview-locales.js';
+import type { Context } from 'hono';
 
 /** The home page and the template and view previews (`/templates/…`, `/views/…`). */
 export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
@@ -26,17 +28,32 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
     return preview;
   };
 
-  /** Finds a template or view by the name in the URL (only ever a key into the catalog, never a path). */
+  /**
+   * Finds a template or view by the name in the URL (only ever a key into the catalog, never
+   * a path), with the locales it can be shown in; `preview(locale)` renders it in one of them.
+   */
   async function find(kind: 'template' | 'view', name: string) {
     const loaded = await catalog();
     if (!loaded) return null;
     if (kind === 'template') {
       const entry = loaded.templates.find((t) => t.name === name);
-      return entry ? { kind, loaded, entry, preview: () => cached(`t:${name}`, () => previewTemplate(entry)) } : null;
+      if (!entry) return null;
+      const i18n = pageCatalogs(entry, loaded.views);
+      const preview = (locale?: string) => cached(`t:${name}:${locale ?? ''}`, () => previewTemplate(entry, { locale, i18n }));
+      return { kind, loaded, entry, locales: previewLocales(i18n), preview };
     }
     const entry = loaded.views.find((v) => v.name === name);
-    return entry ? { kind, loaded, entry, preview: () => cached(`v:${name}`, () => (entry.error ? Promise.reject(entry.error) : previewView(entry.make()))) } : null;
+    if (!entry) return null;
+    const preview = (locale?: string) => cached(`v:${name}:${locale ?? ''}`, () => (entry.error ? Promise.reject(entry.error) : previewView(entry.make(), { locale })));
+    return { kind, loaded, entry, locales: previewLocales(pageCatalogs(entry, loaded.views)), preview };
   }
+
+  /** `?locale=` (and `?compare=`) when the page has that locale; null when it names one it lacks. */
+  const localeOf = (c: Context, locales: string[], param = 'locale'): string | undefined | null => {
+    const asked = c.req.query(param);
+    if (asked === undefined || asked === '') return undefined;
+    return locales.includes(asked) ? asked : null;
+  };
 
   app.get('/', async (c) => {
     const counts = ctx.db ? await stateCounts(ctx.db) : null;
@@ -51,6 +68,12 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
       const name = c.req.param('name');
       const found = await find(kind, name);
       if (!found) return notFound(c, ctx, `No ${kind} named “${name}”`);
+      const locale = localeOf(c, found.locales);
+      const compare = localeOf(c, found.locales, 'compare');
+      if (locale === null || compare === null) {
+        return notFound(c, ctx, `No locale “${c.req.query(locale === null ? 'locale' : 'compare')}” for ${kind} “${name}”: it has ${found.locales.join(', ') || 'none'}`);
+      }
+      const inLocale = (path: string, l = locale) => (l ? `${path}?locale=${encodeURIComponent(l)}` : path);
       const file = (path: string) => relative(process.cwd(), path) || path;
       let context: Html;
       if (found.kind === 'template') {
@@ -69,14 +92,17 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
         name,
         path: url(name),
         chrome: chrome(c, ctx),
-        frameSrc: `${url(name)}/html`,
-        attachmentUrl: (i: number) => `${url(name)}/attachments/${i}`,
+        frameSrc: inLocale(`${url(name)}/html`),
+        attachmentUrl: (i: number) => inLocale(`${url(name)}/attachments/${i}`),
         width: width(c),
         generation: ctx.live.generation,
         context,
+        locales: { available: found.locales, current: locale, compare },
       };
       try {
-        return c.html(emailPage({ ...options, preview: await found.preview() }));
+        const preview = await found.preview(locale);
+        const side = compare ? { locale: compare, frameSrc: inLocale(`${url(name)}/html`, compare), preview: await found.preview(compare) } : undefined;
+        return c.html(emailPage({ ...options, preview, compareWith: side }));
       } catch (error) {
         ctx.onError(error);
         return c.html(emailPage({ ...options, error }), 500);
@@ -85,9 +111,10 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
 
     app.get(`${base}/:name/html`, async (c) => {
       const found = await find(kind, c.req.param('name'));
-      if (!found) return notFound(c, ctx);
+      const locale = found ? localeOf(c, found.locales) : null;
+      if (!found || locale === null) return notFound(c, ctx);
       try {
-        const preview = await found.preview();
+        const preview = await found.preview(locale);
         return emailHtml(c, preview.html, true); // the app's own template: its images are the designer's
       } catch (error) {
         return c.body(`could not render: ${oneLine(error)}`, 500, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -97,8 +124,9 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
     app.get(`${base}/:name/attachments/:index`, async (c) => {
       const found = await find(kind, c.req.param('name'));
       const index = attachmentIndex(c);
-      if (!found || index === undefined) return notFound(c, ctx);
-      const attachment = (await found.preview()).attachments[index];
+      const locale = found ? localeOf(c, found.locales) : null;
+      if (!found || index === undefined || locale === null) return notFound(c, ctx);
+      const attachment = (await found.preview(locale)).attachments[index];
       return attachment ? download(attachment.content, attachment.contentType, attachment.filename) : notFound(c, ctx);
     });
   }

@@ -77,5 +77,11 @@ form.login input { padding: 6px 10px; border: 1px solid #d0d5dd; font: inherit; 
 .error pre { max-height: none; }
 ul.files { list-style: none; padding: 0; margin: 0; }
 ul.files li { padding: 4px 0; }
+.warning { padding: 8px 12px; background: #fffaeb; border: 1px solid #fedf89; color: #93370d; margin: 12px 0; }
+.locales .code, .side .code { font: 11px ui-monospace, monospace; color: var(--muted); }
+.switch a[aria-current="true"] .code { color: #dbe4ff; }
+.side-by-side { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.side-by-side h3 { font-size: 14px; margin: 0 0 8px; }
+.side-by-side .frame { padding: 8px; }
 .empty { padding: 24px; text-align: center; color: var(--muted); background: #fff; border: 1px solid var(--line); }
 `;

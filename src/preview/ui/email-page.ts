@@ -1,6 +1,7 @@
 import { html } from 'hono/html';
 import type { EmailPreview } from '../templates.js';
 import { bytes, emailFrame, errorBox, headersTable, layout, widthSwitch, type Chrome, type Html } from './layout.js';
+import { localeSwitch, missingWarning, sideBySide, type PageLocales } from './locale-switch.js';
 
 export interface EmailPageOptions {
   chrome: Chrome;
@@ -18,6 +19,15 @@ export interface EmailPageOptions {
   context: Html;
   preview?: EmailPreview;
   error?: unknown;
+  /** The locales this email can be shown in (none when it is not localized). */
+  locales?: PageLocales;
+  /** Another locale of the same email, shown beside this one. */
+  compareWith?: { locale: string; frameSrc: string; preview: EmailPreview };
+}
+
+/** The page's locale choice, kept by the width links. */
+function localeQuery(locales: PageLocales | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries({ locale: locales?.current, compare: locales?.compare }).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 /** A template's or a view's page: the email as sent, at desktop or mobile width, with its text, source and headers. */
@@ -26,15 +36,21 @@ export function emailPage(o: EmailPageOptions): Html {
   const body = html`
 <h1>${o.name}</h1>
 <p class="muted">${o.context}</p>
+${o.locales ? localeSwitch(o.path, o.locales, o.width) : ''}
 ${
   o.error || !p
     ? errorBox(`This ${o.kind} could not be rendered`, o.error)
     : html`
+${missingWarning(p)}
 <h2>Subject and headers</h2>
 ${headersTable(p.headers)}
 ${p.subject === null ? html`<p class="muted">No registered mail view renders this template, so it has no subject yet: a view gives it one.</p>` : ''}
-<div class="toolbar"><strong>HTML</strong>${widthSwitch(o.path, o.width)}</div>
-${emailFrame(o.frameSrc, o.width)}
+<div class="toolbar"><strong>HTML</strong>${widthSwitch(o.path, o.width, localeQuery(o.locales))}</div>
+${
+  o.compareWith
+    ? sideBySide({ locale: p.locale ?? o.locales?.current ?? '', frameSrc: o.frameSrc, preview: p }, o.compareWith, o.width)
+    : emailFrame(o.frameSrc, o.width)
+}
 ${
   p.attachments.length
     ? html`<h2>Attachments</h2>

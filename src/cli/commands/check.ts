@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { say, jsonForTerminal } from '../terminal.js';
+import { ConfigError } from '../../errors.js';
+import { runChecks, type Check } from '../../check/check.js';
+import { translationsCheck } from '../../i18n/check-translations.js';
+
+/** Every check `mailroom check` runs, in order. A new check is one module and one line here. */
+export const CHECKS: Check[] = [translationsCheck];
+
+interface CheckFlags {
+  emails: string;
+  json?: boolean;
+}
+
+export const checkCommand = () =>
+  new Command('check')
+    .description(`check the emails folder before it ships (${CHECKS.map((c) => c.name).join(', ')}); exits 1 on any error`)
+    .option('--emails <dir>', 'folder of React Email templates, with _views/index.ts registering mail views', 'emails')
+    .option('--json', 'print the problems as JSON')
+    .action(async (flags: CheckFlags) => {
+      const emailsDir = resolve(flags.emails);
+      if (!existsSync(emailsDir)) throw new ConfigError(`No emails folder at ${emailsDir}: pass --emails DIR.`);
+      const { EmailCatalog } = await import('../../preview/templates.js');
+      const loader = new EmailCatalog(emailsDir);
+      try {
+        const reports = await runChecks(CHECKS, { emailsDir, catalog: await loader.load() });
+        const problems = reports.flatMap((r) => r.problems.map((p) => ({ check: r.check, ...p })));
+        const errors = problems.filter((p) => p.severity === 'error').length;
+        if (flags.json) say(jsonForTerminal(problems));
+        else {
+          for (const report of reports) {
+            say(`${report.check}: ${report.problems.length ? `${report.problems.length} problem${report.problems.length > 1 ? 's' : ''}` : 'ok'}`);
+            for (const p of report.problems) say(`  ${p.severity}: ${p.where}: ${p.message}`);
+          }
+          say(`${errors} error${errors === 1 ? '' : 's'}, ${problems.length - errors} warning${problems.length - errors === 1 ? '' : 's'}`);
+        }
+        if (errors) process.exitCode = 1;
+      } finally {
+        await loader.close();
+      }
+    });
