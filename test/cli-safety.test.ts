@@ -141,6 +141,24 @@ describe('nothing from outside reaches the terminal as control characters', () =
     }
   });
 
+  it('a database URL with a control character (a config file can hold one) is one clear line, not a stack', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'mailroom-config-'));
+    try {
+      for (const database of ['file:./x\u0000y', 'postgres://u:secret@127.0.0.1/d\u001b[2Jb']) {
+        writeFileSync(join(dir, 'mailroom.config.mjs'), `export default { database: ${JSON.stringify(database)} };\n`);
+        const { code, stderr } = await mailroom(['status'], {}, dir);
+        expect(stderr).toMatch(/^mailroom: Database URL ".*" holds a control character: check DATABASE_URL, --database or the config file\.\n$/);
+        expect(stderr).not.toContain('secret');
+        expect(code).toBe(1);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('block list: reasons and addresses stored from outside', async () => {
     const env = { DATABASE_URL: created.url };
     expect((await mailroom(['block', 'add', 'spam@example.com', '--reason', hostile], env)).code).toBe(0);

@@ -1,13 +1,11 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { enqueueMail, openDatabase } from 'mailroom';
+import { enqueueMail } from 'mailroom';
 import { messages } from 'mailroom/schema';
-import { createSmtpTransport } from 'mailroom/drain';
-import { runWorker } from '../src/drain/worker.js';
-import { backends, pg } from './helpers/databases.js';
+import { backends } from './helpers/databases.js';
 import { startScriptedSmtp } from './helpers/scripted-smtp.js';
-import { startTcpProxy, throughProxy } from './helpers/tcp-proxy.js';
+import { proxiedPostgres, startWorker } from './helpers/proxied-postgres.js';
 import { BIN } from './helpers/cli.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -20,13 +18,12 @@ async function listening(database: { sql?: { unsafe: (q: string) => Promise<unkn
   const rows = (await database.sql!.unsafe(`select 1 from pg_stat_activity where datname = current_database() and query ilike 'listen%'`)) as unknown[];
   return rows.length > 0;
 }
-const POSTGRES_PORT = Number(new URL(process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres').port || 5432);
 
 describe.runIf(POSTGRES)('worker and a lost Postgres', () => {
   it('reconnects with backoff, says so once, and loses or repeats nothing, even a message sent during the outage', async () => {
-    const { url, database: direct, drop } = await pg.create();
-    const proxy = await startTcpProxy({ host: '127.0.0.1', port: POSTGRES_PORT });
-    const viaProxy = await openDatabase(throughProxy(url, proxy));
+    const postgres = await proxiedPostgres();
+    const { direct, proxy } = postgres;
+    const viaProxy = await postgres.openProxied();
     // The server holds its reply to `inflight@` until told: the mail goes out while the database is away.
     let accept!: () => void;
     const accepted = new Promise<void>((resolve) => (accept = resolve));
@@ -34,12 +31,8 @@ describe.runIf(POSTGRES)('worker and a lost Postgres', () => {
       if (stage === 'body' && recipients[0] === 'inflight@example.com') await accepted;
       return undefined;
     });
-    const transport = createSmtpTransport(server.url);
-    const controller = new AbortController();
     const events: string[] = [];
-    const worker = runWorker(viaProxy, {
-      smtp: transport,
-      signal: controller.signal,
+    const worker = startWorker(viaProxy, server.url, {
       pollIntervalMs: 60_000,
       leaseSeconds: 8,
       reconnect: { firstMs: 100, maxMs: 500 },
@@ -76,23 +69,19 @@ describe.runIf(POSTGRES)('worker and a lost Postgres', () => {
       );
       expect(events).toEqual([events[0], 'back']); // said once, not once per try
     } finally {
-      controller.abort();
-      await worker.catch(() => {});
-      transport.close();
+      await worker.stop();
       await server.close();
-      await viaProxy.close();
-      await proxy.close();
-      await drop();
+      await postgres.close();
     }
   });
 
   it('`mailroom worker` prints one line when Postgres goes away and one when it is back, and keeps sending', async () => {
-    const { url, database: direct, drop } = await pg.create();
-    const proxy = await startTcpProxy({ host: '127.0.0.1', port: POSTGRES_PORT });
+    const postgres = await proxiedPostgres();
+    const { direct, proxy } = postgres;
     const server = await startScriptedSmtp();
     // Polling every second, so it meets the outage rather than sleeping through it.
     const child = spawn(process.execPath, [BIN, 'worker', '--poll', '1s'], {
-      env: { ...process.env, MAILROOM_PAUSED: undefined, DATABASE_URL: throughProxy(url, proxy), SMTP_URL: server.url },
+      env: { ...process.env, MAILROOM_PAUSED: undefined, DATABASE_URL: postgres.proxiedUrl, SMTP_URL: server.url },
     });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
@@ -115,19 +104,15 @@ describe.runIf(POSTGRES)('worker and a lost Postgres', () => {
     } finally {
       child.kill('SIGKILL');
       await server.close();
-      await proxy.close();
-      await drop();
+      await postgres.close();
     }
   });
 
   it('a worker asleep through the outage catches up on what was queued meanwhile once Postgres is back', async () => {
-    const { url, database: direct, drop } = await pg.create();
-    const proxy = await startTcpProxy({ host: '127.0.0.1', port: POSTGRES_PORT });
-    const viaProxy = await openDatabase(throughProxy(url, proxy));
+    const postgres = await proxiedPostgres();
+    const { direct, proxy } = postgres;
     const server = await startScriptedSmtp();
-    const transport = createSmtpTransport(server.url);
-    const controller = new AbortController();
-    const worker = runWorker(viaProxy, { smtp: transport, signal: controller.signal, pollIntervalMs: 60_000, onDatabaseLost: () => {} });
+    const worker = startWorker(await postgres.openProxied(), server.url, { pollIntervalMs: 60_000, onDatabaseLost: () => {} });
     try {
       await enqueueMail(direct.db, { from: 'a@example.com', to: 'b@example.com', subject: 'before', text: 'x' });
       await waitFor(() => server.delivered.length === 1, 'the first message');
@@ -139,13 +124,9 @@ describe.runIf(POSTGRES)('worker and a lost Postgres', () => {
       // Well before the minute's poll: the listening connection came back and woke the worker.
       await waitFor(() => server.delivered.length === 2, 'the message queued during the outage', 20_000);
     } finally {
-      controller.abort();
-      await worker.catch(() => {});
-      transport.close();
+      await worker.stop();
       await server.close();
-      await viaProxy.close();
-      await proxy.close();
-      await drop();
+      await postgres.close();
     }
   });
 });

@@ -105,6 +105,10 @@ function preparing(client: postgres.Sql): postgres.Sql {
  * the server cannot be reached. Passwords are hidden in every message.
  */
 export async function openDatabase(url: string = DEFAULT_DATABASE, options: OpenOptions = {}): Promise<Database> {
+  // A config file can hold any string: a NUL reached the file system as a TypeError and a stack.
+  if (typeof url !== 'string' || /[\0-\x1f\x7f]/.test(url)) {
+    throw new ConfigError(`Database URL ${JSON.stringify(redact(String(url)))} holds a control character: check DATABASE_URL, --database or the config file.`);
+  }
   if (/^postgres(ql)?:\/\//i.test(url)) return openPostgres(url, options);
   if (url.startsWith('file:')) {
     const path = url.slice('file:'.length);
