@@ -73,25 +73,29 @@ const loadParser = () => loadOptional(() => import('mailparser'), 'mailroom/test
 export async function createTestMailroom(options: TestMailroomOptions = {}): Promise<TestMailroom> {
   const { simpleParser } = await loadParser();
   const parse = (raw: Buffer): Promise<ParsedMail> => simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true });
+  // The capture starts while the database is taken (and emptied) or opened.
+  const capturing = startCapture();
+  capturing.catch(() => {}); // awaited below; a failure to open the database comes first
   let embedded: Embedded | undefined;
   let opened: Database | undefined;
   let db: Db;
-  if (options.database === undefined) {
-    embedded = await takeEmbedded();
-    db = embedded.db;
-  } else if (typeof options.database === 'string') {
-    opened = await openDatabase(options.database, { migrate: true, max: 4 });
-    db = opened.db;
-  } else {
-    db = dbOf(options.database);
-    await migrateMailroom(db);
-  }
   let capture: SmtpCapture;
   try {
-    capture = await startCapture();
+    if (options.database === undefined) {
+      embedded = await takeEmbedded();
+      db = embedded.db;
+    } else if (typeof options.database === 'string') {
+      opened = await openDatabase(options.database, { migrate: true, max: 4 });
+      db = opened.db;
+    } else {
+      db = dbOf(options.database);
+      await migrateMailroom(db);
+    }
+    capture = await capturing;
   } catch (error) {
     if (embedded) giveBack(embedded);
     await opened?.close();
+    await capturing.then((c) => c.close(), () => {});
     throw error;
   }
   const transporter = nodemailer.createTransport(createQueueTransport({ database: db, smtp: options.sendNow ? capture.url : undefined }));
