@@ -12,10 +12,12 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
-import { createQueueTransport, openDatabase, drain, createSmtpTransport, ConfigError, DEFAULT_DATABASE } from 'mailroom';
+import { count } from 'drizzle-orm';
+import { createQueueTransport, openDatabase, ConfigError, DEFAULT_DATABASE } from 'mailroom';
+import { drain, createSmtpTransport } from 'mailroom/drain';
+import { messages } from 'mailroom/schema';
 import { startPreviewServer } from 'mailroom/preview';
-import { startMailbox } from '../src/dev/mailbox.js';
-import { queueStatus } from '../src/store/status.js';
+import { startMailbox } from './mailbox.js';
 import { WelcomeMail, PasswordResetMail, InvoiceMail } from '../emails/_views/index.js';
 import Invoice from '../emails/invoice.js';
 
@@ -40,7 +42,9 @@ try {
   const result = await drain(database.db, { smtp, concurrency: 2 });
   smtp.close();
   console.log(`drained: sent ${result.sent}, deferred ${result.deferred}, failed ${result.failed}`);
-  const { counts } = await queueStatus(database.db);
+  // The outbox is the app's own table to query (the exported Drizzle schema).
+  const rows = await database.db.select({ state: messages.state, n: count() }).from(messages).groupBy(messages.state);
+  const counts = Object.fromEntries(rows.map((row) => [row.state, row.n]));
   console.log(`queue (${database.label}): ${JSON.stringify(counts)}`);
   if (mailbox) {
     console.log(`\nNo SMTP_URL set, so mail went to a local mailbox: ${mailbox.received.length} message(s) in ${mailbox.folder}`);

@@ -1,18 +1,18 @@
-// `mailroom`: what an app's request path needs (views, the queue transport, enqueue, the
-// tables, the drain and the errors). Nothing here loads the preview (hono, mailparser),
-// PGlite, tsx or smtp-server: those are `mailroom/preview`, the embedded database (loaded
-// when a `file:` URL is opened) and the CLI.
-export { MailView, type RenderedMail, type SendOptions } from './views/mail-view.js';
+// `mailroom`: what an app's request path needs: mail views (and the pool that renders many),
+// the queue transport, enqueue, the database handle, defineConfig and the errors. The rest is
+// behind its own entry so an app that only queues mail does not load it:
+//   mailroom/schema   the tables (for the app's own queries) and migrateMailroom
+//   mailroom/drain    drain, SMTP and the blocklist: what `mailroom send` does, from code
+//   mailroom/preview  the preview server (hono, mailparser)
+// PGlite is loaded when a `file:` URL is opened, postgres.js when a `postgres://` one is.
+export { MailView, type RenderedMail, type SendOptions, type ViewMessage } from './views/mail-view.js';
+export type { MailroomMessageOptions } from './views/message-options.js';
 export { createRenderPool, type RenderPool, type RenderJob } from './views/render-pool.js';
 export { PRIORITY_HEADER, PRIORITIES, type Priority, parsePriority } from './views/priority.js';
-export { createQueueTransport, enqueueMail, type QueueTransportOptions, type QueuedInfo, type QueueMailOptions } from './transport/queue-transport.js';
+export { createQueueTransport, enqueueMail, enqueueMailMany, type QueueTransportOptions, type QueuedInfo, type QueueMailOptions } from './transport/queue-transport.js';
 export type { ContentAccess } from './transport/content-access.js';
-export { enqueueMany, enqueueMailMany, type BulkItem, type BulkOptions } from './store/bulk.js';
-export { openDatabase, DEFAULT_DATABASE, type Database, type Db, type DrizzleDb } from './store/database.js';
-export { migrateMailroom, MAILROOM_TABLES } from './store/migrations.js';
-export { messages, attempts, blocklist, settings, MESSAGE_STATES, type MessageState, type MessageRow, type AttemptRow } from './store/schema.js';
-export { drain, type DrainOptions, type DrainResult } from './drain/drain.js';
-export { createSmtpTransport, parseSmtpUrl, verifySmtp } from './drain/smtp.js';
-export { blockAddress, unblockAddress, listBlocked } from './store/blocklist.js';
+export type { SmtpConfig } from './drain/smtp.js';
+export { enqueueMany, type BulkItem, type BulkOptions } from './store/bulk.js';
+export { openDatabase, DEFAULT_DATABASE, type Database, type Db, type DrizzleDb, type OpenOptions } from './store/database.js';
 export { defineConfig, type MailroomConfig } from './config/define.js';
 export * from './errors.js';

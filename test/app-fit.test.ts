@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import { installFixture, pack, postgresDatabase, REPO, run, succeed, tempDir } from './helpers/app-fixtures.js';
+import { startSmtp } from './helpers/smtp.js';
 
 const FIXTURES = ['esm-postgres-react19', 'cjs-ts-pg-react18', 'cjs-pglite'] as const;
 const DRIZZLE_KIT = join(REPO, 'node_modules/drizzle-kit/bin.cjs');
@@ -29,6 +30,13 @@ afterAll(async () => {
   dir.remove();
 });
 
+/** The module files a fresh `import(specifier)` loads in the app (test/fixtures/esm-postgres-react19/loaded-modules.mjs). */
+async function loadedBy(app: string, specifier: string): Promise<string[]> {
+  const result = await run('node', ['loaded-modules.mjs', specifier], { cwd: app });
+  if (result.code !== 0) throw new Error(result.stderr);
+  return result.stderr.split('\n').filter((line) => line.startsWith('file:'));
+}
+
 const json = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
 const tables = async (url: string) => {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
@@ -40,12 +48,14 @@ const tables = async (url: string) => {
 };
 
 describe.concurrent('mailroom in an app, from its tarball', () => {
-  it('ESM + postgres.js + React 19: migrates after the app’s drizzle-kit, its transactions queue or roll back', async () => {
+  it('ESM + postgres.js + React 19: migrates after the app’s drizzle-kit, its transactions queue or roll back, its code drains', async () => {
     const database = await postgresDatabase();
     if (!database) return;
     cleanup.push(() => database.drop());
     const app = await installed('esm-postgres-react19');
-    const env = { DATABASE_URL: database.url };
+    const smtp = await startSmtp();
+    cleanup.push(() => smtp.close());
+    const env = { DATABASE_URL: database.url, SMTP_URL: smtp.url };
     // The app's own drizzle-kit migration first: newer than any of mailroom's.
     await succeed('node', [DRIZZLE_KIT, 'generate', '--config', 'drizzle.config.ts'], { cwd: app, env });
     await succeed('node', [DRIZZLE_KIT, 'migrate', '--config', 'drizzle.config.ts'], { cwd: app, env });
@@ -60,7 +70,24 @@ describe.concurrent('mailroom in an app, from its tarball', () => {
     expect(out.react).toMatch(/^19\./);
     expect(out.text).toMatch(/welcome, núria!/i);
     expect(out.html).toContain('Núria');
-    expect(out).toMatchObject({ queued: 1, users: 1, rolledBack: true });
+    expect(out).toMatchObject({ queued: 1, users: 1, rolledBack: true, sent: 1 });
+    // Drained through mailroom/drain from the app's own code, to a real SMTP server.
+    expect(smtp.received.map((m) => [m.to, m.parsed.subject])).toEqual([[['nuria@example.com'], 'Welcome, Núria']]);
+  }, 420_000);
+
+  it('import "mailroom" loads what queueing needs: not the drain, Drizzle’s query builders, the preview or a driver', async () => {
+    const app = await installed('esm-postgres-react19');
+    const root = await loadedBy(app, 'mailroom');
+    expect(root.some((url) => url.endsWith('/node_modules/mailroom/dist/index.js'))).toBe(true);
+    const unwanted = [
+      /\/mailroom\/dist\/drain\/(drain|attempt|claim|outcome)\.js$/,
+      /\/mailroom\/dist\/(preview|cli)\//,
+      /\/drizzle-orm\/pg-core\/index\.js$/,
+      /\/node_modules\/(hono|@hono\/node-server|mailparser|@electric-sql\/pglite|postgres|tsx)\//,
+    ];
+    expect(root.filter((url) => unwanted.some((pattern) => pattern.test(url)))).toEqual([]);
+    // The hook sees them when they are loaded: mailroom/drain brings the drain.
+    expect((await loadedBy(app, 'mailroom/drain')).filter((url) => unwanted[0]!.test(url)).length).toBeGreaterThan(0);
   }, 420_000);
 
   it('CommonJS TypeScript (nodenext) + node-postgres + React 18: require, transactions, one React', async () => {
@@ -79,7 +106,8 @@ describe.concurrent('mailroom in an app, from its tarball', () => {
     expect(out.react).toMatch(/^18\./);
     expect(out.text).toMatch(/thank you, zoë!/i);
     expect(out.html).toContain('Zoë');
-    expect(out).toMatchObject({ queued: 4, rolledBack: true });
+    expect(out).toMatchObject({ queued: 4, rolledBack: true, blocked: ['bounced@example.com'] });
+    expect(out.subjects).toEqual(['Receipt for Ana', 'Receipt for Zoë', 'Receipt for Łukasz', 'Receipt for Łukasz']);
     // Optional packages not installed: a clear error naming what to install.
     expect(out.embedded).toMatch(/ConfigError: .*npm install @electric-sql\/pglite/);
     const preview = await run(join(app, 'node_modules/.bin/mailroom'), ['preview', '--port', '0'], { cwd: app, env });
@@ -90,11 +118,14 @@ describe.concurrent('mailroom in an app, from its tarball', () => {
     expect(existsSync(join(app, 'node_modules/mailroom/node_modules/react'))).toBe(false);
   }, 420_000);
 
-  it('plain CommonJS + the app’s own PGlite: require, migrateMailroom on its db, transactions', async () => {
+  it('plain CommonJS + the app’s own PGlite: require of each entry point, migrateMailroom on its db, transactions, drained to SMTP', async () => {
     const app = await installed('cjs-pglite');
-    const out = json(await succeed('node', ['src/app.js', join(app, 'db')], { cwd: app }));
+    const smtp = await startSmtp();
+    cleanup.push(() => smtp.close());
+    const out = json(await succeed('node', ['src/app.js', join(app, 'db')], { cwd: app, env: { SMTP_URL: smtp.url } }));
     expect(out.module).toBe('object');
     expect(out.html).toContain('Grüße ✉️');
-    expect(out).toMatchObject({ queued: 1, rolledBack: true });
+    expect(out).toMatchObject({ queued: 1, rolledBack: true, sent: 1 });
+    expect(smtp.received.map((m) => [m.to, m.parsed.subject])).toEqual([[['a@example.com'], 'A note']]);
   }, 420_000);
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { enqueueMail, enqueueMailMany, enqueueMany, messages, drain, createSmtpTransport, InvalidMessageError } from 'mailroom';
+import { enqueueMail, enqueueMailMany, enqueueMany, InvalidMessageError } from 'mailroom';
+import { messages } from 'mailroom/schema';
+import { drain, createSmtpTransport } from 'mailroom/drain';
 import { composeMail } from '../src/transport/compose.js';
 import { WelcomeMail } from '../emails/_views/index.js';
 import { backends } from './helpers/databases.js';

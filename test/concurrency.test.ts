@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { asc, sql } from 'drizzle-orm';
-import { createSmtpTransport, drain, messages } from 'mailroom';
+import { messages } from 'mailroom/schema';
+import { createSmtpTransport, drain } from 'mailroom/drain';
 import { backends, hasPostgres } from './helpers/databases.js';
 import { sharedPostgres } from './helpers/shared-postgres.js';
 import { startScriptedSmtp, type ScriptedSmtp } from './helpers/scripted-smtp.js';

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { eq } from 'drizzle-orm';
-import { createQueueTransport, createSmtpTransport, drain, enqueueMailMany, messages } from 'mailroom';
+import { createQueueTransport, enqueueMailMany } from 'mailroom';
+import { messages } from 'mailroom/schema';
+import { createSmtpTransport, drain } from 'mailroom/drain';
 import { retryMessages } from '../src/store/retry.js';
 import { backends } from './helpers/databases.js';
 import { startSmtp, smtpError, type TestSmtp } from './helpers/smtp.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { asc, eq, sql } from 'drizzle-orm';
-import { attempts, createSmtpTransport, drain, messages, type DrainOptions } from 'mailroom';
+import { attempts, messages } from 'mailroom/schema';
+import { createSmtpTransport, drain, type DrainOptions } from 'mailroom/drain';
 import { backoffSeconds } from '../src/drain/backoff.js';
 import { QueryGuard, midRunDatabaseError } from '../src/drain/guard.js';
 import { DatabaseError } from '../src/errors.js';

@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { asc, eq, inArray, sql } from 'drizzle-orm';
-import { attempts, createQueueTransport, createSmtpTransport, drain, messages, PRIORITY_HEADER, type DrainOptions } from 'mailroom';
+import { createQueueTransport, PRIORITY_HEADER } from 'mailroom';
+import { attempts, messages } from 'mailroom/schema';
+import { createSmtpTransport, drain, type DrainOptions } from 'mailroom/drain';
 import { backends, type Backend } from './helpers/databases.js';
 import { startScriptedSmtp, type Script, type ScriptedSmtp, type Stage } from './helpers/scripted-smtp.js';
 import { seedMessages, stateCounts } from './helpers/seed.js';

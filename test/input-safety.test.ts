@@ -2,9 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
 import { sql } from 'drizzle-orm';
 import {
-  createQueueTransport, createSmtpTransport, DatabaseError, drain, enqueueMail, enqueueMailMany, enqueueMany, InvalidMessageError,
-  messages, TablesMissingError, type QueuedInfo,
+  createQueueTransport, DatabaseError, enqueueMail, enqueueMailMany, enqueueMany, InvalidMessageError, TablesMissingError, type QueuedInfo,
 } from 'mailroom';
+import { messages } from 'mailroom/schema';
+import { createSmtpTransport, drain } from 'mailroom/drain';
 import { composeMail } from '../src/transport/compose.js';
 import { backends, pg } from './helpers/databases.js';
 import { perTest } from './helpers/per-test.js';

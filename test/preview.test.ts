@@ -8,9 +8,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { eq } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import {
-  attempts, createSmtpTransport, drain, enqueueMail, messages, ConfigError, type Database,
-} from 'mailroom';
+import { enqueueMail, ConfigError, type Database } from 'mailroom';
+import { attempts, messages } from 'mailroom/schema';
+import { createSmtpTransport, drain } from 'mailroom/drain';
 import { startPreviewServer, type PreviewServer } from 'mailroom/preview';
 import { InvoiceMail } from '../emails/_views/index.js';
 import Invoice from '../emails/invoice.js';

@@ -2,9 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { eq, sql } from 'drizzle-orm';
 import {
-  createQueueTransport, enqueueMail, enqueueMailMany, messages, attempts, drain, createSmtpTransport, InvalidMessageError,
-  InvalidPriorityError, PRIORITY_HEADER, openDatabase, type QueuedInfo,
+  createQueueTransport, enqueueMail, enqueueMailMany, InvalidMessageError, InvalidPriorityError, PRIORITY_HEADER, openDatabase, type QueuedInfo,
 } from 'mailroom';
+import { messages, attempts } from 'mailroom/schema';
+import { drain, createSmtpTransport } from 'mailroom/drain';
 import { WelcomeMail, InvoiceMail, PasswordResetMail } from '../emails/_views/index.js';
 import Invoice from '../emails/invoice.js';
 import { invoicePdf } from '../emails/_views/invoice-pdf.js';

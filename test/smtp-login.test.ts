@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
-import { createQueueTransport, createSmtpTransport, drain, messages, parseSmtpUrl, SmtpConnectionError, verifySmtp } from 'mailroom';
+import { createQueueTransport, SmtpConnectionError } from 'mailroom';
+import { messages } from 'mailroom/schema';
+import { createSmtpTransport, drain, parseSmtpUrl, verifySmtp } from 'mailroom/drain';
 import { backends } from './helpers/databases.js';
 import { startTlsSmtp, type TlsSmtp } from './helpers/tls-smtp.js';
 

@@ -68,3 +68,10 @@ export async function appTransactions(url: string) {
   // @ts-expect-error not a database
   await enqueueMail({ query: () => [] }, message);
 }
+
+// The preview takes the app's database as enqueueMail does: any Drizzle db described by
+// shape (a CommonJS app's drizzle-orm classes are another copy than mailroom's).
+import type { DrizzleDb } from 'mailroom';
+import { createPreviewHandler } from 'mailroom/preview';
+declare const appDb: DrizzleDb;
+export const mountedPreview = () => createPreviewHandler({ database: appDb, readOnly: true });

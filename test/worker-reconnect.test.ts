@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { createSmtpTransport, enqueueMail, messages, openDatabase } from 'mailroom';
+import { enqueueMail, openDatabase } from 'mailroom';
+import { messages } from 'mailroom/schema';
+import { createSmtpTransport } from 'mailroom/drain';
 import { runWorker } from '../src/drain/worker.js';
 import { backends, pg } from './helpers/databases.js';
 import { startScriptedSmtp } from './helpers/scripted-smtp.js';

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createSmtpTransport, enqueueMail, messages } from 'mailroom';
+import { enqueueMail } from 'mailroom';
+import { messages } from 'mailroom/schema';
+import { createSmtpTransport } from 'mailroom/drain';
 import { runWorker, type WorkerTotals } from '../src/drain/worker.js';
 import { retryMessages } from '../src/store/retry.js';
 import { PAUSED, setSetting } from '../src/store/settings.js';

@@ -4,6 +4,8 @@ import { warn } from './terminal.js';
 import { resolve } from 'node:path';
 import { DEFAULT_DATABASE, openDatabase, type Database } from '../store/database.js';
 import { checkEmbeddedFolder } from '../store/embedded-folder.js';
+import { requireMigrated } from '../store/migrations.js';
+import { queryError } from '../store/query-errors.js';
 
 /** Prints an error as one line a user can act on, and sets a failing exit code. */
 export function fail(error: unknown): void {
@@ -13,11 +15,23 @@ export function fail(error: unknown): void {
   process.exitCode = 1;
 }
 
-/** Runs a command body with an open database, closing it whatever happens. */
-export async function withDatabase<T>(url: string, body: (database: Database) => Promise<T>, migrate = false): Promise<T> {
+/**
+ * Runs a command body with an open database, closing it whatever happens. Unless the
+ * command is `migrate` itself (`tables: false`), a database without mailroom's tables, or
+ * with older ones, is refused before the body runs, naming `mailroom migrate` (the embedded
+ * database is migrated as it opens).
+ */
+export async function withDatabase<T>(url: string, body: (database: Database) => Promise<T>, migrate = false, tables = true): Promise<T> {
   announceNewEmbedded(url);
   const database = await openDatabase(url, { migrate });
   try {
+    if (tables) {
+      try {
+        await requireMigrated(database.db);
+      } catch (error) {
+        throw queryError('check the tables', error);
+      }
+    }
     return await body(database);
   } finally {
     await database.close().catch(() => {});

@@ -2,7 +2,10 @@ import { and, eq, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../store/database.js';
 import { LIVE_STATE, messages } from '../store/schema.js';
 import { leaseUntil } from '../store/clock.js';
+import { stateSql, WAITING_STATES } from '../store/states.js';
+import { InvariantError } from '../errors.js';
 
+/** A message as a claim returns it: what sending it and recording its outcome need. */
 export type ClaimedMessage = Pick<
   typeof messages.$inferSelect,
   'id' | 'messageId' | 'envelopeFrom' | 'recipients' | 'recipientStatus' | 'attempts' | 'priority' | 'subject'
@@ -53,7 +56,7 @@ function claimedOrSpent(owner: string, leaseSeconds: number, maxAttempts: number
   const unlessSpent = (claimed: SQL, spentValue: SQL) => sql`case when ${spent} then ${spentValue} else ${claimed} end`;
   const claimed = claimedBy(owner, leaseSeconds);
   return {
-    state: sql`${unlessSpent(sql`'sending'`, sql`'failed'`)}::mailroom_message_state`,
+    state: unlessSpent(stateSql('sending'), stateSql('failed')),
     leaseOwner: unlessSpent(sql`${owner}`, sql`null`),
     leaseExpiresAt: unlessSpent(claimed.leaseExpiresAt, sql`null`),
     attempts: unlessSpent(claimed.attempts, sql`${messages.attempts}`),
@@ -65,6 +68,7 @@ function claimedOrSpent(owner: string, leaseSeconds: number, maxAttempts: number
   };
 }
 
+/** What one claim query took. */
 export interface Claimed {
   /** Messages to send now. */
   messages: ClaimedMessage[];
@@ -90,7 +94,7 @@ export async function claim(db: Db, owner: string, limit: number, leaseSeconds: 
         // The partial index's predicate, so the planner can use it (ordered, no sort).
         LIVE_STATE,
         or(
-          and(inArray(messages.state, ['queued', 'deferred']), lte(messages.nextAttemptAt, sql`now()`)),
+          and(inArray(messages.state, [...WAITING_STATES]), lte(messages.nextAttemptAt, sql`now()`)),
           and(eq(messages.state, 'sending'), lt(messages.leaseExpiresAt, sql`now()`)),
         ),
       ),
@@ -114,7 +118,7 @@ export async function release(db: Db, owner: string, ids: number[]): Promise<voi
   await db
     .update(messages)
     .set({
-      state: sql`case when ${messages.attempts} > 1 then 'deferred' else 'queued' end::mailroom_message_state`,
+      state: sql`case when ${messages.attempts} > 1 then ${stateSql('deferred')} else ${stateSql('queued')} end`,
       attempts: sql`${messages.attempts} - 1`,
       leaseOwner: null,
       leaseExpiresAt: null,
@@ -142,6 +146,6 @@ export async function renew(db: Db, owner: string, ids: number[], leaseSeconds: 
 /** The stored bytes of a message this owner holds (large messages are not claimed with them). */
 export async function loadRaw(db: Db, id: number): Promise<Buffer> {
   const [row] = await db.select({ raw: messages.raw }).from(messages).where(eq(messages.id, id));
-  if (!row) throw new Error(`message ${id} vanished while claimed`);
+  if (!row) throw new InvariantError(`message ${id} vanished while claimed`);
   return row.raw;
 }

@@ -4,7 +4,7 @@ import { attempts, messages, type RecipientStatus } from '../store/schema.js';
 import type { ClaimedMessage } from './claim.js';
 import type { Delivery, Outcome } from './deliver.js';
 import { backoffSeconds, type BackoffOptions } from './backoff.js';
-import { priorityRank } from '../views/priority.js';
+import { priorityRank } from '../store/priority-rank.js';
 import { cleanText } from './reply.js';
 
 /** last_error holds a few replies at most: the per-recipient ones are in recipient_status. */
@@ -20,6 +20,7 @@ export function pendingRecipients(message: Pick<ClaimedMessage, 'recipients' | '
   });
 }
 
+/** Who recorded an outcome, and the backoff rules that decide the next try. */
 export interface OutcomeContext {
   owner: string;
   backoff: BackoffOptions;
@@ -43,6 +44,7 @@ export interface PlannedOutcome {
   started_at: string;
 }
 
+/** One attempt to plan an outcome from: the message as claimed, what SMTP said, and when it started. */
 export interface OutcomeInput {
   message: ClaimedMessage;
   delivery: Delivery;

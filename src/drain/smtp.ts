@@ -4,10 +4,11 @@ import { ConfigError, SmtpConnectionError } from '../errors.js';
 import { redact } from '../store/redact.js';
 import { decodeCredential } from '../store/url-credentials.js';
 
+/** Limits of the pool `createSmtpTransport` makes (unused for a transporter passed in). */
 export interface SmtpOptions {
-  /** SMTP connections used at once. */
+  /** SMTP connections used at once (the pool's `maxConnections`). Default 5. */
   concurrency?: number;
-  /** Milliseconds of silence before a connection is given up (a stalled server). */
+  /** Milliseconds of silence before a connection is given up (a stalled server). Default 60 s. */
   socketTimeout?: number;
   /** Milliseconds to connect, and again to get the greeting (default 15 s). */
   connectionTimeout?: number;
@@ -15,6 +16,9 @@ export interface SmtpOptions {
 
 /**
  * `smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465` into nodemailer pool options.
+ * The port defaults to 587 (`smtp:`) or 465 (`smtps:`); user and password are URL-decoded
+ * (write a `%` in a password as `%25`). Throws a ConfigError naming the problem (password
+ * hidden) for a malformed URL, another scheme, no host, or a parameter not `true`/`false`.
  *
  * With credentials, `smtp://` requires STARTTLS: nodemailer otherwise sends AUTH in the
  * clear to any server that does not offer it (or whose offer an attacker stripped).
@@ -66,13 +70,20 @@ function tlsRequiredHint(options: SMTPPoolOptions | undefined, error: { code?: s
   );
 }
 
+/** Where mail goes: an SMTP URL (see `parseSmtpUrl`), nodemailer SMTP pool options, or a nodemailer transporter. */
 export type SmtpConfig = string | SMTPPoolOptions | Transporter;
 
 function isTransporter(value: SmtpConfig): value is Transporter {
   return typeof value === 'object' && typeof (value as Transporter).sendMail === 'function';
 }
 
-/** A pooled nodemailer SMTP transporter; a transporter passed in is used as is. */
+/**
+ * A pooled nodemailer SMTP transporter for `drain({ smtp })`: connect and greeting timeouts
+ * 15 s, socket timeout 60 s, 5 connections (see `SmtpOptions`); options given in `config`
+ * win over these defaults, `options.concurrency` over both. A transporter passed in is
+ * returned as is. Throws a ConfigError for a bad URL; nothing connects until the first send
+ * (call `verifySmtp` to fail fast). Close it with `transporter.close()`.
+ */
 export function createSmtpTransport(config: SmtpConfig, options: SmtpOptions = {}): Transporter {
   if (isTransporter(config)) return config;
   const base = typeof config === 'string' ? parseSmtpUrl(config) : config;
@@ -87,7 +98,11 @@ export function createSmtpTransport(config: SmtpConfig, options: SmtpOptions = {
   });
 }
 
-/** Fails fast, with one clear line, when the server cannot be reached or refuses the login. */
+/**
+ * Connects and logs in once, so a wrong host or password fails before any message is
+ * claimed. Throws an SmtpConnectionError with one line naming `label` (passwords hidden)
+ * and, when STARTTLS was required but missing, the explicit ways out.
+ */
 export async function verifySmtp(transporter: Transporter, label: string): Promise<void> {
   try {
     await transporter.verify();

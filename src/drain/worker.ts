@@ -3,9 +3,11 @@ import { nextDueInMs } from '../store/status.js';
 import { getSetting, PAUSED } from '../store/settings.js';
 import { QUEUE_CHANNEL } from '../store/notify.js';
 import { drain, type DrainOptions, type DrainResult } from './drain.js';
+import { DRAIN_DEFAULTS } from './defaults.js';
 import { isConnectionLost, midRunDatabaseError } from './guard.js';
 import type { DatabaseError } from '../errors.js';
 
+/** The continuous mode's options: a drain's, minus its stop rules, plus waking and reconnecting. */
 export interface WorkerOptions extends Omit<DrainOptions, 'limit' | 'timeLimitSeconds' | 'maxDeferred'> {
   /** Longest sleep between looks at the queue, in ms: the safety net behind NOTIFY. */
   pollIntervalMs?: number;
@@ -24,6 +26,7 @@ export interface WorkerOptions extends Omit<DrainOptions, 'limit' | 'timeLimitSe
   reconnect?: { firstMs: number; maxMs: number };
 }
 
+/** What a continuous run sent in all, over how many drain runs. */
 export interface WorkerTotals {
   sent: number;
   deferred: number;
@@ -48,7 +51,8 @@ export async function runWorker(database: Database, options: WorkerOptions): Pro
   const pollIntervalMs = options.pollIntervalMs ?? (database.kind === 'postgres' ? 30_000 : 1_000);
   const reconnect = { ...RECONNECT, ...options.reconnect };
   const reconnects = options.onDatabaseLost !== undefined;
-  const drainOptions: DrainOptions = { ...options, outcomeRetrySeconds: reconnects ? (options.leaseSeconds ?? 300) : 0 };
+  const leaseSeconds = options.leaseSeconds ?? DRAIN_DEFAULTS.leaseSeconds;
+  const drainOptions: DrainOptions = { ...options, outcomeRetrySeconds: reconnects ? leaseSeconds : 0 };
   let notified = false;
   let wake: (() => void) | undefined;
   const poke = () => {
@@ -100,7 +104,7 @@ export async function runWorker(database: Database, options: WorkerOptions): Pro
         if (wait > 0) await sleep(wait);
       } catch (error) {
         if (!reconnects || !isConnectionLost(error)) throw error;
-        if (!lost) options.onDatabaseLost!((lost = midRunDatabaseError(error, options.leaseSeconds ?? 300)));
+        if (!lost) options.onDatabaseLost!((lost = midRunDatabaseError(error, leaseSeconds)));
         await sleep(retryInMs);
         retryInMs = Math.min(reconnect.maxMs, retryInMs * 2);
       }

@@ -1,14 +1,9 @@
 import { and, asc, count, desc, eq, getTableColumns, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
-import type { Transporter } from 'nodemailer';
 import type { Db } from '../store/database.js';
 import { attempts, messages, type MessageState } from '../store/schema.js';
 import { retryMessages } from '../store/retry.js';
 import { stateCounts } from '../store/status.js';
-import type { Delivery } from '../drain/deliver.js';
-import { deliverClaimed } from '../drain/attempt.js';
-import { claimedBy, claimedColumns } from '../drain/claim.js';
-import { DEFAULT_BACKOFF } from '../drain/backoff.js';
-import { newOwner } from '../drain/drain.js';
+import { SENDABLE_NOW, sendStoredNow } from '../drain/send-now.js';
 
 /** The outbox's read side and the few actions a staging user needs, one query each. */
 
@@ -119,7 +114,7 @@ export function attemptsOf(db: Db, id: number) {
 /** States in which each action makes sense; the queries check them again, atomically. */
 export const ACTIONS = {
   retry: ['deferred', 'failed'],
-  'send-now': ['queued', 'deferred'],
+  'send-now': SENDABLE_NOW,
   delete: ['queued', 'deferred'],
 } as const satisfies Record<string, readonly MessageState[]>;
 export type Action = keyof typeof ACTIONS;
@@ -148,22 +143,5 @@ export async function makeDue(db: Db, id: number): Promise<boolean> {
   return rows.length === 1;
 }
 
-/**
- * Sends one waiting message at once, as a drain would: claim it with a lease, skip
- * blocked recipients, deliver, record the outcome and the attempt.
- *
- * Safe against a drain running at the same time: the claim is one UPDATE whose WHERE
- * requires a waiting state. If a drain holds the row, the UPDATE waits for it and then
- * re-checks the WHERE against the drain's committed `sending` row, so it claims
- * nothing; if we claim first, the drain's SKIP LOCKED/`state` test passes it over.
- */
-export async function deliverNow(db: Db, id: number, smtp: Transporter): Promise<Delivery | null> {
-  const owner = `preview:${newOwner()}`;
-  const [message] = await db
-    .update(messages)
-    .set(claimedBy(owner, 300))
-    .where(and(eq(messages.id, id), inArray(messages.state, [...ACTIONS['send-now']])))
-    .returning({ ...claimedColumns, raw: messages.raw }); // one message: its bytes whatever its size
-  if (!message) return null;
-  return (await deliverClaimed(db, smtp, message, { owner, backoff: DEFAULT_BACKOFF })).delivery;
-}
+/** The "send now" button with an SMTP server: the drain sends it at once (see drain/send-now.ts). */
+export const sendNow = sendStoredNow;

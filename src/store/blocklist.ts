@@ -5,6 +5,10 @@ import { blocklist } from './schema.js';
 /** Addresses compare case-insensitively. */
 export const normalizeAddress = (address: string): string => address.trim().toLowerCase();
 
+/**
+ * Never mail `address` again (compared case-insensitively): queued and future messages to it
+ * fail for that recipient instead of being sent. Blocking it again updates `reason`.
+ */
 export async function blockAddress(db: Db, address: string, reason = ''): Promise<void> {
   await db
     .insert(blocklist)
@@ -12,11 +16,13 @@ export async function blockAddress(db: Db, address: string, reason = ''): Promis
     .onConflictDoUpdate({ target: blocklist.address, set: { reason } });
 }
 
+/** Removes `address` from the blocklist; false when it was not on it. */
 export async function unblockAddress(db: Db, address: string): Promise<boolean> {
   const removed = await db.delete(blocklist).where(inArray(blocklist.address, [normalizeAddress(address)])).returning();
   return removed.length > 0;
 }
 
+/** The blocklist, by address: `{ address, reason, createdAt }` rows. */
 export async function listBlocked(db: Db) {
   return db.select().from(blocklist).orderBy(asc(blocklist.address));
 }

@@ -3,22 +3,26 @@ import { dbOf, rowsOf, type Database, type Db, type DrizzleDb } from './database
 import { storedColumns, type Enqueued } from './enqueue.js';
 import { dueAt } from './clock.js';
 import { messages } from './schema.js';
-import { composeMail, type ComposedMessage, type ComposeOptions } from '../transport/compose.js';
+import type { ComposedMessage } from '../transport/compose.js';
 import { validateSendOptions } from '../transport/validate.js';
 import { storing } from './query-errors.js';
-import type { QueueMailOptions } from '../transport/queue-transport.js';
+import { InvariantError } from '../errors.js';
 
 /** One message for `enqueueMany`, with the per-send options `enqueue` takes. */
 export interface BulkItem {
+  /** The message, already validated and built to its RFC 822 bytes. */
   message: ComposedMessage;
+  /** The same key queued twice is one message: the later resolves to the first row, `duplicate: true`. */
   idempotencyKey?: string | undefined;
+  /** Not sent before this time (default: at once). */
   sendAt?: Date | undefined;
 }
 
+/** How `enqueueMany` and `enqueueMailMany` cut the work into INSERTs; the defaults suit any size. */
 export interface BulkOptions {
-  /** Rows per INSERT (Postgres allows 65,535 parameters: 14 columns × 1,000 rows is well under). */
+  /** Rows per INSERT, default 1,000 (Postgres allows 65,535 parameters: 14 columns × 1,000 rows is well under). */
   rowsPerInsert?: number;
-  /** Start a new INSERT once this many bytes of raw messages are in one (large attachments). */
+  /** Start a new INSERT once this many bytes of raw messages are in one (large attachments). Default 16 MB. */
   bytesPerInsert?: number;
 }
 
@@ -118,7 +122,7 @@ async function insertAll(tx: Db, items: BulkItem[], rows: number, bytes: number)
   return items.map(({ message, idempotencyKey: key }) => {
     if (key == null) {
       const queued = byMessageId.get(message.messageId)?.shift();
-      if (!queued) throw new Error(`bulk insert returned no row for ${message.messageId}`);
+      if (!queued) throw new InvariantError(`bulk insert returned no row for ${message.messageId}`);
       return queued;
     }
     const first = !seen.has(key);
@@ -126,7 +130,7 @@ async function insertAll(tx: Db, items: BulkItem[], rows: number, bytes: number)
     const queued = byKey.get(key);
     if (queued) return first ? queued : { ...queued, duplicate: true };
     const existing = earlier.get(key);
-    if (!existing) throw new Error(`idempotency conflict without an existing row for key ${key}`);
+    if (!existing) throw new InvariantError(`idempotency conflict without an existing row for key ${key}`);
     return existing;
   });
 }
@@ -136,6 +140,9 @@ async function insertAll(tx: Db, items: BulkItem[], rows: number, bytes: number)
  * (a savepoint inside the app's own): all are queued or none. Results come back
  * in input order. An idempotency key already queued, or repeated in `items`, is
  * stored once; its other items resolve to that row with `duplicate: true`.
+ * `target` is any Drizzle Postgres database or transaction, or an opened Database.
+ * Throws an InvalidMessageError for a bad `sendAt` or key (nothing stored), a
+ * TablesMissingError when the database was never migrated, else a DatabaseError.
  */
 export async function enqueueMany(target: DrizzleDb | Database, items: BulkItem[], options: BulkOptions = {}): Promise<Enqueued[]> {
   const db = dbOf(target);
@@ -145,22 +152,4 @@ export async function enqueueMany(target: DrizzleDb | Database, items: BulkItem[
   for (const item of items) validateSendOptions(item);
   const values = () => items.map((item) => Object.values(storedColumns(item.message, item)));
   return storing('queue the messages', values, () => db.transaction((tx) => insertAll(tx, items, rows, bytes)));
-}
-
-/**
- * `enqueueMany` for nodemailer messages (e.g. `view.toMessage(...)` results): each is
- * validated and built once, like the queue transport does, then all are stored together.
- * A `now` message is queued first in line but not tried at once.
- */
-export async function enqueueMailMany(
-  db: DrizzleDb | Database,
-  mails: QueueMailOptions[],
-  options: BulkOptions & ComposeOptions = {},
-): Promise<Enqueued[]> {
-  const items: BulkItem[] = [];
-  for (const data of mails) {
-    const message = await composeMail(data, options);
-    items.push({ message, idempotencyKey: data.idempotencyKey, sendAt: data.sendAt });
-  }
-  return enqueueMany(db, items, options);
 }

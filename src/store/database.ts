@@ -36,8 +36,11 @@ export interface DrizzleDb {
 export { rowsOf } from './rows.js';
 export { MIGRATIONS_FOLDER } from './migrations.js';
 
+/** A database mailroom opened (`openDatabase`): its Drizzle db plus what the CLI and the worker need. */
 export interface Database {
+  /** The Drizzle database: run your own queries on mailroom's tables with it (`mailroom/schema`). */
   readonly db: Db;
+  /** Which engine: a Postgres server (postgres.js) or the embedded PGlite. */
   readonly kind: 'postgres' | 'pglite';
   /** The URL with its password hidden, for messages. */
   readonly label: string;
@@ -50,16 +53,18 @@ export interface Database {
    * (and on Postgres each time the listening connection is re-established).
    */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** Ends the pool (Postgres) or, after the last holder in this process closes it, the embedded database and its lock. */
   close(): Promise<void>;
 }
 
 /** The embedded default: `.mailroom/db` under the current directory. */
 export const DEFAULT_DATABASE = 'file:.mailroom/db';
 
+/** Options of `openDatabase`. */
 export interface OpenOptions {
-  /** Run migrations on open (always done for the embedded database). */
+  /** Run migrations on open (default false; always done for the embedded database). */
   migrate?: boolean;
-  /** postgres.js pool size. */
+  /** postgres.js pool size (default 10, postgres.js's own). */
   max?: number;
   /** Prepared statements on Postgres (default true); turn off behind PgBouncer in transaction mode. */
   prepare?: boolean;
@@ -90,7 +95,15 @@ function preparing(client: postgres.Sql): postgres.Sql {
   });
 }
 
-/** Opens `postgres://…`, `postgresql://…` or `file:PATH` (embedded PGlite). */
+/**
+ * Opens `postgres://…`, `postgresql://…` (postgres.js, loaded now) or `file:PATH` (the
+ * embedded PGlite, the optional package `@electric-sql/pglite`, created and migrated on first
+ * open, one process at a time). Default `file:.mailroom/db`. Pass the result to
+ * `createQueueTransport({ database })`, `enqueueMail` or `drain`; `close()` it when done.
+ * Throws a ConfigError for an unsupported URL or a missing optional package,
+ * DatabaseInUseError when another process holds the embedded folder, DatabaseError when
+ * the server cannot be reached. Passwords are hidden in every message.
+ */
 export async function openDatabase(url: string = DEFAULT_DATABASE, options: OpenOptions = {}): Promise<Database> {
   if (/^postgres(ql)?:\/\//i.test(url)) return openPostgres(url, options);
   if (url.startsWith('file:')) {

@@ -3,9 +3,10 @@ import { messages, type MessageState } from './schema.js';
 import type { Db } from './database.js';
 import { dueAt, leaseUntil } from './clock.js';
 import type { ComposedMessage } from '../transport/compose.js';
-import { priorityRank } from '../views/priority.js';
+import { priorityRank } from './priority-rank.js';
 import { validateSendOptions } from '../transport/validate.js';
 import { storing } from './query-errors.js';
+import { InvariantError } from '../errors.js';
 
 export interface EnqueueOptions {
   idempotencyKey?: string | undefined;
@@ -14,11 +15,15 @@ export interface EnqueueOptions {
   claimFor?: { owner: string; leaseSeconds: number } | undefined;
 }
 
+/** A stored message: what enqueueing resolves with. */
 export interface Enqueued {
+  /** The row's id in `messages` (mailroom/schema). */
   id: number;
+  /** Its state: `queued` for a new message (after a `now` attempt, its outcome), the stored row's for a duplicate. */
   state: MessageState;
   /** True when the idempotency key was already queued: nothing new was stored. */
   duplicate: boolean;
+  /** The Message-ID header it goes out with (every retry keeps it). */
   messageId: string;
 }
 
@@ -94,7 +99,7 @@ export async function enqueue(db: Db, message: ComposedMessage, options: Enqueue
       .select({ id: messages.id, state: messages.state, messageId: messages.messageId })
       .from(messages)
       .where(eq(messages.idempotencyKey, options.idempotencyKey ?? ''));
-    if (!existing) throw new Error('idempotency conflict without an existing row');
+    if (!existing) throw new InvariantError('idempotency conflict without an existing row');
     return { ...existing, duplicate: true };
   });
 }

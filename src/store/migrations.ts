@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { readMigrationFiles, type MigrationMeta } from 'drizzle-orm/migrator';
 import type { PgDatabase, PgDialect, PgSession } from 'drizzle-orm/pg-core';
-import { DatabaseError } from '../errors.js';
+import { DatabaseError, TablesMissingError } from '../errors.js';
 import { rowsOf } from './rows.js';
 
 /**
@@ -15,7 +15,7 @@ export const MIGRATIONS_TABLE = { migrationsSchema: 'drizzle', migrationsTable: 
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
-/** The tables `migrate` must leave behind; checked afterwards, by name. */
+/** mailroom's tables, which `migrateMailroom` must leave behind (checked afterwards, by name). */
 export const MAILROOM_TABLES = ['mailroom_messages', 'mailroom_attempts', 'mailroom_blocklist', 'mailroom_settings'] as const;
 
 type AnyPg = PgDatabase<any, any, any>;
@@ -52,9 +52,11 @@ async function adoptDefaultBookkeeping(db: AnyPg, migrations: MigrationMeta[]): 
 }
 
 /**
- * Applies drizzle/ on any Drizzle Postgres database (postgres.js, PGlite, node-postgres),
- * then checks that mailroom's tables are there: a migration that was skipped must not
- * look like success.
+ * Applies mailroom's migrations on any Drizzle Postgres database (postgres.js, PGlite,
+ * node-postgres), recording them in `drizzle.__mailroom_migrations` (apart from an app's own
+ * drizzle-kit table), then checks that mailroom's tables are there: a migration that was
+ * skipped must not look like success. Idempotent; what `mailroom migrate` runs. Throws a
+ * DatabaseError naming any table still missing.
  */
 export async function migrateMailroom(db: AnyPg): Promise<void> {
   const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
@@ -66,6 +68,31 @@ export async function migrateMailroom(db: AnyPg): Promise<void> {
     throw new DatabaseError(
       `mailroom migrate finished but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing (search_path: the tables are created in the first schema of the connection's search_path); ` +
         `check ${MIGRATIONS_TABLE.migrationsSchema}.${MIGRATIONS_TABLE.migrationsTable} against drizzle/ and run \`mailroom migrate\` again.`,
+    );
+  }
+}
+
+/**
+ * Refuses a database `mailroom migrate` has not brought up to date: a command would
+ * otherwise fail on its first query with the driver's "relation does not exist" and a
+ * stack. Missing tables, or fewer migrations recorded than drizzle/ holds, name the fix.
+ * A database migrated before mailroom kept its own bookkeeping is left to the queries.
+ */
+export async function requireMigrated(db: AnyPg): Promise<void> {
+  const own = `${MIGRATIONS_TABLE.migrationsSchema}.${MIGRATIONS_TABLE.migrationsTable}`;
+  const missing = await missingOf(db, [...MAILROOM_TABLES, own]);
+  const tables = missing.filter((name) => name !== own);
+  if (tables.length > 0) {
+    throw new TablesMissingError(
+      `mailroom's tables are not in this database (${tables.join(', ')} missing): run \`mailroom migrate\` against it first.`,
+    );
+  }
+  if (missing.includes(own)) return;
+  const [row] = rowsOf<{ applied: number | string }>(await db.execute(sql`select count(distinct hash) as applied from ${ours}`));
+  const expected = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length;
+  if (Number(row?.applied ?? 0) < expected) {
+    throw new TablesMissingError(
+      `mailroom's tables in this database are out of date (${row?.applied ?? 0} of ${expected} migrations applied): run \`mailroom migrate\` against it first.`,
     );
   }
 }

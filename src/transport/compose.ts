@@ -2,6 +2,7 @@ import type { SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type MimeNode from 'nodemailer/lib/mime-node';
 import { PRIORITY_HEADER, parsePriority, type Priority } from '../views/priority.js';
+import type { MailroomMessageOptions } from '../views/message-options.js';
 import { validateEnvelope, validateMessage, type Limits, DEFAULT_LIMITS } from './validate.js';
 import { buildRaw } from './build-raw.js';
 import { contentPolicy, type ContentAccess, type ContentPolicy } from './content-access.js';
@@ -38,7 +39,7 @@ export interface ComposeOptions {
 }
 
 /**
- * Validates, reads and removes the priority header, fixes the Message-ID, reads the
+ * Validates, reads the priority (the `queuePriority` option, else the header, which is removed), fixes the Message-ID, reads the
  * content that is not in memory (files and URLs only as `contentAccess` allows) and
  * builds the RFC 822 bytes from a compiled nodemailer MimeNode.
  */
@@ -57,8 +58,9 @@ export async function composeMail(data: SendMailOptions, options: ComposeOptions
 }
 
 async function build(node: MimeNode, data: SendMailOptions, limits: Limits, policy: ContentPolicy): Promise<ComposedMessage> {
-  const priority = parsePriority(node.getHeader(PRIORITY_HEADER));
-  stampScheduledDate(node, (data as { sendAt?: unknown }).sendAt);
+  const options = data as MailroomMessageOptions;
+  const priority = parsePriority(options.queuePriority ?? node.getHeader(PRIORITY_HEADER));
+  stampScheduledDate(node, options.sendAt);
   node.setHeader(PRIORITY_HEADER, ''); // an empty header is not written: it never reaches the wire
   const envelope = validateEnvelope(node.getEnvelope());
   const messageId = node.messageId();

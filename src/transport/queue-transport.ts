@@ -3,15 +3,20 @@ import type Mail from 'nodemailer/lib/mailer';
 import type { MailMessage } from 'nodemailer/lib/mailer';
 import { DEFAULT_DATABASE, dbOf, resolveDatabase, type Database, type Db, type DrizzleDb } from '../store/database.js';
 import { enqueue, type Enqueued } from '../store/enqueue.js';
+import { enqueueMany, type BulkItem, type BulkOptions } from '../store/bulk.js';
 import { enqueueGrouped } from '../store/group-commit.js';
 import { compose, composeMail, type ComposedMessage, type ComposeOptions } from './compose.js';
 import { contentPolicy, type ContentAccess } from './content-access.js';
 import type { Limits } from './validate.js';
 import type { SmtpConfig } from '../drain/smtp.js';
-import { NOW_LEASE_SECONDS, NOW_TIMEOUT_MS, attemptNow, checkNowTimeout, nowTransport } from '../drain/now.js';
-import { newOwner } from '../drain/drain.js';
-import { QUEUE_TRANSPORT_NAME, type Priority } from '../views/priority.js';
+import { NOW_TIMEOUT_MS, checkNowTimeout, nowTransport } from '../drain/now-transport.js';
+import type { Priority } from '../views/priority.js';
+import type { MailroomMessageOptions } from '../views/message-options.js';
 
+/** The name nodemailer reports for this transport. */
+export const QUEUE_TRANSPORT_NAME = 'mailroom-queue';
+
+/** Where the queue transport stores messages, and where `now` messages go at once. */
 export interface QueueTransportOptions {
   /** A URL (`postgres://…`, `file:PATH`), an open Database, or a Drizzle db/transaction. Default: the embedded `.mailroom/db`. */
   database?: string | Database | DrizzleDb;
@@ -34,8 +39,8 @@ export interface QueuedInfo extends Enqueued {
   response: string;
 }
 
-/** Extra fields a message may carry through the queue transport. */
-export type QueueMailOptions = SendMailOptions & { idempotencyKey?: string; sendAt?: Date };
+/** A message through the queue transport: nodemailer's options plus mailroom's (views/message-options.ts). */
+export type QueueMailOptions = SendMailOptions & MailroomMessageOptions;
 
 /** Any mailroom-aware holder of a database connection, opened lazily on first send. */
 class Connection {
@@ -55,6 +60,10 @@ class Connection {
   }
 }
 
+/**
+ * Stores a composed message; a `now` one with an SMTP server to go to is sent at once
+ * (the drain's "send now"), and without one waits as the most urgent queued priority.
+ */
 async function queueMessage(
   db: Db,
   message: ComposedMessage,
@@ -63,29 +72,26 @@ async function queueMessage(
   nowTimeout = NOW_TIMEOUT_MS,
   store = enqueue,
 ): Promise<QueuedInfo> {
-  const sendNow = message.priority === 'now' && smtp !== undefined;
-  const owner = sendNow ? `now:${newOwner()}` : '';
-  // `now` that cannot go out at once waits as the most urgent queued priority.
-  const stored = message.priority === 'now' && !sendNow ? { ...message, priority: 'high' as const } : message;
-  const queued = await store(db, stored, {
-    idempotencyKey: data.idempotencyKey,
-    sendAt: data.sendAt,
-    claimFor: sendNow ? { owner, leaseSeconds: NOW_LEASE_SECONDS } : undefined,
-  });
-  const info: QueuedInfo = {
+  const options = { idempotencyKey: data.idempotencyKey, sendAt: data.sendAt };
+  const info = (queued: Enqueued): QueuedInfo => ({
     ...queued,
     envelope: message.envelope,
     priority: message.priority,
     accepted: [],
     rejected: [],
     response: queued.duplicate ? 'duplicate idempotency key: already queued' : 'queued',
-  };
-  if (!sendNow || queued.duplicate) return info;
-  const claimed = { ...message, id: queued.id, envelopeFrom: message.envelope.from, recipients: message.envelope.to, recipientStatus: {}, attempts: 1, priority: 0 };
-  const { delivery, state } = await attemptNow(db, smtp!(), claimed, owner, nowTimeout);
-  if (!delivery) return { ...info, state, response: `no answer within ${nowTimeout} ms: left to the queue` };
+  });
+  if (message.priority !== 'now' || smtp === undefined) {
+    const stored = message.priority === 'now' ? { ...message, priority: 'high' as const } : message;
+    return info(await store(db, stored, options));
+  }
+  // Loaded at the first `now` send: most apps never send one, and it is the delivery code.
+  const { queueAndSendNow } = await import('../drain/send-now.js');
+  const { queued, delivery, state } = await queueAndSendNow(db, message, options, smtp(), nowTimeout);
+  if (queued.duplicate) return info(queued);
+  if (!delivery) return { ...info(queued), state, response: `no answer within ${nowTimeout} ms: left to the queue` };
   return {
-    ...info,
+    ...info(queued),
     state,
     accepted: Object.keys(delivery.status).filter((r) => delivery.status[r]?.state === 'sent'),
     rejected: Object.keys(delivery.status).filter((r) => delivery.status[r]?.state !== 'sent'),
@@ -144,4 +150,22 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
  */
 export async function enqueueMail(db: DrizzleDb | Database, data: QueueMailOptions, options: ComposeOptions = {}): Promise<QueuedInfo> {
   return queueMessage(dbOf(db), await composeMail(data, options), data, undefined);
+}
+
+/**
+ * `enqueueMany` for nodemailer messages (e.g. `view.toMessage(...)` results): each is
+ * validated and built once, like the queue transport does, then all are stored together.
+ * A `now` message is queued first in line but not tried at once.
+ */
+export async function enqueueMailMany(
+  db: DrizzleDb | Database,
+  mails: QueueMailOptions[],
+  options: BulkOptions & ComposeOptions = {},
+): Promise<Enqueued[]> {
+  const items: BulkItem[] = [];
+  for (const data of mails) {
+    const message = await composeMail(data, options);
+    items.push({ message, idempotencyKey: data.idempotencyKey, sendAt: data.sendAt });
+  }
+  return enqueueMany(db, items, options);
 }

@@ -2,8 +2,9 @@ import { createElement, type ComponentType } from 'react';
 import { render as renderHtml } from '@react-email/render';
 import { plainText } from './plain-text.js';
 import type { SendMailOptions, Transporter, Attachment } from 'nodemailer';
-import { RenderError } from '../errors.js';
-import { PRIORITY_HEADER, QUEUE_TRANSPORT_NAME, parsePriority, type Priority } from './priority.js';
+import { PRIORITY_HEADER, parsePriority, type Priority } from './priority.js';
+import type { MailroomMessageOptions } from './message-options.js';
+import { renderErrorOf } from './render-error.js';
 
 /** What `render()` produces: everything about the message that comes from the view. */
 export interface RenderedMail {
@@ -13,13 +14,22 @@ export interface RenderedMail {
   headers: Record<string, string>;
 }
 
-/** Per-send options: recipients and anything else nodemailer accepts. */
-export type SendOptions = Omit<SendMailOptions, 'html' | 'text' | 'subject'> & {
-  /** Same key queued twice is one message (queue transport only). */
-  idempotencyKey?: string;
-  /** Do not send before this time (queue transport only). */
-  sendAt?: Date;
-};
+/** Per-send options: recipients, anything else nodemailer accepts, and mailroom's own (message-options.ts). */
+export type SendOptions = Omit<SendMailOptions, 'html' | 'text' | 'subject'> & MailroomMessageOptions;
+
+/** A message as `toMessage` builds it: nodemailer's options plus mailroom's. */
+export type ViewMessage = SendMailOptions & MailroomMessageOptions;
+
+/** `headers` without the priority header (any case), and that header's value. */
+function takePriorityHeader(headers: Record<string, unknown>): { headers: Record<string, unknown>; value: unknown } {
+  const rest: Record<string, unknown> = {};
+  let value: unknown;
+  for (const [key, v] of Object.entries(headers)) {
+    if (key.toLowerCase() === PRIORITY_HEADER.toLowerCase()) value = v;
+    else rest[key] = v;
+  }
+  return { headers: rest, value };
+}
 
 /** A React Email template rendered with `props`: its HTML and its plain-text part. */
 export async function renderTemplate(template: ComponentType<object>, props: object): Promise<{ html: string; text: string }> {
@@ -36,7 +46,7 @@ export async function renderTemplate(template: ComponentType<object>, props: obj
 export abstract class MailView<Props> {
   /** A React Email component taking exactly this view's props. */
   abstract readonly template: ComponentType<Props>;
-  /** `X-Mail-Queue-Priority` stamped on every message of this view. */
+  /** The queue priority of every message of this view (`X-Mail-Queue-Priority` in `render()`'s headers). */
   priority: Priority = 'normal';
   /** Default sender; a send's own `from` wins. */
   from: SendMailOptions['from'] = undefined;
@@ -63,6 +73,7 @@ export abstract class MailView<Props> {
     return this.constructor.name;
   }
 
+  /** Validates the props and renders subject, HTML, text and headers (the priority among them); a failure is a RenderError. */
   async render(): Promise<RenderedMail> {
     const priority = parsePriority(this.priority);
     try {
@@ -75,34 +86,34 @@ export abstract class MailView<Props> {
         headers: { ...this.headers(this.props), [PRIORITY_HEADER]: priority },
       };
     } catch (error) {
-      throw new RenderError(`${this.viewName} could not render: ${(error as Error)?.message ?? String(error)}`, {
-        cause: error,
-      });
+      throw renderErrorOf(this.viewName, error);
     }
   }
 
-  /** The one place a message is built: the rendered view plus this send's options. */
-  async toMessage(options: SendOptions): Promise<SendMailOptions & Pick<SendOptions, 'idempotencyKey' | 'sendAt'>> {
+  /**
+   * The one place a message is built: the rendered view plus this send's options. The
+   * priority travels as the `queuePriority` option, not a header, so only a transport
+   * that reads it (the queue) sees it; a send's own `queuePriority`, or its own priority
+   * header, wins over the view's.
+   */
+  async toMessage(options: SendOptions): Promise<ViewMessage> {
     const rendered = await this.render();
     const own = await this.attachments(this.props);
+    const { headers, value } = takePriorityHeader({ ...rendered.headers, ...(options.headers as Record<string, unknown> | undefined) });
     return {
       from: this.from,
       ...options,
       subject: rendered.subject,
       html: rendered.html,
       text: rendered.text,
-      headers: { ...rendered.headers, ...(options.headers as Record<string, string> | undefined) },
+      headers: headers as SendMailOptions['headers'],
       attachments: [...own, ...(options.attachments ?? [])],
+      queuePriority: options.queuePriority ?? (value as Priority),
     };
   }
 
   /** Sends through any nodemailer transporter: SMTP sends now, the queue transport queues. */
   async send<Info>(transporter: Transporter<Info>, options: SendOptions): Promise<Info> {
-    const message = await this.toMessage(options);
-    if ((transporter as { transporter?: { name?: string } }).transporter?.name !== QUEUE_TRANSPORT_NAME) {
-      const { [PRIORITY_HEADER]: _priority, ...headers } = message.headers as Record<string, string>;
-      message.headers = headers;
-    }
-    return transporter.sendMail(message);
+    return transporter.sendMail(await this.toMessage(options));
   }
 }

@@ -1,18 +1,18 @@
 import { InvalidPriorityError } from '../errors.js';
 
-/** The header a view (or any nodemailer message) uses to ask for a queue priority. */
-export const PRIORITY_HEADER = 'X-Mail-Queue-Priority';
-
 /**
- * The queue transport's name. Only it reads the priority header; through any other
- * transporter a view drops the header, so it never reaches the wire.
+ * The header any nodemailer message may carry to ask the queue transport for a
+ * priority (which removes it). A view's priority travels as the `queuePriority`
+ * option instead (message-options.ts), so it never reaches the wire through SMTP.
  */
-export const QUEUE_TRANSPORT_NAME = 'mailroom-queue';
+export const PRIORITY_HEADER = 'X-Mail-Queue-Priority';
 
 /** From most to least urgent. `now` is tried at once and otherwise queued as `high`. */
 export const PRIORITIES = ['now', 'high', 'normal', 'low'] as const;
+/** A queue priority: `now`, `high`, `normal` or `low`. */
 export type Priority = (typeof PRIORITIES)[number];
-const DEFAULT_PRIORITY: Priority = 'normal';
+/** The priority of a message that names none. */
+export const DEFAULT_PRIORITY: Priority = 'normal';
 
 function isPriority(value: unknown): value is Priority {
   return typeof value === 'string' && (PRIORITIES as readonly string[]).includes(value);
@@ -26,13 +26,4 @@ export function parsePriority(value: unknown): Priority {
   throw new InvalidPriorityError(
     `Unknown ${PRIORITY_HEADER} value ${JSON.stringify(String(value))}: use one of ${PRIORITIES.join(', ')}.`,
   );
-}
-
-/** Sort rank stored in the queue: lower is sent first. */
-export function priorityRank(priority: Priority): number {
-  return PRIORITIES.indexOf(priority);
-}
-
-export function priorityFromRank(rank: number): Priority {
-  return PRIORITIES[rank] ?? DEFAULT_PRIORITY;
 }

@@ -4,9 +4,9 @@ import { pathToFileURL } from 'node:url';
 import { RenderError } from '../errors.js';
 import { renderErrorOf } from './render-error.js';
 import type { RenderedMail } from './mail-view.js';
-import type { RenderRequest } from './render-worker.js';
+import type { RenderRequest } from './render-thread.js';
 
-/** A view to render in a worker: classes cannot cross threads, so name the module and export. */
+/** A view to render in a thread: classes cannot cross threads, so name the module and export. */
 export interface RenderJob<Props = unknown> {
   /** Absolute path or file: URL of the module exporting the view class (.ts/.tsx load through tsx). */
   module: string | URL;
@@ -16,6 +16,7 @@ export interface RenderJob<Props = unknown> {
   props: Props;
 }
 
+/** Worker threads that render mail views off the main thread (see createRenderPool). */
 export interface RenderPool {
   readonly size: number;
   render(job: RenderJob): Promise<RenderedMail>;
@@ -27,9 +28,9 @@ export interface RenderPool {
 type Reply = { id: number; rendered: RenderedMail } | { id: number; error: { name: string; message: string } };
 interface Pending { request: RenderRequest; resolve(r: RenderedMail): void; reject(e: Error): void }
 
-// The worker file sits next to this one (.ts from source, .js when built). Workers do not
+// The thread's file sits next to this one (.ts from source, .js when built). Workers do not
 // inherit the parent's tsx hooks, so a small CommonJS boot script registers tsx first.
-const ENTRY = new URL(`./render-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+const ENTRY = new URL(`./render-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
 const BOOT = `const { workerData } = require('node:worker_threads');
 (workerData.tsx ? import(workerData.tsx).then((m) => m.register()) : Promise.resolve()).then(() => import(workerData.entry));`;
 
@@ -46,22 +47,22 @@ function moduleUrl(module: string | URL): string {
   return /^(file|data):/.test(module) ? module : pathToFileURL(module).href;
 }
 
-// Jobs sent ahead to each worker, so it never idles while the main thread answers the last one.
+// Jobs sent ahead to each thread, so it never idles while the main thread answers the last one.
 const IN_FLIGHT = 2;
 
 /** Renders mail views on `size` worker threads (default: one per core), started on first use. */
 export function createRenderPool(options: { size?: number } = {}): RenderPool {
   const size = Math.max(1, options.size ?? availableParallelism());
   const queue: Pending[] = [];
-  const workers = new Map<Worker, Map<number, Pending>>(); // each worker's jobs in flight, by id
+  const threads = new Map<Worker, Map<number, Pending>>(); // each thread's jobs in flight, by id
   let nextId = 1;
   let closed = false;
 
   const spawn = () => {
-    const worker = new Worker(BOOT, { eval: true, workerData: { tsx: tsxApi(), entry: ENTRY } });
+    const thread = new Worker(BOOT, { eval: true, workerData: { tsx: tsxApi(), entry: ENTRY } });
     const jobs = new Map<number, Pending>();
-    workers.set(worker, jobs); // messages wait in the port until the worker has booted
-    worker.on('message', (reply: Reply) => {
+    threads.set(thread, jobs); // messages wait in the port until the thread has booted
+    thread.on('message', (reply: Reply) => {
       const job = jobs.get(reply.id);
       jobs.delete(reply.id);
       if (job) {
@@ -70,12 +71,12 @@ export function createRenderPool(options: { size?: number } = {}): RenderPool {
       }
       dispatch();
     });
-    // A worker that dies fails its jobs; another is started when there is work.
+    // A thread that dies fails its jobs; another is started when there is work.
     let failure: Error | undefined;
-    worker.on('error', (error) => (failure = error));
-    worker.on('exit', (code) => {
-      workers.delete(worker);
-      for (const job of jobs.values()) job.reject(new RenderError(`render worker stopped (${failure?.message ?? `exit code ${code}`})`, { cause: failure }));
+    thread.on('error', (error) => (failure = error));
+    thread.on('exit', (code) => {
+      threads.delete(thread);
+      for (const job of jobs.values()) job.reject(new RenderError(`render thread stopped (${failure?.message ?? `exit code ${code}`})`, { cause: failure }));
       dispatch();
     });
   };
@@ -83,9 +84,9 @@ export function createRenderPool(options: { size?: number } = {}): RenderPool {
   const dispatch = () => {
     while (queue.length > 0 && !closed) {
       let target: [Worker, Map<number, Pending>] | undefined;
-      for (const entry of workers) if (entry[1].size < IN_FLIGHT && (!target || entry[1].size < target[1].size)) target = entry;
+      for (const entry of threads) if (entry[1].size < IN_FLIGHT && (!target || entry[1].size < target[1].size)) target = entry;
       // A busy or missing target while the pool may grow: grow it first.
-      if (workers.size < size && (!target || target[1].size > 0)) {
+      if (threads.size < size && (!target || target[1].size > 0)) {
         spawn();
         continue;
       }
@@ -111,7 +112,7 @@ export function createRenderPool(options: { size?: number } = {}): RenderPool {
     async close() {
       closed = true;
       for (const job of queue.splice(0)) job.reject(new RenderError('the render pool is closed'));
-      await Promise.all([...workers.keys()].map((w) => w.terminate()));
+      await Promise.all([...threads.keys()].map((w) => w.terminate()));
     },
   };
 }

@@ -3,7 +3,7 @@ import type { Figure } from './lib/figure.js';
 import { benchMessages, composeAll, freshDatabase } from './lib/queue.js';
 import { median, sideBySide, fmt, spread } from './lib/stats.js';
 import { enqueueMany } from '../../src/store/bulk.js';
-import { priorityRank } from '../../src/views/priority.js';
+import { priorityRank } from '../../src/store/priority-rank.js';
 import type { ComposedMessage } from '../../src/transport/compose.js';
 
 const CHUNK = 1000;

@@ -6,16 +6,26 @@ import { check, run } from './lib/proc.js';
 import { NODE, ROOT, scratch } from './lib/paths.js';
 import { fmt, median, sideBySide, spread } from './lib/stats.js';
 
+const importOf = (file: string) => `await import(${JSON.stringify(join(ROOT, 'dist', file))});`;
 /** What an app that only queues mail loads when it imports mailroom (the compiled package). */
-const MAILROOM = `await import(${JSON.stringify(join(ROOT, 'dist/index.js'))});`;
+const MAILROOM = importOf('index.js');
+/** The other entry points, measured beside the same baseline for the README (no target). */
+const SUBPATHS = [
+  { name: 'mailroom/drain', body: importOf('drain/index.js') },
+  { name: 'mailroom/schema', body: importOf('store/index.js') },
+];
 /** The same app without mailroom: the three libraries mailroom is built on. */
 const BASELINE = `await Promise.all([import('nodemailer'), import('drizzle-orm'), import('@react-email/render')]);`;
 
-/** A fresh Node process importing `body`: its import time and its RSS afterwards. */
-async function importCost(body: string): Promise<{ ms: number; rssMb: number }> {
-  const script = `const t0 = performance.now(); ${body} console.log(JSON.stringify({ ms: performance.now() - t0, rssMb: process.memoryUsage().rss / 2 ** 20 }));`;
+/**
+ * A fresh Node process importing `body`: its import time, the CPU time that took (user +
+ * system: what a busy machine inflates least, as it leaves out waiting for a core) and its
+ * RSS afterwards.
+ */
+async function importCost(body: string): Promise<{ ms: number; cpuMs: number; rssMb: number }> {
+  const script = `const t0 = performance.now(); const c0 = process.cpuUsage(); ${body} const c = process.cpuUsage(c0); console.log(JSON.stringify({ ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000, rssMb: process.memoryUsage().rss / 2 ** 20 }));`;
   const result = check(await run(NODE, ['--input-type=module', '-e', script], { env: { NODE_ENV: 'production' } }), 'import');
-  return JSON.parse(result.stdout.trim()) as { ms: number; rssMb: number };
+  return JSON.parse(result.stdout.trim()) as { ms: number; cpuMs: number; rssMb: number };
 }
 
 /** Packages (folders with a package.json, nested ones too) under a node_modules folder. */
@@ -43,12 +53,13 @@ function installSize(specs: string[], dir: string): { mb: number; packages: numb
 
 export const importFigure: Figure = {
   name: 'import',
-  title: "Import cost: `import 'mailroom'` vs nodemailer + drizzle-orm + @react-email/render alone; production install size",
+  title: "Import cost: `import 'mailroom'` (and its other entry points) vs nodemailer + drizzle-orm + @react-email/render alone; production install size",
   async run({ quick, log }) {
     const rounds = quick ? 3 : 9;
     const { a, b } = await sideBySide(rounds, () => importCost(MAILROOM), () => importCost(BASELINE));
     const ms = { mailroom: median(a.map((r) => r.ms)), baseline: median(b.map((r) => r.ms)) };
     const rss = { mailroom: median(a.map((r) => r.rssMb)), baseline: median(b.map((r) => r.rssMb)) };
+    const cpu = { mailroom: median(a.map((r) => r.cpuMs)), baseline: median(b.map((r) => r.cpuMs)) };
     log(`import ${fmt(ms.mailroom)} ms / ${fmt(rss.mailroom)} MB; baseline ${fmt(ms.baseline)} ms / ${fmt(rss.baseline)} MB`);
     const rows: Row[] = [
       {
@@ -61,6 +72,14 @@ export const importFigure: Figure = {
         noise: spread(b.map((r) => r.ms)),
       },
       {
+        figure: 'import CPU time',
+        measured: `${fmt(cpu.mailroom)} ms`,
+        baseline: `${fmt(cpu.baseline)} ms`,
+        ratio: cpu.mailroom / cpu.baseline,
+        target: '',
+        noise: spread(b.map((r) => r.cpuMs)),
+      },
+      {
         figure: 'import RSS',
         measured: `${fmt(rss.mailroom)} MB`,
         baseline: `${fmt(rss.baseline)} MB`,
@@ -70,6 +89,20 @@ export const importFigure: Figure = {
         noise: spread(b.map((r) => r.rssMb)),
       },
     ];
+    for (const entry of SUBPATHS) {
+      const sub = await sideBySide(rounds, () => importCost(entry.body), () => importCost(BASELINE));
+      const subMs = median(sub.a.map((r) => r.ms));
+      const baseMs = median(sub.b.map((r) => r.ms));
+      log(`import ${entry.name} ${fmt(subMs)} ms / ${fmt(median(sub.a.map((r) => r.rssMb)))} MB; baseline ${fmt(baseMs)} ms`);
+      rows.push({
+        figure: `import time, ${entry.name}`,
+        measured: `\`import '${entry.name}'\` ${fmt(subMs)} ms, ${fmt(median(sub.a.map((r) => r.rssMb)))} MB`,
+        baseline: `${fmt(baseMs)} ms, ${fmt(median(sub.b.map((r) => r.rssMb)))} MB`,
+        ratio: subMs / baseMs,
+        target: '',
+        noise: spread(sub.b.map((r) => r.ms)),
+      });
+    }
     // The install an app pays for: the packed tarball into a fresh folder, beside the same
     // folder with only what mailroom asks the app to have (its required peers) and nodemailer.
     const dir = scratch('install');

@@ -5,8 +5,7 @@
  * printed id is one the database promised to keep. Used by test/kill-loop.test.ts.
  */
 import { openDatabase } from '../../src/store/database.js';
-import { enqueueMail } from '../../src/transport/queue-transport.js';
-import { enqueueMailMany } from '../../src/store/bulk.js';
+import { enqueueMail, enqueueMailMany } from '../../src/transport/queue-transport.js';
 
 const [url, tag] = process.argv.slice(2) as [string, string];
 const database = await openDatabase(url);

@@ -11,5 +11,5 @@ export const migrateCommand = () =>
       await withDatabase(opts.database, async (database) => {
         await database.migrate();
         say(`migrated ${database.label}`);
-      });
+      }, false, false);
     });

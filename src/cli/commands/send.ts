@@ -8,6 +8,7 @@ import type { Database, Db } from '../../store/database.js';
 import { getSetting, PAUSED } from '../../store/settings.js';
 import { ConfigError } from '../../errors.js';
 import { DEFAULT_BACKOFF } from '../../drain/backoff.js';
+import { DEFAULT_BATCH_SIZE_TEXT, DRAIN_DEFAULTS } from '../../drain/defaults.js';
 import { say } from '../terminal.js';
 
 export interface SendFlags {
@@ -31,14 +32,14 @@ export function addDeliveryOptions(command: Command): Command {
   return command
     .addOption(databaseOption())
     .addOption(new Option('--smtp <url>', 'SMTP server, e.g. smtp://user:pass@host:587').env('SMTP_URL'))
-    .option('--concurrency <n>', 'SMTP connections at once (1 to 1000)', wholeNumber(1, 1000), 5)
-    .option('--lease <seconds>', 'seconds a claimed message stays ours before other drains may take it (at most 24 days)', wholeNumber(1, MAX_TIMER_SECONDS), 300)
-    .option('--batch-size <n>', 'messages claimed per query (default: 4 × concurrency)', wholeNumber(1, 100_000))
+    .option('--concurrency <n>', 'SMTP connections at once (1 to 1000)', wholeNumber(1, 1000), DRAIN_DEFAULTS.concurrency)
+    .option('--lease <seconds>', 'seconds a claimed message stays ours before other drains may take it (at most 24 days)', wholeNumber(1, MAX_TIMER_SECONDS), DRAIN_DEFAULTS.leaseSeconds)
+    .option('--batch-size <n>', `messages claimed per query (default: ${DEFAULT_BATCH_SIZE_TEXT})`, wholeNumber(1, 100_000))
     .option('--rate <n>', 'at most N messages started per second (0.001 or more)', numberBetween(0.001, Number.MAX_VALUE))
     .option('--max-attempts <n>', 'attempts before a message that keeps deferring is failed', wholeNumber(1, MAX_INT4), DEFAULT_BACKOFF.maxAttempts)
     .option('--backoff-base <duration>', 'first retry delay', durationBetween(1, 365 * 86_400), DEFAULT_BACKOFF.baseSeconds)
     .option('--backoff-cap <duration>', 'longest retry delay', durationBetween(1, 365 * 86_400), DEFAULT_BACKOFF.capSeconds)
-    .option('--socket-timeout <duration>', 'give up on a silent SMTP server after this long', durationBetween(1, MAX_TIMER_SECONDS), 60);
+    .option('--socket-timeout <duration>', 'give up on a silent SMTP server after this long', durationBetween(1, MAX_TIMER_SECONDS), DRAIN_DEFAULTS.socketTimeoutSeconds);
 }
 
 /** Why the run stopped, for the summary line. */

@@ -27,7 +27,8 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
     if (!ctx.db) return needDb(c);
     const stateParam = c.req.query('state');
     const state = (MESSAGE_STATES as readonly string[]).includes(stateParam ?? '') ? (stateParam as MessageState) : undefined;
-    const search = (c.req.query('q') ?? '').slice(0, 200);
+    // Postgres text cannot hold a NUL: searched for, it failed the query (a 500).
+    const search = (c.req.query('q') ?? '').replace(/\0/g, '').slice(0, 200);
     const page = Math.min(parseId(c.req.query('page')) ?? 1, 1_000_000);
     const filter = { state, search, page, pageSize: ctx.pageSize };
     const { rows, total, counts } = await outbox.listOutbox(ctx.db, filter);
@@ -118,7 +119,7 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
         return c.redirect(`${ctx.base}/outbox/${id}?done=${(await outbox.retryMessage(db, id)) ? 'retried' : 'unchanged'}`, 303);
       case 'send-now': {
         if (!ctx.smtp) return c.redirect(`${ctx.base}/outbox/${id}?done=${(await outbox.makeDue(db, id)) ? 'due' : 'unchanged'}`, 303);
-        const delivery = await outbox.deliverNow(db, id, ctx.smtp());
+        const delivery = await outbox.sendNow(db, id, ctx.smtp());
         return c.redirect(`${ctx.base}/outbox/${id}?done=${delivery ? delivery.outcome : 'unchanged'}`, 303);
       }
     }

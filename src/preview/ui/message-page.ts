@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
 import type { AttemptRow, MessageRow } from '../../store/schema.js';
-import { priorityFromRank } from '../../views/priority.js';
+import { priorityFromRank } from '../../store/priority-rank.js';
 import { ACTIONS, type Action } from '../outbox.js';
 import type { StoredMessage } from '../stored-message.js';
 import { bytes, clipped, emailFrame, layout, shortList, when, widthSwitch, type Chrome, type Html } from './layout.js';

@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
 import { MESSAGE_STATES, type MessageState } from '../../store/schema.js';
-import { priorityFromRank } from '../../views/priority.js';
+import { priorityFromRank } from '../../store/priority-rank.js';
 import type { OutboxRow } from '../outbox.js';
 import { layout, shortList, when, type Chrome, type Html } from './layout.js';
 

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { MailView } from './mail-view.js';
+import { ConfigError } from '../errors.js';
 
 /** A job: which view class to load, and the props to render it with. */
 export interface RenderRequest {
@@ -16,11 +17,11 @@ async function viewClass(module: string, name: string): Promise<ViewClass> {
   let loaded = modules.get(module);
   if (!loaded) modules.set(module, (loaded = import(module) as Promise<Record<string, unknown>>));
   const View = (await loaded)[name];
-  if (typeof View !== 'function') throw new Error(`${module} has no export "${name}" that is a mail view class`);
+  if (typeof View !== 'function') throw new ConfigError(`${module} has no export "${name}" that is a mail view class`);
   return View as ViewClass;
 }
 
-// Runs inside a render pool worker: render each request, answer with the result or the error's message.
+// Runs inside a render pool thread: render each request, answer with the result or the error's message.
 parentPort?.on('message', async (job: RenderRequest) => {
   try {
     const View = await viewClass(job.module, job.export);

@@ -1,0 +1,5 @@
+// `mailroom/drain`: sending the queue from code, as `mailroom send` does: the drain, the
+// SMTP transport it sends through (and its checks) and the blocklist it honours.
+export { drain, type DrainOptions, type DrainResult, type StopReason } from './drain.js';
+export { createSmtpTransport, parseSmtpUrl, verifySmtp, type SmtpConfig, type SmtpOptions } from './smtp.js';
+export { blockAddress, unblockAddress, listBlocked } from '../store/blocklist.js';

@@ -1,0 +1,109 @@
+import type { Transporter } from 'nodemailer';
+import type { Db } from '../store/database.js';
+import { loadRaw, type ClaimedMessage } from './claim.js';
+import type { Delivery } from './deliver.js';
+import { attemptMessage } from './attempt.js';
+import { planOutcome, type OutcomeWriter } from './outcome.js';
+import type { BackoffOptions } from './backoff.js';
+import type { LeaseKeeper } from './lease.js';
+import type { QueryGuard } from './guard.js';
+import type { ClaimAhead } from './claim-ahead.js';
+import type { StopRules } from './stop-rules.js';
+import type { Outcome } from './deliver.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `--rate`: lanes take turns at one start every 1/rate seconds, never waiting past the deadline. */
+export class Pacer {
+  private nextSlot = Date.now();
+  private readonly interval: number;
+
+  constructor(rate: number, private readonly deadline: number) {
+    this.interval = 1000 / rate;
+  }
+
+  /** Waits for this lane's turn. */
+  async turn(): Promise<void> {
+    const wait = this.nextSlot - Date.now();
+    this.nextSlot = Math.max(this.nextSlot, Date.now()) + this.interval;
+    if (wait > 0) await sleep(Math.min(wait, this.deadline - Date.now())); // a slow --rate never outlasts --time-limit
+  }
+}
+
+/**
+ * Large messages (not loaded with the claim) are read and sent one at a time, so the
+ * drain holds at most one of them in memory whatever the concurrency.
+ */
+export class OneAtATime {
+  private last: Promise<unknown> = Promise.resolve();
+
+  run<T>(body: () => Promise<T>): Promise<T> {
+    const turn = this.last.then(body);
+    this.last = turn.catch(() => {});
+    return turn;
+  }
+}
+
+/** What every lane of one run shares. */
+export interface LaneContext {
+  db: Db;
+  owner: string;
+  smtp: Transporter;
+  backoff: BackoffOptions;
+  guard: QueryGuard;
+  lease: LeaseKeeper;
+  queue: ClaimAhead;
+  stop: StopRules;
+  /** Outcomes, written together in one statement per gathering. */
+  writer: OutcomeWriter;
+  pacer: Pacer | undefined;
+  large: OneAtATime;
+  /** Counts each outcome as soon as it is known: `--max-deferred` must see it before the next send. */
+  count: (outcome: Outcome) => void;
+  /** Messages not sent because our lease was running out: given back like the untried. */
+  late: number[];
+  onDelivery?: ((message: ClaimedMessage, delivery: Delivery) => void) | undefined;
+}
+
+/** Sends one message; resolves when the send is done, its outcome write in `written`. */
+async function sendOne(lane: LaneContext, message: ClaimedMessage, blocked: Map<string, string>): Promise<{ written: Promise<void> }> {
+  const startedAt = new Date();
+  const sendWith = (raw: Buffer) => attemptMessage(lane.smtp, { ...message, raw }, blocked);
+  const delivery = message.raw
+    ? await sendWith(message.raw)
+    : await lane.large.run(async () => sendWith(await lane.guard.run(() => loadRaw(lane.db, message.id))));
+  const planned = planOutcome({ message, delivery, startedAt }, { owner: lane.owner, backoff: lane.backoff });
+  lane.count(planned.outcome);
+  const written = lane.writer.add(planned).then(() => {
+    lane.lease.drop(message.id);
+    lane.onDelivery?.(message, delivery);
+  });
+  written.catch(() => {}); // a failed write is the guard's: it stops the run
+  return { written };
+}
+
+/**
+ * One lane: a connection's loop, taking messages from the claim-ahead queue until it
+ * is empty or a stop rule holds. Resolves once every message it took is sent and its
+ * outcome written. At most one unwritten outcome per lane: a killed drain resends at
+ * most its in-flight sends plus that many, all with their Message-IDs.
+ */
+export async function runLane(lane: LaneContext): Promise<void> {
+  let previous: Promise<void> = Promise.resolve();
+  for (;;) {
+    if (lane.pacer) {
+      await lane.pacer.turn();
+      if (lane.stop.lanesStop()) break;
+    }
+    const item = await lane.queue.next();
+    if (!item) break;
+    if (!lane.lease.mayStart(item.message.id)) {
+      lane.late.push(item.message.id);
+      continue;
+    }
+    const { written } = await sendOne(lane, item.message, item.blocked);
+    await previous;
+    previous = written;
+  }
+  await previous;
+}
