@@ -48,7 +48,7 @@ const tables = async (url: string) => {
 };
 
 describe.concurrent('mailroom in an app, from its tarball', () => {
-  it('ESM + postgres.js + React 19: migrates after the app’s drizzle-kit, its transactions queue or roll back', async () => {
+  it('ESM + postgres.js + React 19: migrates after the app’s drizzle-kit, its transactions queue or roll back, its code drains', async () => {
     const database = await postgresDatabase();
     if (!database) return;
     cleanup.push(() => database.drop());
@@ -118,7 +118,7 @@ describe.concurrent('mailroom in an app, from its tarball', () => {
     expect(existsSync(join(app, 'node_modules/mailroom/node_modules/react'))).toBe(false);
   }, 420_000);
 
-  it('plain CommonJS + the app’s own PGlite: require, migrateMailroom on its db, transactions', async () => {
+  it('plain CommonJS + the app’s own PGlite: require of each entry point, migrateMailroom on its db, transactions, drained to SMTP', async () => {
     const app = await installed('cjs-pglite');
     const smtp = await startSmtp();
     cleanup.push(() => smtp.close());

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from 'mailroom';
+import { type Database } from 'mailroom';
 import { messages } from 'mailroom/schema';
 import { backends, type Backend } from './helpers/databases.js';
 import { seedMessages } from './helpers/seed.js';
@@ -7,6 +7,7 @@ import { startSmtp, smtpError, type TestSmtp, type TestSmtpOptions } from './hel
 import { mailroom } from './helpers/cli.js';
 import { spawnDrain } from './helpers/spawn-drain.js';
 import { waitFor } from './helpers/wait.js';
+import { readDatabase } from './helpers/read-database.js';
 
 /**
  * Every `send` flag that reaches the drain, passed through the real CLI and seen in
@@ -62,14 +63,7 @@ describe.each(ALL)('send flags on $name', { timeout: 400_000 }, (backend: Backen
     servers.push(smtp);
     return smtp;
   }
-  async function read<T>(body: (database: Database) => Promise<T>): Promise<T> {
-    const database = await openDatabase(db.url);
-    try {
-      return await body(database);
-    } finally {
-      await database.close();
-    }
-  }
+  const read = <T>(body: (database: Database) => Promise<T>) => readDatabase(db.url, body);
   const rows = () => read(({ db }) => db.select().from(messages).orderBy(messages.id));
   const send = (smtp: TestSmtp, ...args: string[]) => mailroom(['send', '--smtp', smtp.url, ...args], { DATABASE_URL: db.url });
 

@@ -132,6 +132,15 @@ describe('nothing from outside reaches the terminal as control characters', () =
 
   const hostile = '\x1b]0;pwned\x07\x1b[2J\x1b[31mbounced\x1b[0m\u202e\r\nmailroom: sent 999';
 
+  it('usage errors quoting a flag value or a command name typed with escape sequences', async () => {
+    for (const args of [['send', '--smtp', 'smtp://127.0.0.1:1', '--concurrency', `1${hostile}`], [`st${hostile}atus`], ['purge', '--older-than', hostile]]) {
+      const { code, stderr } = await mailroom(args, { DATABASE_URL: created.url });
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr).toMatch(/^error: /);
+      for (const line of stderr.split('\n')) expect(line, args.join(' ')).not.toMatch(UNSAFE);
+    }
+  });
+
   it('block list: reasons and addresses stored from outside', async () => {
     const env = { DATABASE_URL: created.url };
     expect((await mailroom(['block', 'add', 'spam@example.com', '--reason', hostile], env)).code).toBe(0);

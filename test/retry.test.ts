@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from 'mailroom';
+import { type Database } from 'mailroom';
 import { messages } from 'mailroom/schema';
 import { backends, type Backend } from './helpers/databases.js';
 import { seedMessages } from './helpers/seed.js';
 import { startSmtp, smtpError, type TestSmtp } from './helpers/smtp.js';
 import { mailroom } from './helpers/cli.js';
+import { readDatabase } from './helpers/read-database.js';
 
 /** `mailroom retry` through the real CLI: which messages it makes due, and what a retry resends. */
 
@@ -31,14 +32,7 @@ describe.each(ALL)('mailroom retry on $name', { timeout: 400_000 }, (backend: Ba
   });
   afterEach(() => db.drop());
 
-  async function read<T>(body: (database: Database) => Promise<T>): Promise<T> {
-    const database = await openDatabase(db.url);
-    try {
-      return await body(database);
-    } finally {
-      await database.close();
-    }
-  }
+  const read = <T>(body: (database: Database) => Promise<T>) => readDatabase(db.url, body);
   const rows = () => read(({ db }) => db.select().from(messages).orderBy(messages.id));
   const cli = (...args: string[]) => mailroom(args, { DATABASE_URL: db.url, SMTP_URL: smtp.url });
   /** Seeds one message per recipient list, then hands the database to the CLI. */

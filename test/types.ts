@@ -79,3 +79,10 @@ export function useSubject() {
 
 // The locale is a per-message option.
 new WelcomeMail({ name: 'Ada', loginUrl: 'https://example.com' }, { locale: 'ca-ES' });
+
+// The preview takes the app's database as enqueueMail does: any Drizzle db described by
+// shape (a CommonJS app's drizzle-orm classes are another copy than mailroom's).
+import type { DrizzleDb } from 'mailroom';
+import { createPreviewHandler } from 'mailroom/preview';
+declare const appDb: DrizzleDb;
+export const mountedPreview = () => createPreviewHandler({ database: appDb, readOnly: true });

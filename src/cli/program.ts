@@ -13,12 +13,16 @@ import { checkCommand } from './commands/check.js';
 import { newCommand } from './commands/new.js';
 import { applyConfigFile } from './config-file.js';
 import { fail } from './run.js';
+import { forTerminal } from './terminal.js';
 import { DatabaseError } from '../errors.js';
 import { isConnectionLost } from '../drain/guard.js';
 
+/** Commander's usage errors quote what was typed (`--concurrency $'\e]0;…'`): shown plain, as every line is. */
+const plainErrors = { outputError: (text: string, write: (text: string) => void) => write(text.split('\n').map(forTerminal).join('\n')) };
+
 /** Usage errors print the usage and exit non-zero, in subcommands too. */
 function strict(command: Command): Command {
-  command.showHelpAfterError().exitOverride();
+  command.showHelpAfterError().exitOverride().configureOutput(plainErrors);
   for (const sub of command.commands) strict(sub);
   return command;
 }
@@ -29,6 +33,7 @@ export function program(): Command {
     .option('--config <path>', 'config file (default: mailroom.config.ts, .mts, .js or .mjs in the current directory)')
     .showHelpAfterError()
     .exitOverride()
+    .configureOutput(plainErrors)
     // Flags and environment variables are set by now; the file fills in only what they left to defaults.
     .hook('preAction', async (_root, command) => {
       await applyConfigFile(root, command);
@@ -47,10 +52,12 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   });
   // postgres.js can throw from a socket callback when the server vanishes mid-transaction
   // (porsager/postgres#1208): still one line and a non-zero exit, never a bare stack.
-  // Anything else uncaught is reported as what it is, not as a lost database.
+  // Only a lost connection, or the driver's own socket callback, is reported as a lost
+  // database; anything else uncaught is reported as what it is.
   process.on('uncaughtException', (error) => {
+    const fromDriver = /[\\/]node_modules[\\/]postgres[\\/]/.test(String((error as Error)?.stack));
     fail(
-      isConnectionLost(error)
+      isConnectionLost(error) || fromDriver
         ? new DatabaseError(`Lost the database connection: ${(error as Error).message}. Claimed messages come back when their lease ends.`, { cause: error })
         : error,
     );

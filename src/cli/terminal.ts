@@ -6,8 +6,8 @@
  * here: escape sequences and control characters are removed, line breaks become spaces.
  */
 
-/** CSI (`ESC [ … final`), OSC/DCS/APC/PM/SOS strings (to BEL or ST), and two-character escapes. */
-const ESCAPE_SEQUENCE = /\x1b(?:\[[0-?]*[ -/]*[@-~]?|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -~]?)|\x9b[0-?]*[ -/]*[@-~]?|[\x90\x98\x9d-\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?/g;
+import { ESCAPE_SEQUENCE } from '../escape-sequences.js';
+
 const LINE_BREAK = /\r\n|[\n\r\v\f\x85\u2028\u2029]/g;
 /** C0 and C1 controls but tab, DEL, and the invisible bidi/format controls that reorder what is shown. */
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;

@@ -8,6 +8,7 @@ export interface BackoffOptions {
   maxAttempts: number;
 }
 
+/** One minute, doubling up to four hours, ten attempts in all. */
 export const DEFAULT_BACKOFF: BackoffOptions = { baseSeconds: 60, capSeconds: 4 * 3600, maxAttempts: 10 };
 
 /**

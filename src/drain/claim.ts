@@ -5,6 +5,7 @@ import { leaseUntil } from '../store/clock.js';
 import { stateSql, WAITING_STATES } from '../store/states.js';
 import { InvariantError } from '../errors.js';
 
+/** A message as a claim returns it: what sending it and recording its outcome need. */
 export type ClaimedMessage = Pick<
   typeof messages.$inferSelect,
   'id' | 'messageId' | 'envelopeFrom' | 'recipients' | 'recipientStatus' | 'attempts' | 'priority' | 'subject'
@@ -67,6 +68,7 @@ function claimedOrSpent(owner: string, leaseSeconds: number, maxAttempts: number
   };
 }
 
+/** What one claim query took. */
 export interface Claimed {
   /** Messages to send now. */
   messages: ClaimedMessage[];

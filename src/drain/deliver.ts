@@ -2,6 +2,7 @@ import type { Transporter } from 'nodemailer';
 import type { RecipientStatus } from '../store/schema.js';
 import { cleanReply, replyCode } from './reply.js';
 
+/** An attempt's result: accepted, worth retrying later, or refused for good. */
 export type Outcome = 'sent' | 'deferred' | 'failed';
 
 /** What one SMTP attempt did, per message and per recipient. */

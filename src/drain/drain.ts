@@ -14,6 +14,7 @@ import { StopRules } from './stop-rules.js';
 import { ClaimAhead } from './claim-ahead.js';
 import { OneAtATime, Pacer, runLane, type LaneContext } from './lane.js';
 
+/** How one drain run sends: the SMTP pool, how much at once, and when to stop. */
 export interface DrainOptions {
   /** A pooled SMTP transporter (see createSmtpTransport). */
   smtp: Transporter;
@@ -45,8 +46,10 @@ export interface DrainOptions {
 }
 
 import type { StopReason } from './stop-rules.js';
+/** Why a run ended (see stop-rules.ts). */
 export type { StopReason };
 
+/** What one drain run did, and why it stopped. */
 export interface DrainResult {
   sent: number;
   deferred: number;

@@ -20,6 +20,7 @@ export function pendingRecipients(message: Pick<ClaimedMessage, 'recipients' | '
   });
 }
 
+/** Who recorded an outcome, and the backoff rules that decide the next try. */
 export interface OutcomeContext {
   owner: string;
   backoff: BackoffOptions;
@@ -43,6 +44,7 @@ export interface PlannedOutcome {
   started_at: string;
 }
 
+/** One attempt to plan an outcome from: the message as claimed, what SMTP said, and when it started. */
 export interface OutcomeInput {
   message: ClaimedMessage;
   delivery: Delivery;

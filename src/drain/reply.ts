@@ -6,11 +6,11 @@
  * Every reply is cleaned here before it reaches a column, a log or a caller.
  */
 
+import { ESCAPE_SEQUENCE } from '../escape-sequences.js';
+
 /** The longest reply line SMTP allows (RFC 5321 §4.5.3.1.5); longer replies are cut. */
 export const REPLY_LIMIT = 512;
 
-/** A complete CSI (ESC [ … final) or OSC (ESC ] … BEL or ESC \) escape sequence: removed whole. */
-const ESCAPE_SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?/g;
 /** Line breaks and tabs: a multi-line reply reads as one line. */
 const SPACING = /[\t\n\v\f\r]+/g;
 /**

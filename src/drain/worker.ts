@@ -7,6 +7,7 @@ import { DRAIN_DEFAULTS } from './defaults.js';
 import { isConnectionLost, midRunDatabaseError } from './guard.js';
 import type { DatabaseError } from '../errors.js';
 
+/** The continuous mode's options: a drain's, minus its stop rules, plus waking and reconnecting. */
 export interface WorkerOptions extends Omit<DrainOptions, 'limit' | 'timeLimitSeconds' | 'maxDeferred'> {
   /** Longest sleep between looks at the queue, in ms: the safety net behind NOTIFY. */
   pollIntervalMs?: number;
@@ -25,6 +26,7 @@ export interface WorkerOptions extends Omit<DrainOptions, 'limit' | 'timeLimitSe
   reconnect?: { firstMs: number; maxMs: number };
 }
 
+/** What a continuous run sent in all, over how many drain runs. */
 export interface WorkerTotals {
   sent: number;
   deferred: number;

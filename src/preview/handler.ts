@@ -5,7 +5,7 @@ import { csrf } from 'hono/csrf';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Transporter } from 'nodemailer';
-import { resolveDatabase, type Database, type Db } from '../store/database.js';
+import { resolveDatabase, type Database, type Db, type DrizzleDb } from '../store/database.js';
 import { createSmtpTransport, type SmtpConfig } from '../drain/smtp.js';
 import { ConfigError } from '../errors.js';
 import { PAGE_CSP, newCsrfToken } from './security.js';
@@ -19,10 +19,13 @@ import { chrome, notFound, type AppContext } from './routes/context.js';
 import { registerTemplateRoutes } from './routes/templates.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
 import { Auth, registerAuth, type ClientAddress, type PreviewAuthOptions } from './auth/login.js';
+import { forTerminal } from '../cli/terminal.js';
+import { redact } from '../store/redact.js';
 
+/** Options of `createPreviewHandler` (and, but for the mount and Host ones, of `startPreviewServer`). */
 export interface PreviewHandlerOptions {
   /** The queue the outbox shows: an open Database, a Drizzle db, or a URL (opened here, closed on close()). */
-  database?: string | Database | Db;
+  database?: string | Database | DrizzleDb;
   /** The app's emails folder: templates (react-email conventions) and `_views/index.ts`. */
   emailsDir?: string;
   /** With an SMTP server, "Send now" delivers at once; without, it makes the message due for the next drain. */
@@ -52,6 +55,7 @@ export interface PreviewHandlerOptions {
 
 /** A standard `Request → Response` function serving the whole preview, plus its lifecycle. */
 export interface PreviewHandler {
+  /** Serves one request (its URL keeps the base path); `env` is ignored, for runtimes that pass one. */
   (request: Request, env?: unknown): Promise<Response>;
   /** Resolves once the database is open (rejects with the reason it is not). */
   readonly ready: Promise<void>;
@@ -59,6 +63,16 @@ export interface PreviewHandler {
   reload(): void;
   /** Ends the event streams and closes what the handler opened (never a database it was given). */
   close(): Promise<void>;
+}
+
+/**
+ * The default for unexpected errors: the stack on stderr, each line made safe for a
+ * terminal and its URLs' passwords hidden. A failed query's text quotes its parameters,
+ * which come from the request (a search typed with escape sequences) or a stored row.
+ */
+function printError(error: unknown): void {
+  const text = redact((error as Error)?.stack ?? String(error));
+  process.stderr.write(`${text.split('\n').map((line, i) => (i === 0 ? `mailroom preview: ${forTerminal(line)}` : forTerminal(line))).join('\n')}\n`);
 }
 
 /** `/admin/mail/` → `/admin/mail`; a base must be a plain absolute path. */
@@ -168,7 +182,7 @@ export function createPreviewHandler(options: PreviewHandlerOptions = {}): Previ
     readOnly: options.readOnly ?? false,
     auth,
     pageSize,
-    onError: options.onError ?? ((error) => process.stderr.write(`mailroom preview: ${(error as Error)?.stack ?? String(error)}\n`)),
+    onError: options.onError ?? printError,
   };
   const app = createApp(ctx, hosts, ready, options.clientAddress);
 

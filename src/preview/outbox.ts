@@ -11,6 +11,8 @@ export interface OutboxFilter {
   state?: MessageState;
   /** Matched, case-insensitively and literally, against the subject and every recipient. */
   search?: string;
+  /** Only messages built by this mail view (its name). */
+  view?: string | undefined;
   page: number;
   pageSize: number;
 }
@@ -23,6 +25,7 @@ const listColumns = {
   state: messages.state,
   priority: messages.priority,
   subject: messages.subject,
+  view: messages.view,
   fromAddress: messages.fromAddress,
   // The first few and the count: a message to 20,000 people must not make a 450 KB row of the list.
   recipients: sql<string[]>`(${messages.recipients})[1:${LIST_RECIPIENTS}]`,
@@ -43,6 +46,7 @@ function where(filter: OutboxFilter): SQL | undefined {
   const pattern = search ? likePattern(search) : undefined;
   return and(
     filter.state ? eq(messages.state, filter.state) : undefined,
+    filter.view ? eq(messages.view, filter.view) : undefined,
     pattern
       ? or(ilike(messages.subject, pattern), sql`array_to_string(${messages.recipients}, ' ') ilike ${pattern}`)
       : undefined,
@@ -65,7 +69,7 @@ export async function listOutbox(db: Db, filter: OutboxFilter) {
       .limit(filter.pageSize)
       .offset((filter.page - 1) * filter.pageSize),
     stateCounts(db),
-    filter.search?.trim() ? db.select({ n: count() }).from(messages).where(condition) : undefined,
+    filter.search?.trim() || filter.view ? db.select({ n: count() }).from(messages).where(condition) : undefined,
   ]);
   const total = searched
     ? Number(searched[0]?.n ?? 0)

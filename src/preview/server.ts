@@ -9,6 +9,7 @@ export { createPreviewHandler, type PreviewHandler, type PreviewHandlerOptions }
 export { hashPreviewPassword, parseUsers, type PreviewUser } from './auth/password.js';
 export type { PreviewAuthOptions } from './auth/login.js';
 
+/** Options of `startPreviewServer`: those of `createPreviewHandler` plus where to listen. */
 export interface PreviewServerOptions extends Omit<PreviewHandlerOptions, 'basePath' | 'boundHost' | 'allowedHosts' | 'clientAddress'> {
   /** Default 3000; 0 picks a free port. */
   port?: number;
@@ -21,13 +22,17 @@ export interface PreviewServerOptions extends Omit<PreviewHandlerOptions, 'baseP
   allowedHosts?: readonly string[];
 }
 
+/** A running preview server (`startPreviewServer`). */
 export interface PreviewServer {
   /** `http://127.0.0.1:3000` */
   readonly url: string;
+  /** The address it is bound to. */
   readonly host: string;
+  /** The port it listens on (the one picked, when 0 was asked). */
   readonly port: number;
   /** Re-import the templates and reload open pages, as a file change does. */
   reload(): void;
+  /** Stops listening, ends the live-reload streams and closes what it opened itself (never a database it was given). */
   close(): Promise<void>;
 }
 
@@ -53,7 +58,10 @@ function checkExposure(host: string, options: PreviewServerOptions): void {
 /**
  * Starts the preview server: the templates and views of `emailsDir` (live-reloaded)
  * and the outbox of `database`. Resolves once it listens; `close()` stops it and
- * whatever it opened itself (never a database it was given).
+ * whatever it opened itself (never a database it was given). Throws a ConfigError for a
+ * bad port, a port in use, an address not of this machine, or a non-loopback `host`
+ * without `auth` (and, on a wildcard or a name, without `allowedHosts`). Needs the
+ * optional packages hono, @hono/node-server, mailparser and tsx.
  */
 export async function startPreviewServer(options: PreviewServerOptions = {}): Promise<PreviewServer> {
   const host = options.host ?? '127.0.0.1';

@@ -7,7 +7,8 @@ import { renderTemplate } from '../views/mail-view.js';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Attachment } from 'nodemailer';
 import { renderErrorOf } from '../views/render-error.js';
-import { PRIORITY_HEADER } from '../views/priority.js';
+import { DEFAULT_PRIORITY, PRIORITY_HEADER, type Priority } from '../views/priority.js';
+import type { ViewMessage } from '../views/mail-view.js';
 import { parseMessage, type MessageAttachment } from './message.js';
 import { headerText } from '../transport/compose.js';
 import { localizeTemplate, type PreviewCatalogs } from '../i18n/preview-locales.js';
@@ -27,6 +28,17 @@ export interface PreviewableView {
   readonly i18n?: PreviewCatalogs;
   render(options?: { locale?: string }): Promise<{ subject: string; html: string; text: string; headers: Record<string, string>; locale?: string; missingTranslations?: string[] }>;
   attachments(props: never): Attachment[] | Promise<Attachment[]>;
+  /** MailView's: the message exactly as `send()` hands it to a transporter (absent from older copies of MailView). */
+  toMessage?(options: object): Promise<ViewMessage>;
+}
+
+/** The message a view sends, built as `send()` builds it (`toMessage`), or from its parts for a view without one. */
+async function messageOf(view: PreviewableView, locale?: string): Promise<ViewMessage> {
+  if (typeof view.toMessage === 'function') return view.toMessage(locale ? { locale } : {});
+  const rendered = await (locale ? view.render({ locale }) : view.render());
+  const { [PRIORITY_HEADER]: priority, ...headers } = rendered.headers;
+  const attachments = await view.attachments(view.props as never);
+  return { from: view.from as ViewMessage['from'], ...rendered, headers, attachments, queuePriority: priority as Priority };
 }
 
 /**
@@ -226,33 +238,37 @@ export class EmailCatalog {
 }
 
 /**
- * Renders a view the way `send` would: its subject, html, text and headers, and its
- * attachments as nodemailer would encode them (built into a message and parsed back,
- * so names, types and bytes are what a recipient gets).
+ * Renders a view the way `send` would: the message `toMessage()` builds (From, Subject,
+ * the view's headers, and the priority the queue transport reads, which is not sent),
+ * and its attachments as nodemailer would encode them (built into a message and parsed
+ * back, so names, types and bytes are what a recipient gets).
  */
 export async function previewView(view: PreviewableView, options: PreviewOptions = {}): Promise<EmailPreview> {
   const what = view.viewName ?? view.constructor?.name ?? 'The view';
   try {
-    const rendered = await (options.locale ? view.render({ locale: options.locale }) : view.render());
-    const attachments = await view.attachments(view.props as never);
-    const built = await new MailComposer({ subject: rendered.subject, text: rendered.text, html: rendered.html, attachments })
-      .compile()
-      .build();
+    const message = await messageOf(view, options.locale);
+    // The language it came out in and the strings that fell back: only a localized view has them.
+    const localized = view.i18n ? await view.render(options.locale ? { locale: options.locale } : undefined) : undefined;
+    const subject = headerText(message.subject);
+    const { subject: _, html, text, attachments } = message;
+    const built = await new MailComposer({ subject, text, html, attachments }).compile().build();
     const parsed = await parseMessage(built);
-    const from = headerText(view.from);
+    const from = headerText(message.from);
+    const headers = Object.entries((message.headers ?? {}) as Record<string, unknown>).map(([k, v]) => [k, headerText(v)] as [string, string]);
     return {
-      subject: rendered.subject,
+      subject,
       headers: [
         ...(from ? [['From', from] as [string, string]] : []),
-        ['Subject', rendered.subject],
-        ...Object.entries(rendered.headers),
+        ['Subject', subject],
+        ...headers,
+        [PRIORITY_HEADER, message.queuePriority ?? DEFAULT_PRIORITY],
       ],
-      html: rendered.html,
-      text: rendered.text,
+      html: String(html ?? ''),
+      text: String(text ?? ''),
       attachments: parsed.attachments,
       viewClass: what,
-      locale: rendered.locale,
-      missingTranslations: rendered.missingTranslations ?? [],
+      locale: localized?.locale,
+      missingTranslations: localized?.missingTranslations ?? [],
     };
   } catch (error) {
     throw renderErrorOf(what, error);
@@ -283,7 +299,7 @@ export async function previewTemplate(entry: TemplateEntry, options: PreviewOpti
     const { html, text } = await renderTemplate(entry.component!, entry.previewProps as object, localized?.t);
     return {
       subject: null,
-      headers: [...(localized ? [['Content-Language', localized.t.locale] as [string, string]] : []), [PRIORITY_HEADER, 'normal']],
+      headers: [...(localized ? [['Content-Language', localized.t.locale] as [string, string]] : []), [PRIORITY_HEADER, DEFAULT_PRIORITY]],
       html: localized ? localized.finish(html) : html,
       text,
       attachments: [],

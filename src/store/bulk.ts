@@ -16,6 +16,8 @@ export interface BulkItem {
   idempotencyKey?: string | undefined;
   /** Not sent before this time (default: at once). */
   sendAt?: Date | undefined;
+  /** The mail view's name, stored with the message. */
+  view?: string | undefined;
 }
 
 /** How `enqueueMany` and `enqueueMailMany` cut the work into INSERTs; the defaults suit any size. */
@@ -31,12 +33,14 @@ export interface BulkOptions {
  * fragments cost more than the database on a 1,000-row insert (the bench's bulk figure).
  * Columns at their default (no key, no sendAt in the whole chunk) are left out.
  */
-function insertOf(chunk: BulkItem[]): SQL {
+export function insertOf(chunk: BulkItem[]): SQL {
   const keyed = chunk.some((item) => item.idempotencyKey != null);
   const timed = chunk.some((item) => item.sendAt !== undefined);
+  const named = chunk.some((item) => item.view != null);
   const columns = ['message_id', 'priority', 'subject', 'from_address', 'envelope_from', 'recipients', 'raw', 'size'];
   if (keyed) columns.push('idempotency_key');
   if (timed) columns.push('send_at', 'next_attempt_at');
+  if (named) columns.push('view');
   const parts: SQLChunk[] = [sql`insert into ${messages} `, new StringChunk(`(${columns.join(', ')}) values `)];
   const comma = new StringChunk(', ');
   chunk.forEach((item, i) => {
@@ -48,13 +52,14 @@ function insertOf(chunk: BulkItem[]): SQL {
       const due = dueAt(row.sendAt); // send_at and next_attempt_at
       parts.push(comma, due, comma, due);
     }
+    if (named) parts.push(comma, new Param(row.view));
     parts.push(new StringChunk(')'));
   });
   parts.push(new StringChunk(' on conflict (idempotency_key) do nothing returning id, message_id, idempotency_key'));
   return new SQL(parts);
 }
 
-type Returned = { id: number | string; message_id: string; idempotency_key: string | null };
+export type Returned = { id: number | string; message_id: string; idempotency_key: string | null };
 
 /** Consecutive slices of at most `rows` items and (unless one item alone is larger) `bytes` raw bytes. */
 function* chunks(items: BulkItem[], rows: number, bytes: number): Generator<BulkItem[]> {

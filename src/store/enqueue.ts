@@ -11,22 +11,28 @@ import { InvariantError } from '../errors.js';
 export interface EnqueueOptions {
   idempotencyKey?: string | undefined;
   sendAt?: Date | undefined;
+  /** The mail view's name (MailView.viewName), for the outbox and mailroom/testing. */
+  view?: string | undefined;
   /** For `now`: the row is inserted already claimed by this owner, so no drain takes it meanwhile. */
   claimFor?: { owner: string; leaseSeconds: number } | undefined;
 }
 
+/** A stored message: what enqueueing resolves with. */
 export interface Enqueued {
+  /** The row's id in `messages` (mailroom/schema). */
   id: number;
+  /** Its state: `queued` for a new message (after a `now` attempt, its outcome), the stored row's for a duplicate. */
   state: MessageState;
   /** True when the idempotency key was already queued: nothing new was stored. */
   duplicate: boolean;
+  /** The Message-ID header it goes out with (every retry keeps it). */
   messageId: string;
 }
 
 const p = sql.placeholder;
 
 /** What every stored message's row takes from its composed form and per-send options. */
-export function storedColumns(message: ComposedMessage, options: Pick<EnqueueOptions, 'idempotencyKey' | 'sendAt'>) {
+export function storedColumns(message: ComposedMessage, options: Pick<EnqueueOptions, 'idempotencyKey' | 'sendAt' | 'view'>) {
   return {
     messageId: message.messageId,
     idempotencyKey: options.idempotencyKey ?? null,
@@ -38,6 +44,7 @@ export function storedColumns(message: ComposedMessage, options: Pick<EnqueueOpt
     raw: message.raw,
     size: message.raw.length,
     sendAt: options.sendAt?.toISOString() ?? null,
+    view: options.view ?? null,
   };
 }
 
@@ -65,6 +72,7 @@ function prepareInsert(db: Db) {
       leaseExpiresAt: leaseUntil(p('leaseSeconds')),
       sendAt: dueAt(p('sendAt')),
       nextAttemptAt: dueAt(p('sendAt')),
+      view: p('view'),
     })
     .onConflictDoNothing({ target: messages.idempotencyKey })
     .returning({ id: messages.id, state: messages.state, messageId: messages.messageId })

@@ -61,6 +61,8 @@ export const messages = pgTable(
     leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
+    /** The mail view that built the message (its class name), null for plain nodemailer messages. */
+    view: text('view'),
   },
   (t) => [
     uniqueIndex('mailroom_messages_idempotency_key_idx').on(t.idempotencyKey),

@@ -9,11 +9,13 @@ import { ConfigError, InvalidMessageError } from '../errors.js';
  * reads neither unless the app allows it here, because message options often carry
  * user input (a file name, an avatar URL) and a queued message is stored, shown in the
  * preview and mailed: `/proc/self/environ`, or an internal URL (SSRF), must not be.
+ * Content it does not allow is an InvalidMessageError naming the field; a malformed policy
+ * is a ConfigError when the transport is created (or on the first enqueue).
  */
 export interface ContentAccess {
-  /** Folders whose files may be read, checked after resolving symlinks and `..`. Absolute paths. */
+  /** Folders whose files may be read, checked after resolving symlinks and `..`. Absolute paths. Default: none. */
   files?: readonly string[];
-  /** Origins that may be fetched (`https://cdn.example.com`), checked again on every redirect. */
+  /** Origins that may be fetched (`https://cdn.example.com`), checked again on every redirect. Default: none. */
   urls?: readonly string[];
   /** Time allowed for one URL, redirects and body included (default 10 s). */
   timeoutMs?: number;

@@ -4,6 +4,7 @@ import type { MailMessage } from 'nodemailer/lib/mailer';
 import { DEFAULT_DATABASE, dbOf, resolveDatabase, type Database, type Db, type DrizzleDb } from '../store/database.js';
 import { enqueue, type Enqueued } from '../store/enqueue.js';
 import { enqueueMany, type BulkItem, type BulkOptions } from '../store/bulk.js';
+import { enqueueGrouped } from '../store/group-commit.js';
 import { compose, composeMail, type ComposedMessage, type ComposeOptions } from './compose.js';
 import { contentPolicy, type ContentAccess } from './content-access.js';
 import type { Limits } from './validate.js';
@@ -15,6 +16,7 @@ import type { MailroomMessageOptions } from '../views/message-options.js';
 /** The name nodemailer reports for this transport. */
 export const QUEUE_TRANSPORT_NAME = 'mailroom-queue';
 
+/** Where the queue transport stores messages, and where `now` messages go at once. */
 export interface QueueTransportOptions {
   /** A URL (`postgres://…`, `file:PATH`), an open Database, or a Drizzle db/transaction. Default: the embedded `.mailroom/db`. */
   database?: string | Database | DrizzleDb;
@@ -68,8 +70,9 @@ async function queueMessage(
   data: QueueMailOptions,
   smtp: (() => Transporter) | undefined,
   nowTimeout = NOW_TIMEOUT_MS,
+  store = enqueue,
 ): Promise<QueuedInfo> {
-  const options = { idempotencyKey: data.idempotencyKey, sendAt: data.sendAt };
+  const options = { idempotencyKey: data.idempotencyKey, sendAt: data.sendAt, view: data.view };
   const info = (queued: Enqueued): QueuedInfo => ({
     ...queued,
     envelope: message.envelope,
@@ -80,7 +83,7 @@ async function queueMessage(
   });
   if (message.priority !== 'now' || smtp === undefined) {
     const stored = message.priority === 'now' ? { ...message, priority: 'high' as const } : message;
-    return info(await enqueue(db, stored, options));
+    return info(await store(db, stored, options));
   }
   // Loaded at the first `now` send: most apps never send one, and it is the delivery code.
   const { queueAndSendNow } = await import('../drain/send-now.js');
@@ -117,7 +120,8 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
         .get()
         .then(async ({ db }) => {
           const data = mail.data as QueueMailOptions;
-          return queueMessage(db, await compose(mail.message, data, composing), data, smtpFactory, nowTimeout);
+          // Concurrent sends share a commit (store/group-commit.ts); enqueueMail(tx, …) does not.
+          return queueMessage(db, await compose(mail.message, data, composing), data, smtpFactory, nowTimeout, enqueueGrouped);
         })
         .then((info) => callback(null, info), (error: Error) => callback(error as never));
     },
@@ -161,7 +165,7 @@ export async function enqueueMailMany(
   const items: BulkItem[] = [];
   for (const data of mails) {
     const message = await composeMail(data, options);
-    items.push({ message, idempotencyKey: data.idempotencyKey, sendAt: data.sendAt });
+    items.push({ message, idempotencyKey: data.idempotencyKey, sendAt: data.sendAt, view: data.view });
   }
   return enqueueMany(db, items, options);
 }

@@ -150,8 +150,13 @@ function assertAddresses(field: string, value: unknown): void {
 }
 
 /** `sendAt` and `idempotencyKey`, the per-send options mailroom adds to nodemailer's. */
-export function validateSendOptions(options: { sendAt?: unknown; idempotencyKey?: unknown }): void {
-  const { sendAt, idempotencyKey: key } = options;
+export function validateSendOptions(options: { sendAt?: unknown; idempotencyKey?: unknown; view?: unknown }): void {
+  const { sendAt, idempotencyKey: key, view } = options;
+  if (view !== undefined && view !== null) {
+    if (typeof view !== 'string' || view.length > MAX_IDEMPOTENCY_KEY || controlIn(view, false)) {
+      throw new InvalidMessageError(`"view" must be a view's name: a string of at most ${MAX_IDEMPOTENCY_KEY} characters without control characters.`);
+    }
+  }
   if (sendAt !== undefined && sendAt !== null) {
     if (!(sendAt instanceof Date)) throw new InvalidMessageError(`"sendAt" must be a Date, got ${typeof sendAt}: pass new Date(…).`);
     const time = sendAt.getTime();
@@ -195,7 +200,7 @@ export function validateMessage(data: SendMailOptions, limits: Limits = DEFAULT_
       );
     }
   }
-  validateSendOptions(data as { sendAt?: unknown; idempotencyKey?: unknown });
+  validateSendOptions(data as { sendAt?: unknown; idempotencyKey?: unknown; view?: unknown });
   for (const [list, parts] of [['alternatives', data.alternatives], ['attachments', data.attachments]] as const) {
     for (const [i, part] of (parts ?? []).entries()) {
       for (const field of PART_HEADER_FIELDS) assertHeaderText(`"${list}[${i}].${field}"`, (part as Record<string, unknown>)[field]);

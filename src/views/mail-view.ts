@@ -28,7 +28,7 @@ export interface ViewOptions {
 }
 
 /** Per-send options: recipients, anything else nodemailer accepts, and mailroom's own (message-options.ts). */
-export type SendOptions = Omit<SendMailOptions, 'html' | 'text' | 'subject'> & MailroomMessageOptions;
+export type SendOptions = Omit<SendMailOptions, 'html' | 'text' | 'subject'> & MailroomMessageOptions & ViewOptions;
 
 /** A message as `toMessage` builds it: nodemailer's options plus mailroom's. */
 export type ViewMessage = SendMailOptions & MailroomMessageOptions;
@@ -128,12 +128,15 @@ export abstract class MailView<Props, M extends Messages = Messages> {
    * that reads it (the queue) sees it; a send's own `queuePriority`, or its own priority
    * header, wins over the view's.
    */
-  async toMessage(options: SendOptions): Promise<ViewMessage> {
-    const rendered = await this.render();
+  async toMessage(sendOptions: SendOptions): Promise<ViewMessage> {
+    // A send's `locale` picks the language (over the view's own); it is the view's, not the transport's.
+    const { locale, ...options } = sendOptions;
+    const rendered = await this.render(locale ? { locale } : {});
     const own = await this.attachments(this.props);
     const { headers, value } = takePriorityHeader({ ...rendered.headers, ...(options.headers as Record<string, unknown> | undefined) });
     return {
       from: this.from,
+      view: this.viewName,
       ...options,
       subject: rendered.subject,
       html: rendered.html,

@@ -17,4 +17,6 @@ export interface MailroomMessageOptions {
    * own `priority`, which writes X-Priority headers to the recipient.
    */
   queuePriority?: Priority;
+  /** The mail view's name, stored with the message (queue transport only); set by the view itself. */
+  view?: string;
 }

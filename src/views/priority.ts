@@ -9,6 +9,7 @@ export const PRIORITY_HEADER = 'X-Mail-Queue-Priority';
 
 /** From most to least urgent. `now` is tried at once and otherwise queued as `high`. */
 export const PRIORITIES = ['now', 'high', 'normal', 'low'] as const;
+/** A queue priority: `now`, `high`, `normal` or `low`. */
 export type Priority = (typeof PRIORITIES)[number];
 /** The priority of a message that names none. */
 export const DEFAULT_PRIORITY: Priority = 'normal';

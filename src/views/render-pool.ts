@@ -19,6 +19,7 @@ export interface RenderJob<Props = unknown> {
   options?: ViewOptions;
 }
 
+/** Worker threads that render mail views off the main thread (see createRenderPool). */
 export interface RenderPool {
   readonly size: number;
   render(job: RenderJob): Promise<RenderedMail>;

@@ -15,10 +15,12 @@ import { memoryFigure } from './memory.js';
 import { workerFigure } from './worker.js';
 import { scaleFigure } from './scale.js';
 import { importFigure } from './import.js';
+import { callersFigure } from './callers.js';
+import { testingFigure } from './testing.js';
 import { POSTGRES_ADMIN_URL } from '../helpers/databases.js';
 import { fmt } from './lib/stats.js';
 
-const FIGURES: Figure[] = [drainFigure, enqueueFigure, bulkFigure, renderFigure, memoryFigure, workerFigure, scaleFigure, importFigure];
+const FIGURES: Figure[] = [drainFigure, enqueueFigure, callersFigure, bulkFigure, renderFigure, memoryFigure, workerFigure, scaleFigure, importFigure, testingFigure];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -90,7 +92,7 @@ console.log(`\n${machine}; ${fmt((performance.now() - started) / 1000)} s in all
 if (rows.some((r) => (r.noise ?? 0) > 0.15)) {
   console.log('Some figures are noisy (rounds of the baseline spread over ±15%): the machine was busy; rerun when it is quiet.');
 }
-console.log('Ratios: throughput ours/baseline (drain, bulk, scale), latency ours/baseline (enqueue, worker), serial/pool time (render), large/small peak RSS (memory).');
+console.log('Ratios: throughput ours/baseline (drain, bulk, scale), throughput ours/baseline (callers), latency ours/baseline (enqueue, worker), serial/pool time (render), large/small peak RSS (memory).');
 console.log('Rerun: npm run bench · one figure: npm run bench -- drain · smoke run: npm run bench -- --quick');
 console.log(`Figures: ${FIGURES.map((f) => f.name).join(', ')}`);
 process.exit(failed ? 1 : 0);

@@ -15,7 +15,11 @@ function derive(password: string, salt: Buffer, o: { N: number; r: number; p: nu
   return new Promise((resolve, reject) => scrypt(password.normalize('NFC'), salt, KEY_LENGTH, options, (error, key) => (error ? reject(error) : resolve(key))));
 }
 
-/** A hash for `MAILROOM_PREVIEW_USERS` (`mailroom preview --hash-password` prints one). */
+/**
+ * A salted scrypt hash of `password` (`scrypt$N$r$p$salt$key`) for `MAILROOM_PREVIEW_USERS`
+ * or `auth.users`; `mailroom preview --hash-password` prints one. Throws a ConfigError for
+ * an empty password.
+ */
 export async function hashPreviewPassword(password: string): Promise<string> {
   if (!password) throw new ConfigError('An empty password cannot be hashed: give the password on standard input.');
   const salt = randomBytes(16);
@@ -42,7 +46,9 @@ function parseHash(hash: string): ParsedHash | null {
 
 /** A user whose password is checked against its scrypt hash. */
 export interface PreviewUser {
+  /** The login name: no spaces, commas or colons. */
   name: string;
+  /** From `hashPreviewPassword`; never the password itself. */
   hash: string;
 }
 

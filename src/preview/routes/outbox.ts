@@ -27,9 +27,11 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
     if (!ctx.db) return needDb(c);
     const stateParam = c.req.query('state');
     const state = (MESSAGE_STATES as readonly string[]).includes(stateParam ?? '') ? (stateParam as MessageState) : undefined;
-    const search = (c.req.query('q') ?? '').slice(0, 200);
+    // Postgres text cannot hold a NUL: searched for, it failed the query (a 500).
+    const search = (c.req.query('q') ?? '').replace(/\0/g, '').slice(0, 200);
     const page = Math.min(parseId(c.req.query('page')) ?? 1, 1_000_000);
-    const filter = { state, search, page, pageSize: ctx.pageSize };
+    const view = (c.req.query('view') ?? '').slice(0, 255) || undefined;
+    const filter = { state, search, view, page, pageSize: ctx.pageSize };
     const { rows, total, counts } = await outbox.listOutbox(ctx.db, filter);
     const deleted = parseId(c.req.query('deleted'));
     return c.html(outboxPage({ chrome: chrome(c, ctx), ...filter, rows, total, counts, notice: deleted ? `Message #${deleted} deleted.` : undefined }));

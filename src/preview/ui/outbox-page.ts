@@ -11,6 +11,8 @@ export interface OutboxPageOptions {
   counts: Record<MessageState, number>;
   state?: MessageState;
   search: string;
+  /** Only this mail view's messages. */
+  view?: string | undefined;
   page: number;
   pageSize: number;
   notice?: string;
@@ -22,11 +24,12 @@ export function stateBadge(state: MessageState): Html {
   return html`<span class="state state-${state}">${state}</span>`;
 }
 
-/** `outbox?state=…&q=…&page=N`: links keep the other two when one changes. */
-function outboxUrl(params: { state?: MessageState; q?: string; page?: number }): string {
+/** `outbox?state=…&q=…&view=…&page=N`: links keep the others when one changes. */
+function outboxUrl(params: { state?: MessageState | undefined; q?: string; view?: string | undefined; page?: number }): string {
   const query = new URLSearchParams();
   if (params.state) query.set('state', params.state);
   if (params.q) query.set('q', params.q);
+  if (params.view) query.set('view', params.view);
   if (params.page && params.page > 1) query.set('page', String(params.page));
   const text = query.toString();
   return text ? `outbox?${text}` : 'outbox';
@@ -37,16 +40,18 @@ export function outboxPage(o: OutboxPageOptions): Html {
   const pages = Math.max(1, Math.ceil(o.total / o.pageSize));
   const all = Object.values(o.counts).reduce((a, b) => a + b, 0);
   const stateLink = (state: MessageState | undefined, label: string, n: number) =>
-    html`<a href="${outboxUrl({ state, q: o.search })}" aria-current="${o.state === state ? 'true' : 'false'}">${label} <span class="count">${n}</span></a>`;
+    html`<a href="${outboxUrl({ state, q: o.search, view: o.view })}" aria-current="${o.state === state ? 'true' : 'false'}">${label} <span class="count">${n}</span></a>`;
   const body = html`
 <h1>Outbox</h1>
 <p class="muted">Every message in the queue, newest first: what was sent, and what will be.</p>
 ${o.notice ? html`<p class="notice" role="status">${o.notice}</p>` : ''}
 <form class="search" method="get" action="outbox" role="search">
   ${o.state ? html`<input type="hidden" name="state" value="${o.state}">` : ''}
+  ${o.view ? html`<input type="hidden" name="view" value="${o.view}">` : ''}
   <input type="search" name="q" value="${o.search}" placeholder="Recipient or subject" aria-label="Search recipients and subjects">
   <button type="submit">Search</button>
-  ${o.search ? html`<a href="${outboxUrl({ state: o.state })}">clear</a>` : ''}
+  ${o.search ? html`<a href="${outboxUrl({ state: o.state, view: o.view })}">clear</a>` : ''}
+  ${o.view ? html`<span class="view-filter">view <strong>${o.view}</strong> <a href="${outboxUrl({ state: o.state, q: o.search })}">all views</a></span>` : ''}
 </form>
 <nav class="states" aria-label="Filter by state">
   ${stateLink(undefined, 'all', all)}
@@ -55,13 +60,14 @@ ${o.notice ? html`<p class="notice" role="status">${o.notice}</p>` : ''}
 ${
   o.rows.length
     ? html`<table id="outbox">
-<thead><tr><th class="num">#</th><th>State</th><th>Priority</th><th>Subject</th><th>To</th><th>Created</th><th class="num">Attempts</th><th>Last error</th></tr></thead>
+<thead><tr><th class="num">#</th><th>State</th><th>Priority</th><th>View</th><th>Subject</th><th>To</th><th>Created</th><th class="num">Attempts</th><th>Last error</th></tr></thead>
 <tbody>
 ${o.rows.map(
   (m) => html`<tr data-id="${m.id}">
   <td class="num">${m.id}</td>
   <td>${stateBadge(m.state)}</td>
   <td>${priorityFromRank(m.priority)}</td>
+  <td class="view">${m.view ? html`<a href="${outboxUrl({ state: o.state, q: o.search, view: m.view })}">${m.view}</a>` : ''}</td>
   <td class="wrap"><a class="subject" href="${messageUrl(m.id)}">${m.subject || '(no subject)'}</a></td>
   <td class="wrap recipients">${shortList(m.recipients ?? [], m.recipientCount)}</td>
   <td class="nowrap">${when(m.createdAt)}</td>
@@ -71,12 +77,12 @@ ${o.rows.map(
 )}
 </tbody>
 </table>`
-    : html`<p class="empty">${o.search || o.state ? 'No message matches.' : 'The queue is empty: messages appear here as soon as an app queues them.'}</p>`
+    : html`<p class="empty">${o.search || o.state || o.view ? 'No message matches.' : 'The queue is empty: messages appear here as soon as an app queues them.'}</p>`
 }
 <nav class="pager" aria-label="Pages">
-  ${o.page > 1 ? html`<a rel="prev" href="${outboxUrl({ state: o.state, q: o.search, page: o.page - 1 })}">← Newer</a>` : ''}
+  ${o.page > 1 ? html`<a rel="prev" href="${outboxUrl({ state: o.state, q: o.search, view: o.view, page: o.page - 1 })}">← Newer</a>` : ''}
   <span class="page-info">Page ${o.page} of ${pages} · ${o.total} message${o.total === 1 ? '' : 's'}</span>
-  ${o.page < pages ? html`<a rel="next" href="${outboxUrl({ state: o.state, q: o.search, page: o.page + 1 })}">Older →</a>` : ''}
+  ${o.page < pages ? html`<a rel="next" href="${outboxUrl({ state: o.state, q: o.search, view: o.view, page: o.page + 1 })}">Older →</a>` : ''}
 </nav>`;
   return layout({ chrome: o.chrome, title: 'Outbox', section: 'outbox', body });
 }

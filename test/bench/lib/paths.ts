@@ -17,8 +17,6 @@ export function scratch(prefix: string): string {
   }
 }
 
-/** `node --import tsx FILE`: a TypeScript script as a whole process, loaded like bin/mailroom.js loads the CLI. */
-export const tsxArgs = (file: string, ...args: string[]) => ['--import', 'tsx', join(PROCS, file), ...args];
 
 /** The environment `mailroom` commands get: nothing inherited that would change where they go. */
 export const cliEnv = (databaseUrl: string, smtpUrl?: string) => ({

@@ -10,11 +10,13 @@ export interface ProcResult {
   ms: number;
   /** Peak resident set size in MB, when measured. */
   peakRssMb?: number;
+  /** CPU time (user + system) of the process, when measured with measureRss. */
+  cpuMs?: number;
 }
 
 export interface ProcOptions {
   env?: Record<string, string | undefined>;
-  /** Wrap in /usr/bin/time -v to read the peak RSS (VmHWM) of the process. */
+  /** Wrap in /usr/bin/time -v to read the peak RSS (VmHWM) and the CPU time of the process. */
   measureRss?: boolean;
 }
 
@@ -37,7 +39,10 @@ export function start(command: string, args: string[], options: ProcOptions = {}
     child.on('close', (code) => {
       const ms = performance.now() - t0;
       const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-      resolve({ code, stdout, stderr, ms, ...(kb ? { peakRssMb: Number(kb[1]) / 1024 } : {}) });
+      const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
+      const system = /System time \(seconds\): ([\d.]+)/.exec(stderr);
+      const cpu = user && system ? { cpuMs: (Number(user[1]) + Number(system[1])) * 1000 } : {};
+      resolve({ code, stdout, stderr, ms, ...(kb ? { peakRssMb: Number(kb[1]) / 1024 } : {}), ...cpu });
     });
   });
   return { child, done, output: () => stdout };

@@ -39,3 +39,19 @@ export function spread(values: number[]): number | undefined {
 
 export const fmt = (n: number, digits = 0) =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
+
+/**
+ * Runs each of `steps` once per round for `rounds` rounds, rotating which goes first,
+ * so drift on a shared machine falls on all alike. Results by step name, in round order.
+ */
+export async function rotate<K extends string, T>(rounds: number, steps: Record<K, (round: number) => Promise<T>>): Promise<Record<K, T[]>> {
+  const names = Object.keys(steps) as K[];
+  const out = Object.fromEntries(names.map((n) => [n, [] as T[]])) as Record<K, T[]>;
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(round + k) % names.length]!;
+      out[name].push(await steps[name](round));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+// react-email's own `email export` (the react-email CLI, a devDependency) run on emails/, as a
+// react-email user runs it: every template exports to HTML with no props, and nothing else in
+// the folder (the views in _views/) is taken for a template. emails-folder.test.ts checks the
+// same convention through react-email's listing rule and `render`; this is the tool itself.
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const EMAILS = join(REPO, 'emails');
+const EMAIL_CLI = join(REPO, 'node_modules/.bin/email');
+
+const scratch: string[] = [];
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh folder inside the repo, so templates copied there resolve React and react-email from it. */
+function scratchDir(prefix: string): string {
+  mkdirSync(join(REPO, 'test-results'), { recursive: true });
+  const dir = mkdtempSync(join(REPO, 'test-results', prefix));
+  scratch.push(dir);
+  return dir;
+}
+
+/** `email export --dir <emails> --outDir <out>`: its exit code and what it printed. */
+function exportEmails(emails: string, out: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(EMAIL_CLI, ['export', '--dir', emails, '--outDir', out, '--silent'], { cwd: REPO, timeout: 170_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: stdout + stderr });
+    });
+  });
+}
+
+/** The .tsx templates under `dir`, skipping `_` folders as react-email does, as `welcome`, `sub/name`. */
+function templatesIn(dir: string, root = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (entry.isDirectory()) return entry.name.startsWith('_') ? [] : templatesIn(join(dir, entry.name), root);
+    return entry.name.endsWith('.tsx') ? [relative(root, join(dir, entry.name)).replace(/\.tsx$/, '')] : [];
+  });
+}
+
+/** Every file under `dir`, relative to it. */
+function filesIn(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+describe('react-email’s `email export` on emails/', () => {
+  it('exports every template to HTML, with no props, and only the templates', async () => {
+    const templates = templatesIn(EMAILS).sort();
+    expect(templates.length).toBeGreaterThan(0);
+    const out = scratchDir('email-export-');
+    const result = await exportEmails(EMAILS, out);
+    expect(result.code, result.output).toBe(0);
+    expect(filesIn(out)).toEqual(templates.map((name) => `${name}.html`).sort());
+    for (const name of templates) {
+      const html = readFileSync(join(out, `${name}.html`), 'utf8');
+      expect(html, name).toMatch(/^<!DOCTYPE html/);
+      expect(html, name).toMatch(/<body[\s>][\s\S]*\S[\s\S]*<\/body>/);
+    }
+  });
+
+  it('fails on a template that needs props, naming the error (what the check above relies on)', async () => {
+    const emails = scratchDir('email-export-src-');
+    cpSync(EMAILS, emails, { recursive: true });
+    writeFileSync(
+      join(emails, 'needs-props.tsx'),
+      'export default function NeedsProps({ name }: { name: string }) {\n  return <p>{name.toUpperCase()}</p>;\n}\n',
+    );
+    const result = await exportEmails(emails, join(scratchDir('email-export-'), 'out'));
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/Cannot read properties of undefined \(reading 'toUpperCase'\)/);
+  });
+});

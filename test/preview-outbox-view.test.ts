@@ -1,0 +1,56 @@
+// The outbox shows which mail view built each message and filters on it (`/outbox?view=…`).
+// The queue is a mailroom/testing one: in memory, and the app's own Postgres by URL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPreviewHandler, type PreviewHandler } from 'mailroom/preview';
+import { createTestMailroom, type TestMailroom } from 'mailroom/testing';
+import { InvoiceMail, WelcomeMail } from '../emails/_views/index.js';
+import Invoice from '../emails/invoice.js';
+import { backends, pg } from './helpers/databases.js';
+
+const ALL = await backends();
+const TARGETS = [{ name: 'in-memory' }, ...(ALL.includes(pg) ? [{ name: 'postgres' }] : [])];
+
+describe.each(TARGETS)('outbox view column on $name', ({ name }) => {
+  let mail: TestMailroom;
+  let preview: PreviewHandler;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    if (name === 'postgres') {
+      const created = await pg.create();
+      await created.database.close();
+      drop = created.drop;
+      mail = await createTestMailroom({ database: created.url });
+    } else {
+      mail = await createTestMailroom();
+    }
+    preview = createPreviewHandler({ database: mail.database, watch: false });
+    await preview.ready;
+    await new WelcomeMail({ name: 'Ana', loginUrl: 'https://app.example.com/login' }).send(mail.transporter, { to: 'ana@example.com' });
+    await new InvoiceMail(Invoice.PreviewProps).send(mail.transporter, { to: 'zoe@example.com' });
+    await mail.transporter.sendMail({ from: 'ops@example.com', to: 'ops@example.com', subject: 'Plain nodemailer', text: 'hi' });
+  });
+  afterAll(async () => {
+    await preview?.close();
+    await mail?.close();
+    await drop?.();
+  });
+  const page = async (path: string) => (await preview(new Request(`http://localhost${path}`))).text();
+  const subjects = (body: string) => [...body.matchAll(/class="subject"[^>]*>([^<]*)</g)].map((m) => m[1]);
+
+  it('lists each message’s view, linked to the outbox filtered on it', async () => {
+    const body = await page('/outbox');
+    expect(subjects(body)).toEqual(['Plain nodemailer', `Invoice ${Invoice.PreviewProps.number}`, 'Welcome, Ana!']);
+    expect(body).toContain('<th>View</th>');
+    expect(body).toMatch(/<td class="view"><a href="outbox\?view=WelcomeMail">WelcomeMail<\/a><\/td>/);
+    expect(body).toMatch(/<td class="view"><\/td>/); // the plain message has none
+  });
+
+  it('filters by view, keeping the filter across state links and counting only its messages', async () => {
+    const body = await page('/outbox?view=InvoiceMail');
+    expect(subjects(body)).toEqual([`Invoice ${Invoice.PreviewProps.number}`]);
+    expect(body).toContain('1 message<');
+    expect(body).toContain('href="outbox?state=queued&amp;view=InvoiceMail"');
+    expect(body).toContain('<input type="hidden" name="view" value="InvoiceMail">');
+    expect(subjects(await page('/outbox?view=NoSuchMail'))).toEqual([]);
+  });
+});
