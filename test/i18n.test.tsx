@@ -111,6 +111,13 @@ describe('a localized view', () => {
     expect(byDefault.locale).toBe('en');
   });
 
+  it("a send's own locale wins over the view's, and stays out of the message handed to nodemailer", async () => {
+    const message = await new Hello({ name: 'ليلى' }).toMessage({ to: 'a@example.com', locale: 'en' });
+    expect(message.subject).toBe('Hello, ليلى!');
+    expect((message.headers as Record<string, string>)['Content-Language']).toBe('en');
+    expect('locale' in message).toBe(false);
+  });
+
   it('a view without catalogs keeps its template’s HTML untouched', async () => {
     class Plain extends MailView<{ name: string }> {
       template = ({ name }: { name: string }) => <Html lang="xx"><Text>{name}</Text></Html>;

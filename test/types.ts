@@ -69,13 +69,6 @@ export async function appTransactions(url: string) {
   await enqueueMail({ query: () => [] }, message);
 }
 
-// The preview takes the app's database as enqueueMail does: any Drizzle db described by
-// shape (a CommonJS app's drizzle-orm classes are another copy than mailroom's).
-import type { DrizzleDb } from 'mailroom';
-import { createPreviewHandler } from 'mailroom/preview';
-declare const appDb: DrizzleDb;
-export const mountedPreview = () => createPreviewHandler({ database: appDb, readOnly: true });
-
 // Translation keys are the default catalog's (emails/_locales/en.json): a misspelt one does not compile.
 export function useSubject() {
   const t = i18n.useT();
@@ -86,3 +79,10 @@ export function useSubject() {
 
 // The locale is a per-message option.
 new WelcomeMail({ name: 'Ada', loginUrl: 'https://example.com' }, { locale: 'ca-ES' });
+
+// The preview takes the app's database as enqueueMail does: any Drizzle db described by
+// shape (a CommonJS app's drizzle-orm classes are another copy than mailroom's).
+import type { DrizzleDb } from 'mailroom';
+import { createPreviewHandler } from 'mailroom/preview';
+declare const appDb: DrizzleDb;
+export const mountedPreview = () => createPreviewHandler({ database: appDb, readOnly: true });

@@ -29,12 +29,12 @@ export interface PreviewableView {
   render(options?: { locale?: string }): Promise<{ subject: string; html: string; text: string; headers: Record<string, string>; locale?: string; missingTranslations?: string[] }>;
   attachments(props: never): Attachment[] | Promise<Attachment[]>;
   /** MailView's: the message exactly as `send()` hands it to a transporter (absent from older copies of MailView). */
-  toMessage?(options: object, view?: { locale?: string }): Promise<ViewMessage>;
+  toMessage?(options: object): Promise<ViewMessage>;
 }
 
 /** The message a view sends, built as `send()` builds it (`toMessage`), or from its parts for a view without one. */
-async function messageOf(view: PreviewableView, locale: string | undefined): Promise<ViewMessage> {
-  if (typeof view.toMessage === 'function') return view.toMessage({}, locale ? { locale } : {});
+async function messageOf(view: PreviewableView, locale?: string): Promise<ViewMessage> {
+  if (typeof view.toMessage === 'function') return view.toMessage(locale ? { locale } : {});
   const rendered = await (locale ? view.render({ locale }) : view.render());
   const { [PRIORITY_HEADER]: priority, ...headers } = rendered.headers;
   const attachments = await view.attachments(view.props as never);
@@ -247,8 +247,8 @@ export async function previewView(view: PreviewableView, options: PreviewOptions
   const what = view.viewName ?? view.constructor?.name ?? 'The view';
   try {
     const message = await messageOf(view, options.locale);
-    // Rendered once more for what only the preview shows: the locale used and the strings that fell back.
-    const rendered = await (options.locale ? view.render({ locale: options.locale }) : view.render());
+    // The language it came out in and the strings that fell back: only a localized view has them.
+    const localized = view.i18n ? await view.render(options.locale ? { locale: options.locale } : undefined) : undefined;
     const subject = headerText(message.subject);
     const { subject: _, html, text, attachments } = message;
     const built = await new MailComposer({ subject, text, html, attachments }).compile().build();
@@ -267,8 +267,8 @@ export async function previewView(view: PreviewableView, options: PreviewOptions
       text: String(text ?? ''),
       attachments: parsed.attachments,
       viewClass: what,
-      locale: rendered.locale,
-      missingTranslations: rendered.missingTranslations ?? [],
+      locale: localized?.locale,
+      missingTranslations: localized?.missingTranslations ?? [],
     };
   } catch (error) {
     throw renderErrorOf(what, error);

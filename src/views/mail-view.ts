@@ -28,7 +28,7 @@ export interface ViewOptions {
 }
 
 /** Per-send options: recipients, anything else nodemailer accepts, and mailroom's own (message-options.ts). */
-export type SendOptions = Omit<SendMailOptions, 'html' | 'text' | 'subject'> & MailroomMessageOptions;
+export type SendOptions = Omit<SendMailOptions, 'html' | 'text' | 'subject'> & MailroomMessageOptions & ViewOptions;
 
 /** A message as `toMessage` builds it: nodemailer's options plus mailroom's. */
 export type ViewMessage = SendMailOptions & MailroomMessageOptions;
@@ -126,10 +126,12 @@ export abstract class MailView<Props, M extends Messages = Messages> {
    * The one place a message is built: the rendered view plus this send's options. The
    * priority travels as the `queuePriority` option, not a header, so only a transport
    * that reads it (the queue) sees it; a send's own `queuePriority`, or its own priority
-   * header, wins over the view's. `view` overrides the message's locale, as in `render`.
+   * header, wins over the view's.
    */
-  async toMessage(options: SendOptions, view: ViewOptions = {}): Promise<ViewMessage> {
-    const rendered = await this.render(view);
+  async toMessage(sendOptions: SendOptions): Promise<ViewMessage> {
+    // A send's `locale` picks the language (over the view's own); it is the view's, not the transport's.
+    const { locale, ...options } = sendOptions;
+    const rendered = await this.render(locale ? { locale } : {});
     const own = await this.attachments(this.props);
     const { headers, value } = takePriorityHeader({ ...rendered.headers, ...(options.headers as Record<string, unknown> | undefined) });
     return {
