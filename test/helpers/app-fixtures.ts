@@ -10,7 +10,7 @@ import postgres from 'postgres';
 import { POSTGRES_ADMIN_URL } from './databases.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const FIXTURES = join(REPO, 'test/fixtures');
+export const FIXTURES = join(REPO, 'test/fixtures');
 
 export interface Run {
   code: number;
