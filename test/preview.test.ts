@@ -149,7 +149,10 @@ describe('preview: templates', () => {
       const email = page.frameLocator('iframe');
       expect(await email.locator('body').textContent()).toContain('Your account is ready');
 
-      writeFileSync(file, original.replace('Your account is ready.', 'Edited while the page was open.'));
+      // The body's sentence comes from the catalog now: replace the call with a literal.
+      const edited = original.replace("{t('welcome.body')}", 'Edited while the page was open.');
+      expect(edited).not.toBe(original);
+      writeFileSync(file, edited);
       await expect.poll(() => email.locator('body').textContent(), { timeout: 15_000 }).toContain('Edited while the page was open.');
       expect(await page.locator('#text').textContent()).toContain('Edited while the page was open.');
 
