@@ -3,6 +3,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { ComponentType } from 'react';
+import { nearestTsconfig } from './nearest-tsconfig.js';
 import { renderTemplate } from '../views/mail-view.js';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Attachment } from 'nodemailer';
@@ -128,15 +129,6 @@ function templateFiles(dir: string, root = dir): string[] {
     else if (stat?.isFile() && TEMPLATE_FILE.test(name)) files.push(path);
   }
   return files;
-}
-
-/** The tsconfig.json nearest the emails folder (its own, or the app's above it): its `jsx` and `paths` compile the templates. */
-export function nearestTsconfig(dir: string): string | undefined {
-  for (let at = dir; ; at = dirname(at)) {
-    const candidate = join(at, 'tsconfig.json');
-    if (existsSync(candidate)) return candidate;
-    if (dirname(at) === at) return undefined;
-  }
 }
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

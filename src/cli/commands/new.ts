@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { say } from '../terminal.js';
 import { ConfigError } from '../../errors.js';
 import { loadOptional } from '../../optional.js';
-import { nearestTsconfig } from '../../preview/templates.js';
+import { nearestTsconfig } from '../../preview/nearest-tsconfig.js';
 import { registerView, scaffoldMessages, scaffoldNames, templateFile, testFile, viewFile, type ScaffoldI18n } from '../../scaffold/email-files.js';
 
 interface NewFlags {
