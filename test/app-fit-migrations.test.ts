@@ -1,5 +1,5 @@
 // mailroom's migrations beside an app's own Drizzle migrations, on both databases.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -125,7 +125,10 @@ for (const backend of await backends()) {
       await database.migrate(); // would fail on "already exists" if it ran 0000 again
       await database.migrate();
       const own = rowsOf<{ n: number | string }>(await database.db.execute(sql`select count(*) as n from drizzle.__mailroom_migrations`));
-      expect(Number(own[0]!.n)).toBe(3);
+      // Every migration mailroom ships, each recorded once.
+      const shipped = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')).entries.length;
+      expect(shipped).toBeGreaterThanOrEqual(4);
+      expect(Number(own[0]!.n)).toBe(shipped);
       const kept = rowsOf<{ n: number | string }>(await database.db.execute(sql`select count(*) as n from mailroom_messages`));
       expect(Number(kept[0]!.n)).toBe(1);
     });
