@@ -135,6 +135,8 @@ describe.runIf(POSTGRES)('concurrent drains', () => {
       }
       const sentPerRun = exits.map((e) => Number(/sent (\d+)/.exec(e.stdout)?.[1]));
       console.log(`[concurrency] ${COUNT} messages, 4 drains: ${elapsed} ms, sent per drain ${sentPerRun.join('/')}, duplicates ${server.duplicates().length}`);
+      // Each drain's own summary (deferred, released, why it stopped): what a failing run needs to be read.
+      console.log(`[concurrency] ${exits.map((e) => e.stdout.trim()).join(' | ')}; states ${JSON.stringify(await stateCounts(db()))}`);
       expect(sentPerRun.reduce((a, b) => a + b, 0)).toBe(COUNT);
       expect(await stateCounts(db())).toEqual({ sent: COUNT });
       const stored = await db().select({ messageId: messages.messageId, recipients: messages.recipients }).from(messages);
