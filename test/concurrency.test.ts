@@ -37,10 +37,14 @@ function checkReceived(server: ScriptedSmtp, stored: { messageId: string; recipi
 
 describe('LeaseKeeper', () => {
   afterEach(() => vi.useRealTimers());
-  /** Just enough of Drizzle for renew(): update().set().where().returning() answers `answer`. */
+  /**
+   * Just enough of Drizzle for renew(): update().set().where().returning() answers `answer`;
+   * select()…for() builds the id-ordered lock subquery it passes to where().
+   */
   const fakeDb = (answer: () => Promise<{ id: number }[]>) => {
     const chain = { set: () => chain, where: () => chain, returning: answer };
-    return { update: () => chain } as unknown as Db;
+    const locked = { from: () => locked, where: () => locked, orderBy: () => locked, for: () => locked };
+    return { update: () => chain, select: () => locked } as unknown as Db;
   };
 
   it('renews every third of the lease and forgets a claim another drain took', async () => {
