@@ -37,10 +37,14 @@ function checkReceived(server: ScriptedSmtp, stored: { messageId: string; recipi
 
 describe('LeaseKeeper', () => {
   afterEach(() => vi.useRealTimers());
-  /** Just enough of Drizzle for renew(): update().set().where().returning() answers `answer`. */
+  /**
+   * Just enough of Drizzle for renew(): update().set().where().returning() answers `answer`;
+   * select()…for() builds the id-ordered lock subquery it passes to where().
+   */
   const fakeDb = (answer: () => Promise<{ id: number }[]>) => {
     const chain = { set: () => chain, where: () => chain, returning: answer };
-    return { update: () => chain } as unknown as Db;
+    const locked = { from: () => locked, where: () => locked, orderBy: () => locked, for: () => locked };
+    return { update: () => chain, select: () => locked } as unknown as Db;
   };
 
   it('renews every third of the lease and forgets a claim another drain took', async () => {
@@ -135,6 +139,8 @@ describe.runIf(POSTGRES)('concurrent drains', () => {
       }
       const sentPerRun = exits.map((e) => Number(/sent (\d+)/.exec(e.stdout)?.[1]));
       console.log(`[concurrency] ${COUNT} messages, 4 drains: ${elapsed} ms, sent per drain ${sentPerRun.join('/')}, duplicates ${server.duplicates().length}`);
+      // Each drain's own summary (deferred, released, why it stopped): what a failing run needs to be read.
+      console.log(`[concurrency] ${exits.map((e) => e.stdout.trim()).join(' | ')}; states ${JSON.stringify(await stateCounts(db()))}`);
       expect(sentPerRun.reduce((a, b) => a + b, 0)).toBe(COUNT);
       expect(await stateCounts(db())).toEqual({ sent: COUNT });
       const stored = await db().select({ messageId: messages.messageId, recipients: messages.recipients }).from(messages);

@@ -4,6 +4,7 @@ import { LIVE_STATE, messages } from '../store/schema.js';
 import { leaseUntil } from '../store/clock.js';
 import { stateSql, WAITING_STATES } from '../store/states.js';
 import { InvariantError } from '../errors.js';
+import { retryConflicts } from './guard.js';
 
 /** A message as a claim returns it: what sending it and recording its outcome need. */
 export type ClaimedMessage = Pick<
@@ -103,11 +104,13 @@ export async function claim(db: Db, owner: string, limit: number, leaseSeconds: 
     .limit(limit)
     .for('update', { skipLocked: true });
   const set = Number.isFinite(maxAttempts) ? claimedOrSpent(owner, leaseSeconds, maxAttempts) : claimedBy(owner, leaseSeconds);
-  const rows = await db
-    .update(messages)
-    .set(set)
-    .where(inArray(messages.id, due))
-    .returning({ ...claimedColumns, state: messages.state });
+  const rows = await retryConflicts(() =>
+    db
+      .update(messages)
+      .set(set)
+      .where(inArray(messages.id, due))
+      .returning({ ...claimedColumns, state: messages.state }),
+  );
   const sending = rows.filter((r) => r.state === 'sending').map(({ state: _, ...message }) => message);
   return { messages: sending.sort((a, b) => a.priority - b.priority || a.id - b.id), spent: rows.length - sending.length };
 }
@@ -115,16 +118,37 @@ export async function claim(db: Db, owner: string, limit: number, leaseSeconds: 
 /** Gives back claimed messages that were never tried (shutdown, time limit), as they were. */
 export async function release(db: Db, owner: string, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
-  await db
-    .update(messages)
-    .set({
-      state: sql`case when ${messages.attempts} > 1 then ${stateSql('deferred')} else ${stateSql('queued')} end`,
-      attempts: sql`${messages.attempts} - 1`,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-      updatedAt: sql`now()`,
-    })
-    .where(and(inArray(messages.id, ids), eq(messages.leaseOwner, owner), eq(messages.state, 'sending')));
+  await retryConflicts(() =>
+    db
+      .update(messages)
+      .set({
+        state: sql`case when ${messages.attempts} > 1 then ${stateSql('deferred')} else ${stateSql('queued')} end`,
+        attempts: sql`${messages.attempts} - 1`,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        updatedAt: sql`now()`,
+      })
+      .where(and(inArray(messages.id, lockedInOrder(db, owner, ids)), eq(messages.leaseOwner, owner), eq(messages.state, 'sending'))),
+  );
+}
+
+/**
+ * The ids among `ids` this owner still holds, row-locked in id order. A drain's own
+ * statements overlap on its claims: a lease renewal (every third of the lease, over
+ * all of them) runs on one connection while an outcome write runs on another. An
+ * UPDATE ... WHERE id IN (...) locks rows in whatever order its plan meets them; two
+ * such statements meeting shared rows in different orders deadlocked under load
+ * (40P01, the run ended). Taking every multi-row lock in id order first (here, and
+ * in the outcome write) makes one wait for the other instead. ORDER BY is applied
+ * before FOR UPDATE, so the locks are taken in that order.
+ */
+export function lockedInOrder(db: Db, owner: string, ids: number[]) {
+  return db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(inArray(messages.id, ids), eq(messages.leaseOwner, owner), eq(messages.state, 'sending')))
+    .orderBy(messages.id)
+    .for('update');
 }
 
 /**
@@ -135,11 +159,13 @@ export async function release(db: Db, owner: string, ids: number[]): Promise<voi
  */
 export async function renew(db: Db, owner: string, ids: number[], leaseSeconds: number): Promise<number[]> {
   if (ids.length === 0) return [];
-  const rows = await db
-    .update(messages)
-    .set({ leaseExpiresAt: leaseUntil(leaseSeconds) })
-    .where(and(inArray(messages.id, ids), eq(messages.leaseOwner, owner), eq(messages.state, 'sending')))
-    .returning({ id: messages.id });
+  const rows = await retryConflicts(() =>
+    db
+      .update(messages)
+      .set({ leaseExpiresAt: leaseUntil(leaseSeconds) })
+      .where(and(inArray(messages.id, lockedInOrder(db, owner, ids)), eq(messages.leaseOwner, owner), eq(messages.state, 'sending')))
+      .returning({ id: messages.id }),
+  );
   return rows.map((r) => r.id);
 }
 

@@ -30,6 +30,36 @@ export function isDataError(error: unknown): boolean {
   return typeof code === 'string' && REFUSED_DATA.test(code);
 }
 
+/** SQLSTATEs of a statement Postgres rolled back to break a lock cycle (40P01) or a serialization conflict (40001). */
+const CONFLICT = /^(40P01|40001)$/;
+
+/** Whether the database rolled the statement back for a conflict with another one: running it again is safe and likely to succeed. */
+export function isConflict(error: unknown): boolean {
+  const code = rootCause(error).code;
+  return typeof code === 'string' && CONFLICT.test(code);
+}
+
+/** Tries in all for one statement that keeps losing conflicts: enough for a passing clash, bounded for a real fault. */
+const CONFLICT_TRIES = 4;
+
+/**
+ * Runs one statement again when Postgres rolled it back for a deadlock or a
+ * serialization failure, a few times with a short random pause. Only for a single
+ * statement (or one whose retry writes nothing twice): the rolled-back one wrote
+ * nothing, so its retry cannot send or record anything twice. Other errors, and the
+ * last conflict, are thrown.
+ */
+export async function retryConflicts<T>(statement: () => Promise<T>): Promise<T> {
+  for (let tried = 1; ; tried++) {
+    try {
+      return await statement();
+    } catch (error) {
+      if (!isConflict(error) || tried >= CONFLICT_TRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * tried));
+    }
+  }
+}
+
 /** The SQLSTATE or driver code behind an error, if any. */
 export const errorCode = (error: unknown): string | undefined => rootCause(error).code;
 

@@ -92,7 +92,8 @@ export function planOutcome({ message, delivery, startedAt }: OutcomeInput, ctx:
  * statement text never changes and stays prepared. Guarded by the lease: a message
  * another drain took after our lease ran out gets only its log row. The ids also go
  * as an array: the planner cannot see into the jsonb, guesses 100 rows, and on a
- * table of a few thousand chose a scan of the whole table for every write.
+ * table of a few thousand chose a scan of the whole table for every write. The rows
+ * are locked in id order first (`locked`), so concurrent writes never deadlock.
  */
 export async function recordOutcomes(db: Db, owner: string, planned: PlannedOutcome[]): Promise<void> {
   if (planned.length === 0) return;
@@ -101,6 +102,14 @@ export async function recordOutcomes(db: Db, owner: string, planned: PlannedOutc
         select * from jsonb_to_recordset(${JSON.stringify(planned)}::jsonb) as x(
           id bigint, state mailroom_message_state, priority smallint, recipient_status jsonb, last_error text,
           delay_seconds float8, attempt int, outcome text, smtp_code int, reply text, recipients text[], started_at timestamptz)
+      ),
+      -- Our rows, locked in id order before any is updated (see lockedInOrder in claim.ts):
+      -- in input order, this write and a lease renewal deadlocked over shared rows.
+      locked as materialized (
+        select id from ${messages}
+        where id = any(${sql.param(planned.map((p) => p.id))}::bigint[]) and lease_owner = ${owner}
+        order by id
+        for update
       ),
       logged as (
         insert into ${attempts} (message_id, attempt, outcome, smtp_code, reply, recipients, worker, started_at)
@@ -117,8 +126,8 @@ export async function recordOutcomes(db: Db, owner: string, planned: PlannedOutc
         lease_owner = null,
         lease_expires_at = null,
         updated_at = now()
-      from input i
-      where m.id = i.id and m.id = any(${sql.param(planned.map((p) => p.id))}::bigint[]) and m.lease_owner = ${owner}`);
+      from input i join locked l on l.id = i.id
+      where m.id = l.id and m.id = any(${sql.param(planned.map((p) => p.id))}::bigint[]) and m.lease_owner = ${owner}`);
 }
 
 /** Resolves after two turns of the event loop: I/O that is already waiting gets its callbacks first. */

@@ -1,6 +1,6 @@
 import type { Db } from '../store/database.js';
 import type { RecipientStatus } from '../store/schema.js';
-import { errorCode, isDataError } from './guard.js';
+import { errorCode, isDataError, retryConflicts } from './guard.js';
 import { recordOutcomes, type PlannedOutcome } from './outcome.js';
 
 /**
@@ -14,6 +14,7 @@ import { recordOutcomes, type PlannedOutcome } from './outcome.js';
  *
  * A message refused even then stays `sending`: it comes back when its lease ends and,
  * since every claim counts an attempt, is given up at max attempts (see claim.ts).
+ * A statement lost to a deadlock or serialization conflict is run again (retryConflicts).
  * A lost connection is not a data problem: it is thrown, for the drain to stop.
  * Returns the ids whose outcome could not be written at all.
  */
@@ -32,7 +33,7 @@ export async function recordSafely(db: Db, owner: string, planned: PlannedOutcom
 /** Undefined when the write went through, the error when the database refused its data; other errors are thrown. */
 async function refusedBy(write: () => Promise<void>): Promise<unknown> {
   try {
-    await write();
+    await retryConflicts(write); // one statement: rolled back whole, so its retry records nothing twice
     return undefined;
   } catch (error) {
     if (!isDataError(error)) throw error;
