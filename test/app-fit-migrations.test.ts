@@ -12,7 +12,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { openDatabase, rowsOf, type Db } from '../src/store/database.js';
-import { MIGRATIONS_FOLDER } from '../src/store/migrations.js';
+import { migrationsFolder } from '../src/store/migrations.js';
 import { enqueueMail } from '../src/transport/queue-transport.js';
 import { DatabaseError } from '../src/errors.js';
 import { backends, POSTGRES_ADMIN_URL } from './helpers/databases.js';
@@ -115,7 +115,7 @@ for (const backend of await backends()) {
       cleanup.push(async () => rmSync(folder, { recursive: true, force: true }));
       // What mailroom did before it had its own table, then the app's newer migration.
       await empty.with(async (db, migrate) => {
-        await migrate(MIGRATIONS_FOLDER);
+        await migrate(migrationsFolder());
         await migrate(folder);
         await enqueueMail(db, mail);
       });
@@ -126,7 +126,7 @@ for (const backend of await backends()) {
       await database.migrate();
       const own = rowsOf<{ n: number | string }>(await database.db.execute(sql`select count(*) as n from drizzle.__mailroom_migrations`));
       // Every migration mailroom ships, each recorded once.
-      const shipped = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')).entries.length;
+      const shipped = JSON.parse(readFileSync(join(migrationsFolder(), 'meta', '_journal.json'), 'utf8')).entries.length;
       expect(shipped).toBeGreaterThanOrEqual(4);
       expect(Number(own[0]!.n)).toBe(shipped);
       const kept = rowsOf<{ n: number | string }>(await database.db.execute(sql`select count(*) as n from mailroom_messages`));

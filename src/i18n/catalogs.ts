@@ -42,7 +42,9 @@ export async function loadMessageFormat(): Promise<MessageFormatClass> {
 
 /** The same, synchronously (Node ≥ 20.19 requires ES modules), for a template rendered outside a view. */
 function requireMessageFormat(): MessageFormatClass {
-  MessageFormat ??= (createRequire(import.meta.url)('intl-messageformat') as { IntlMessageFormat: MessageFormatClass }).IntlMessageFormat;
+  // Bundled to CommonJS (react-email's `email export`), import.meta.url is empty: resolve from the working directory.
+  const from = import.meta.url || join(process.cwd(), 'package.json');
+  MessageFormat ??= (createRequire(from)('intl-messageformat') as { IntlMessageFormat: MessageFormatClass }).IntlMessageFormat;
   return MessageFormat;
 }
 

@@ -34,7 +34,7 @@ export interface DrizzleDb {
 }
 
 export { rowsOf } from './rows.js';
-export { MIGRATIONS_FOLDER } from './migrations.js';
+export { migrationsFolder } from './migrations.js';
 
 /** A database mailroom opened (`openDatabase`): its Drizzle db plus what the CLI and the worker need. */
 export interface Database {

@@ -13,7 +13,9 @@ import { rowsOf } from './rows.js';
  */
 export const MIGRATIONS_TABLE = { migrationsSchema: 'drizzle', migrationsTable: '__mailroom_migrations' } as const;
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+/** The shipped migrations. Worked out when used, not at import: a bundle that turns this module
+ * into CommonJS (react-email's `email export` of a template importing mailroom) has no import.meta.url. */
+export const migrationsFolder = (): string => fileURLToPath(new URL('../../drizzle', import.meta.url));
 
 /** mailroom's tables, which `migrateMailroom` must leave behind (checked afterwards, by name). */
 export const MAILROOM_TABLES = ['mailroom_messages', 'mailroom_attempts', 'mailroom_blocklist', 'mailroom_settings'] as const;
@@ -59,10 +61,10 @@ async function adoptDefaultBookkeeping(db: AnyPg, migrations: MigrationMeta[]): 
  * DatabaseError naming any table still missing.
  */
 export async function migrateMailroom(db: AnyPg): Promise<void> {
-  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  const migrations = readMigrationFiles({ migrationsFolder: migrationsFolder() });
   await adoptDefaultBookkeeping(db, migrations);
   const { dialect, session } = db as unknown as Internals;
-  await dialect.migrate(migrations, session, { migrationsFolder: MIGRATIONS_FOLDER, ...MIGRATIONS_TABLE });
+  await dialect.migrate(migrations, session, { migrationsFolder: migrationsFolder(), ...MIGRATIONS_TABLE });
   const missing = await missingOf(db, MAILROOM_TABLES);
   if (missing.length > 0) {
     throw new DatabaseError(
@@ -89,7 +91,7 @@ export async function requireMigrated(db: AnyPg): Promise<void> {
   }
   if (missing.includes(own)) return;
   const [row] = rowsOf<{ applied: number | string }>(await db.execute(sql`select count(distinct hash) as applied from ${ours}`));
-  const expected = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length;
+  const expected = readMigrationFiles({ migrationsFolder: migrationsFolder() }).length;
   if (Number(row?.applied ?? 0) < expected) {
     throw new TablesMissingError(
       `mailroom's tables in this database are out of date (${row?.applied ?? 0} of ${expected} migrations applied): run \`mailroom migrate\` against it first.`,

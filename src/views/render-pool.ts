@@ -33,7 +33,9 @@ interface Pending { request: RenderRequest; resolve(r: RenderedMail): void; reje
 
 // The thread's file sits next to this one (.ts from source, .js when built). Workers do not
 // inherit the parent's tsx hooks, so a small CommonJS boot script registers tsx first.
-const ENTRY = new URL(`./render-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+// Worked out when a pool starts, not at import: bundlers that turn this module into CommonJS
+// (react-email's `email export` of a template importing mailroom) leave import.meta.url empty.
+const entry = () => new URL(`./render-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
 const BOOT = `const { workerData } = require('node:worker_threads');
 (workerData.tsx ? import(workerData.tsx).then((m) => m.register()) : Promise.resolve()).then(() => import(workerData.entry));`;
 
@@ -62,7 +64,7 @@ export function createRenderPool(options: { size?: number } = {}): RenderPool {
   let closed = false;
 
   const spawn = () => {
-    const thread = new Worker(BOOT, { eval: true, workerData: { tsx: tsxApi(), entry: ENTRY } });
+    const thread = new Worker(BOOT, { eval: true, workerData: { tsx: tsxApi(), entry: entry() } });
     const jobs = new Map<number, Pending>();
     threads.set(thread, jobs); // messages wait in the port until the thread has booted
     thread.on('message', (reply: Reply) => {
