@@ -193,6 +193,21 @@ describe.each(ALL)('queue on $name', (backend) => {
     expect((await rows()).map((r) => r.subject)).toEqual(['committed']);
   });
 
+  it('a starved event loop (lease timer late) still sends every claimed message in the same run', async () => {
+    for (let i = 0; i < 5; i++) await queue.sendMail({ from: 'a@example.com', to: `s${i}@example.com`, subject: `starved ${i}`, text: 'x' });
+    const LEASE = 1;
+    // After each send the loop is blocked for most of the lease: the periodic renewal cannot
+    // run, so the next message's lease looks too short to start. It must be renewed then and
+    // sent, not held back until the run ends and given back unsent.
+    const block = () => {
+      const until = Date.now() + LEASE * 800;
+      while (Date.now() < until);
+    };
+    const result = await drainAll({ concurrency: 1, batchSize: 5, leaseSeconds: LEASE, onDelivery: block });
+    expect(result).toMatchObject({ sent: 5, released: 0 });
+    expect((await rows()).map((r) => r.state)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent']);
+  });
+
   it('defers on 4xx with a backoff, fails on 5xx, and records each attempt', async () => {
     const flaky = await startSmtp({
       onData: (raw) => {

@@ -75,6 +75,9 @@ export function midRunDatabaseError(error: unknown, leaseSeconds: number): Datab
   return new DatabaseError(`${what} (${detail}). ${AFTER(leaseSeconds)}`, { cause: error });
 }
 
+/** Times a query's time limit starts again because our own process stalled, not the database. */
+const STALLS_FORGIVEN = 3;
+
 /**
  * Runs the drain's queries. The first failure stops the whole run with one
  * DatabaseError. So does a query that outlives the lease: by then our claims may
@@ -95,15 +98,26 @@ export class QueryGuard {
   async run<T>(query: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new DatabaseError(`The database did not answer within ${this.leaseSeconds}s (the lease). ${AFTER(this.leaseSeconds)}`, {
-              cause: { code: 'QUERY_TIMEOUT' },
-            }),
-          ),
-        this.leaseSeconds * 1000,
-      );
+      const expire = () =>
+        reject(
+          new DatabaseError(`The database did not answer within ${this.leaseSeconds}s (the lease). ${AFTER(this.leaseSeconds)}`, {
+            cause: { code: 'QUERY_TIMEOUT' },
+          }),
+        );
+      // A stall of our own (a starved machine, a long synchronous step) is not the
+      // database's silence: the query may not even have been written yet. A timer that
+      // fires late gives the query another full period (a few times at most), and the
+      // last check runs after I/O (setImmediate), so an answer already here is read first.
+      const period = this.leaseSeconds * 1000;
+      const arm = (stallsLeft: number) => {
+        const due = Date.now() + period;
+        timer = setTimeout(() => {
+          const stalled = Date.now() - due > Math.max(50, period / 10);
+          if (stalled && stallsLeft > 0) arm(stallsLeft - 1);
+          else setImmediate(expire);
+        }, period);
+      };
+      arm(STALLS_FORGIVEN);
     });
     try {
       return await Promise.race([query(), timeout]);

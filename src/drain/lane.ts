@@ -97,8 +97,8 @@ export async function runLane(lane: LaneContext): Promise<void> {
     }
     const item = await lane.queue.next();
     if (!item) break;
-    if (!lane.lease.mayStart(item.message.id)) {
-      lane.late.push(item.message.id);
+    if (!lane.lease.mayStart(item.message.id) && !(await lane.lease.renewNow(item.message.id))) {
+      if (lane.lease.holds(item.message.id)) lane.late.push(item.message.id); // else another drain's now
       continue;
     }
     const { written } = await sendOne(lane, item.message, item.blocked);

@@ -2,6 +2,9 @@ import type { Db } from '../store/database.js';
 import { renew } from './claim.js';
 import type { QueryGuard } from './guard.js';
 
+/** Renewals of one late message before it is given back at the end of the run. */
+const RENEW_NOW_TRIES = 3;
+
 /**
  * Keeps a batch's claims alive while the drain works through it: renews the
  * lease every third of its length, and tells whether a message is still safely
@@ -28,6 +31,11 @@ export class LeaseKeeper {
     this.timer ??= setInterval(() => void this.renew(), Math.max(100, (this.leaseSeconds * 1000) / 3));
   }
 
+  /** Whether this message is still ours (not yet dropped, nor found taken by another drain). */
+  holds(id: number): boolean {
+    return this.held.has(id);
+  }
+
   /** Done with a message (sent, deferred, failed or released): its lease is no longer ours to keep. */
   drop(id: number): void {
     this.held.delete(id);
@@ -40,6 +48,30 @@ export class LeaseKeeper {
   mayStart(id: number): boolean {
     const until = this.held.get(id);
     return until !== undefined && Date.now() < until - (this.leaseSeconds * 1000) / 3;
+  }
+
+  /**
+   * Renews one message's lease at once and tells whether it may start now. For a
+   * message the periodic renewal left short (a starved event loop runs the timer
+   * late): without this it would wait unsent until the run ends and is given back.
+   * False when it is no longer ours, or the renewal itself came back too late.
+   */
+  async renewNow(id: number): Promise<boolean> {
+    // Each try confirms the claim is still ours, so trying again is safe; a few, since
+    // the stall that made the timer late can as well delay the renewal's answer.
+    for (let tried = 0; tried < RENEW_NOW_TRIES; tried++) {
+      if (!this.held.has(id) || this.guard.failure) return false;
+      const sentAt = Date.now();
+      const ours = await this.guard.run(() => renew(this.db, this.owner, [id], this.leaseSeconds));
+      if (!this.held.has(id)) return false;
+      if (!ours.includes(id)) {
+        this.held.delete(id); // another drain claimed it after our lease ran out: it is theirs to send
+        return false;
+      }
+      this.held.set(id, Math.max(this.held.get(id)!, sentAt + this.leaseSeconds * 1000));
+      if (this.mayStart(id)) return true;
+    }
+    return false;
   }
 
   private async renew(): Promise<void> {
