@@ -1,4 +1,5 @@
 import { build, type Plugin } from 'esbuild';
+import { cpSync, readdirSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { ROOT } from './paths.js';
 
@@ -36,5 +37,9 @@ export async function bundle(entry: string): Promise<string> {
     plugins: [compiledMailroom],
     logLevel: 'warning',
   });
+  // The example catalogs are read at run time from beside the module that names them
+  // (import.meta.url, now the bundle's): ship them next to it, as an app's build copies its assets.
+  const locales = join(ROOT, 'emails/_locales');
+  for (const file of readdirSync(locales).filter((f) => f.endsWith('.json'))) cpSync(join(locales, file), join(outfile, '..', file));
   return outfile;
 }
