@@ -128,8 +128,11 @@ describe.runIf(POSTGRES)('concurrent drains', () => {
       const COUNT = 2500;
       await seedMessages(db(), COUNT);
       const started = Date.now();
+      // What this checks is the claims' exclusion between live drains, so the lease is long enough
+      // that a starved machine's stalls (seconds at a load of 20) never let one run out mid-send:
+      // that case, a send outliving its lease, is the in-flight bound the kill loop below measures.
       const runs = Array.from({ length: 4 }, () =>
-        spawnDrain(shared.created().url, ['--smtp', server.url, '--concurrency', '4', '--lease', '2', '--socket-timeout', '5s']).exited,
+        spawnDrain(shared.created().url, ['--smtp', server.url, '--concurrency', '4', '--lease', '10', '--socket-timeout', '5s']).exited,
       );
       const exits = await Promise.all(runs);
       const elapsed = Date.now() - started;
