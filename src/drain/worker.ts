@@ -6,6 +6,7 @@ import { drain, type DrainOptions, type DrainResult } from './drain.js';
 import { DRAIN_DEFAULTS } from './defaults.js';
 import { isConnectionLost, midRunDatabaseError } from './guard.js';
 import type { DatabaseError } from '../errors.js';
+import { Waker } from './waker.js';
 
 /** The continuous mode's options: a drain's, minus its stop rules, plus waking and reconnecting. */
 export interface WorkerOptions extends Omit<DrainOptions, 'limit' | 'timeLimitSeconds' | 'maxDeferred'> {
@@ -53,33 +54,17 @@ export async function runWorker(database: Database, options: WorkerOptions): Pro
   const reconnects = options.onDatabaseLost !== undefined;
   const leaseSeconds = options.leaseSeconds ?? DRAIN_DEFAULTS.leaseSeconds;
   const drainOptions: DrainOptions = { ...options, outcomeRetrySeconds: reconnects ? leaseSeconds : 0 };
-  let notified = false;
-  let wake: (() => void) | undefined;
-  const poke = () => {
-    notified = true;
-    wake?.();
-  };
-  /** Sleeps `ms`, or less if poked (NOTIFY, abort). */
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      if (notified || options.signal?.aborted) wake();
-    }).finally(() => (wake = undefined));
-
+  const waker = new Waker(options.signal);
   let unlisten: (() => Promise<void>) | undefined;
-  options.signal?.addEventListener('abort', poke, { once: true });
+  options.signal?.addEventListener('abort', waker.poke, { once: true });
   let paused = false;
   let lost: DatabaseError | undefined;
   let retryInMs = reconnect.firstMs;
   try {
     while (!options.signal?.aborted) {
-      notified = false;
+      waker.reset();
       try {
-        unlisten ??= await database.listen(QUEUE_CHANNEL, poke); // in here: the database may be away at start too
+        unlisten ??= await database.listen(QUEUE_CHANNEL, waker.poke); // in here: the database may be away at start too
         const nowPaused = (await getSetting(database.db, PAUSED)) !== undefined;
         if (lost) {
           lost = undefined;
@@ -88,7 +73,7 @@ export async function runWorker(database: Database, options: WorkerOptions): Pro
         }
         if (nowPaused !== paused) options.onPause?.((paused = nowPaused));
         if (paused) {
-          await sleep(pollIntervalMs); // `resume` notifies
+          await waker.sleep(pollIntervalMs); // `resume` notifies
           continue;
         }
         const result = await drain(database.db, drainOptions);
@@ -98,19 +83,19 @@ export async function runWorker(database: Database, options: WorkerOptions): Pro
         totals.failed += result.failed;
         if (result.sent + result.deferred + result.failed > 0) options.onRun?.(result);
         if (options.signal?.aborted) break;
-        if (notified) continue; // something arrived while we were draining
+        if (waker.poked) continue; // something arrived while we were draining
         const due = await nextDueInMs(database.db);
         const wait = Math.min(pollIntervalMs, due === null ? Infinity : due + 50);
-        if (wait > 0) await sleep(wait);
+        if (wait > 0) await waker.sleep(wait);
       } catch (error) {
         if (!reconnects || !isConnectionLost(error)) throw error;
         if (!lost) options.onDatabaseLost!((lost = midRunDatabaseError(error, leaseSeconds)));
-        await sleep(retryInMs);
+        await waker.sleep(retryInMs);
         retryInMs = Math.min(reconnect.maxMs, retryInMs * 2);
       }
     }
   } finally {
-    options.signal?.removeEventListener('abort', poke);
+    options.signal?.removeEventListener('abort', waker.poke);
     await unlisten?.().catch(() => {});
   }
   return totals;

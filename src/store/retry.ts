@@ -2,6 +2,7 @@ import { and, inArray, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { messages, type MessageState } from './schema.js';
 import { notifyQueue } from './notify.js';
+import { stateSql } from './states.js';
 
 /**
  * Makes deferred (and optionally failed) messages due now. Failed ones get a fresh
@@ -13,8 +14,8 @@ export async function retryMessages(db: Db, options: { failed?: boolean; ids?: n
   const rows = await db
     .update(messages)
     .set({
-      state: sql`case when ${messages.state} = 'failed' then 'queued' else ${messages.state} end::mailroom_message_state`,
-      attempts: sql`case when ${messages.state} = 'failed' then 0 else ${messages.attempts} end`,
+      state: sql`case when ${messages.state} = ${stateSql('failed')} then ${stateSql('queued')} else ${messages.state} end`,
+      attempts: sql`case when ${messages.state} = ${stateSql('failed')} then 0 else ${messages.attempts} end`,
       recipientStatus: sql`(select coalesce(jsonb_object_agg(k, v), '{}'::jsonb) from jsonb_each(${messages.recipientStatus}) as e(k, v) where v->>'state' = 'sent')`,
       nextAttemptAt: sql`now()`,
       updatedAt: sql`now()`,

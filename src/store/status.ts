@@ -1,6 +1,7 @@
-import { sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { LIVE_STATE, messages, MESSAGE_STATES, type MessageState } from './schema.js';
+import { stateSql, WAITING_STATES } from './states.js';
 
 export interface QueueStatus {
   counts: Record<MessageState, number>;
@@ -24,7 +25,7 @@ export async function queueStatus(db: Db): Promise<QueueStatus> {
   const [oldest] = await db
     .select({ age: sql<number | null>`extract(epoch from now() - min(${messages.createdAt}))::float8` })
     .from(messages)
-    .where(sql`${messages.state} in ('queued', 'deferred')`);
+    .where(inArray(messages.state, WAITING_STATES));
   const age = oldest?.age;
   return { counts, oldestQueuedSeconds: age === null || age === undefined ? null : Math.round(Number(age)) };
 }
@@ -34,8 +35,8 @@ export async function nextDueInMs(db: Db): Promise<number | null> {
   const [row] = await db
     .select({
       ms: sql<number | null>`extract(epoch from least(
-        min(${messages.nextAttemptAt}) filter (where ${messages.state} in ('queued', 'deferred')),
-        min(${messages.leaseExpiresAt}) filter (where ${messages.state} = 'sending')
+        min(${messages.nextAttemptAt}) filter (where ${inArray(messages.state, WAITING_STATES)}),
+        min(${messages.leaseExpiresAt}) filter (where ${messages.state} = ${stateSql('sending')})
       ) - now())::float8 * 1000`,
     })
     .from(messages)
