@@ -37,6 +37,16 @@ async function appCatalogs(emailsDir: string): Promise<{ module: string; folder:
   return { module, folder: i18n.folder, defaultLocale: i18n.defaultLocale, file: join(i18n.folder, `${i18n.defaultLocale}.json`) };
 }
 
+/** The optional peers the scaffolded test needs (through mailroom/testing) that `dir`'s app cannot find. */
+function missingTestPeers(dir: string): string[] {
+  return ['@electric-sql/pglite', 'smtp-server', 'mailparser'].filter((name) => {
+    for (let at = dir; ; at = dirname(at)) {
+      if (existsSync(join(at, 'node_modules', name, 'package.json'))) return false;
+      if (dirname(at) === at) return true;
+    }
+  });
+}
+
 /** Written beside, then renamed over: a file is either its old self or complete. */
 function writeWhole(file: string, content: string): void {
   mkdirSync(dirname(file), { recursive: true });
@@ -99,5 +109,7 @@ export const newCommand = () =>
       else say(`add to \`views\` in ${shown(files.index)}: { name: '${name}', view: () => new ${names.viewClass}(${names.component}.PreviewProps) }`);
       const others = catalogs ? readdirSync(catalogs.folder).filter((f) => f.endsWith('.json') && f !== `${catalogs.defaultLocale}.json`) : [];
       if (others.length) say(`translate them in ${others.join(', ')}: \`mailroom check\` lists what is missing`);
+      const missing = missingTestPeers(process.cwd());
+      if (missing.length) say(`the test uses mailroom/testing: npm install -D ${missing.join(' ')}`);
       say(`preview: mailroom preview, then /templates/${name}`);
     });
