@@ -173,3 +173,36 @@ describe('mailroom new', () => {
     expect(broken.stdout).toContain("order-shipped.ts");
   });
 });
+
+describe('catalogs as modules: check and new work on them too', () => {
+  it('check names the catalog with a missing string; new adds its strings to the JSON beside the module; the app type-checks', async () => {
+    const dir = app();
+    writeFileSync(
+      join(dir, 'emails/_locales/i18n.ts'),
+      [
+        "import { defineCatalogs } from 'mailroom';",
+        "import en from './en.json' with { type: 'json' };",
+        "import ca from './ca.json' with { type: 'json' };",
+        'const load = (locale: string) => () => import(`./${locale}.json`, { with: { type: \'json\' } });',
+        "export const i18n = defineCatalogs<typeof en>({ defaultLocale: 'en', catalogs: { en, ca, es: load('es'), ar: load('ar'), ja: load('ja') } });",
+        'export const useT = i18n.useT;',
+        '',
+      ].join('\n'),
+    );
+    expect((await mailroom(['check'], {}, dir)).stdout).toContain('translations: ok');
+    edit(join(dir, 'emails/_locales/es.json'), (m) => {
+      delete m['welcome.body'];
+    });
+    const check = await mailroom(['check'], {}, dir);
+    expect(check.code).toBe(1);
+    expect(check.stdout.split('\n')).toContain('  error: the es catalog "welcome.body": missing (the en catalog has it): it would be sent in en');
+
+    const created = await mailroom(['new', 'order-placed'], {}, dir);
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toContain('added 5 strings to emails/_locales/en.json');
+    const en = JSON.parse(readFileSync(join(dir, 'emails/_locales/en.json'), 'utf8')) as Record<string, string>;
+    expect(en['order-placed.subject']).toBe('Order placed for {name}');
+    const typed = await promisify(execFile)(join(REPO, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.json')]).catch((e: { stdout: string }) => e);
+    expect(typed.stdout).toBe('');
+  });
+});
