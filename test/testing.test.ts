@@ -4,6 +4,7 @@
 import { AssertionError } from 'node:assert';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
+import nodemailer from 'nodemailer';
 import { enqueueMail } from 'mailroom';
 import { createTestMailroom, type TestMailroom } from 'mailroom/testing';
 import { InvoiceMail, PasswordResetMail, WelcomeMail } from '../emails/_views/index.js';
@@ -149,6 +150,20 @@ describe.each(TARGETS)('mailroom/testing on $name', (target) => {
     await welcome('Busy').send(mail.transporter, { to: 'busy@example.com' });
     expect(await mail.deliverAll()).toMatchObject({ sent: 1, deferred: 0 }); // the rejection is forgotten
     expect((await mail.queued())).toEqual([]);
+  });
+
+  it('smtpUrl takes mail the app sends over SMTP itself: in sent(), with no view or queue priority', async () => {
+    const direct = nodemailer.createTransport(mail.smtpUrl);
+    try {
+      await direct.sendMail({ from: 'Ops <ops@example.com>', to: 'ana@example.com', subject: 'Direct', text: 'sent at https://app.example.com/x', envelope: { from: 'bounce@example.com', to: ['ana@example.com'] } });
+    } finally {
+      direct.close();
+    }
+    const [sent] = await mail.sent();
+    expect(sent).toMatchObject({ subject: 'Direct', view: null, priority: null, from: '"Ops" <ops@example.com>', envelopeFrom: 'bounce@example.com' });
+    expect(sent!.link('app.example.com')).toBe('https://app.example.com/x'); // from the text when there is no HTML
+    await mail.expectSent(null, { subject: 'Direct' });
+    await mail.expectNothingQueued();
   });
 
   it('answers 4xx or 5xx for an address: the message is deferred, then delivered later; or it fails', async () => {
