@@ -26,9 +26,9 @@ function scratchDir(prefix: string): string {
 }
 
 /** `email export --dir <emails> --outDir <out>`: its exit code and what it printed. */
-function exportEmails(emails: string, out: string): Promise<{ code: number; output: string }> {
+function exportEmails(emails: string, out: string, cwd = REPO): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(EMAIL_CLI, ['export', '--dir', emails, '--outDir', out, '--silent'], { cwd: REPO, timeout: 170_000 }, (error, stdout, stderr) => {
+    execFile(EMAIL_CLI, ['export', '--dir', emails, '--outDir', out, '--silent'], { cwd, timeout: 170_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: stdout + stderr });
     });
   });
@@ -75,5 +75,47 @@ describe('react-email’s `email export` on emails/', () => {
     const result = await exportEmails(emails, join(scratchDir('email-export-'), 'out'));
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(/Cannot read properties of undefined \(reading 'toUpperCase'\)/);
+  });
+
+  it('exports a localized template whose catalogs are modules, from any working directory; a folder found by import.meta.url does not', async () => {
+    const app = (folderForm: boolean) => {
+      const emails = scratchDir('email-export-modules-');
+      mkdirSync(join(emails, '_locales'));
+      writeFileSync(join(emails, '_locales/en.json'), JSON.stringify({ hello: 'Hello, {name}!', items: '{n, plural, one {# item} other {# items}}' }));
+      writeFileSync(join(emails, '_locales/ca.json'), JSON.stringify({ hello: 'Hola, {name}!' }));
+      writeFileSync(
+        join(emails, '_locales/i18n.ts'),
+        folderForm
+          ? "import { defineCatalogs } from 'mailroom';\nexport const i18n = defineCatalogs({ folder: new URL('./', import.meta.url), defaultLocale: 'en' });\n"
+          : [
+              "import { defineCatalogs } from 'mailroom';",
+              "import en from './en.json' with { type: 'json' };",
+              "export const i18n = defineCatalogs<typeof en>({ defaultLocale: 'en', catalogs: { en, ca: () => import('./ca.json', { with: { type: 'json' } }) } });",
+              '',
+            ].join('\n'),
+      );
+      writeFileSync(
+        join(emails, 'hello.tsx'),
+        [
+          "import { Html, Text } from '@react-email/components';",
+          "import { i18n } from './_locales/i18n.js';",
+          'export default function Hello() {',
+          '  const t = i18n.useT();',
+          "  return <Html lang={t.locale}><Text>{t('hello', { name: 'Ona' })} {t('items', { n: 2 })}</Text></Html>;",
+          '}',
+          '',
+        ].join('\n'),
+      );
+      return emails;
+    };
+    const elsewhere = scratchDir('email-export-cwd-'); // not the project's root: nothing found from the working directory
+    const [modules, folder] = [app(false), app(true)];
+    const [outModules, outFolder] = [join(scratchDir('email-export-'), 'out'), join(scratchDir('email-export-'), 'out')];
+    const [exported, control] = await Promise.all([exportEmails(modules, outModules, elsewhere), exportEmails(folder, outFolder, elsewhere)]);
+    expect(exported.code, exported.output).toBe(0);
+    const html = readFileSync(join(outModules, 'hello.html'), 'utf8');
+    expect(html.replace(/<!-- -->/g, '')).toContain('Hello, Ona! 2 items');
+    expect(html).toMatch(/<html[^>]* lang="en"/);
+    expect(control.code, control.output).not.toBe(0); // why the module form exists
   });
 });

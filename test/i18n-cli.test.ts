@@ -19,7 +19,7 @@ function app(withExample = true): string {
   scratch.push(dir);
   if (withExample) cpSync(join(REPO, 'emails'), join(dir, 'emails'), { recursive: true });
   else mkdirSync(join(dir, 'emails'));
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../tsconfig.json', include: ['.'], compilerOptions: { paths: { mailroom: ['../../src/index.ts'] } } }));
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../tsconfig.json', include: ['.'], compilerOptions: { paths: { mailroom: ['../../src/index.ts'], 'mailroom/testing': ['../../src/testing/index.ts'] } } }));
   return dir;
 }
 const edit = (file: string, change: (messages: Record<string, string>) => void) => {
@@ -27,6 +27,17 @@ const edit = (file: string, change: (messages: Record<string, string>) => void) 
   change(messages);
   writeFileSync(file, JSON.stringify(messages, null, 2));
 };
+
+/** The app's scaffolded test, run by vitest with the repo's config (mailroom resolved to src/). */
+async function scaffoldedTest(at: string, file: string): Promise<{ code: number; output: string }> {
+  const vitest = join(REPO, 'node_modules/.bin/vitest');
+  const args = ['run', '--root', at, '--config', join(REPO, 'vitest.config.ts'), file];
+  const run = await promisify(execFile)(vitest, args, { env: { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' } }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
+  return { code: run.code, output: `${run.stdout}\n${run.stderr}` };
+}
 
 afterAll(() => {
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
@@ -137,7 +148,7 @@ describe('mailroom new', () => {
     expect(bad.stderr).toContain('"Order Shipped" is not an email name: use lower-case words joined by hyphens, like order-shipped.');
   });
 
-  it('scaffolds a plain email in an app without catalogs, and both apps type-check', async () => {
+  it('scaffolds a plain email in an app without catalogs; both apps type-check and their scaffolded tests pass', async () => {
     const result = await mailroom(['new', 'weekly-digest'], {}, plain);
     expect(result.code).toBe(0);
     expect(readFileSync(join(plain, 'emails/_views/index.ts'), 'utf8')).toContain("{ name: 'weekly-digest', view: () => new WeeklyDigestMail(WeeklyDigest.PreviewProps) },");
@@ -147,10 +158,51 @@ describe('mailroom new', () => {
       const typed = await promisify(execFile)(tsc, ['-p', join(at, 'tsconfig.json')]).catch((e: { stdout: string }) => e);
       expect(typed.stdout).toBe('');
     }
+    // The scaffolded tests go through mailroom/testing: queued, delivered, link followed; every locale.
+    for (const [at, file, tests] of [[dir, 'test/emails/order-shipped.test.ts', 2], [plain, 'test/emails/weekly-digest.test.ts', 1]] as const) {
+      const test = readFileSync(join(at, file), 'utf8');
+      expect(test).toContain("from 'mailroom/testing'");
+      const ran = await scaffoldedTest(at, file);
+      expect(ran.code, ran.output).toBe(0);
+      expect(ran.output).toMatch(new RegExp(`Tests\\s+${tests} passed`));
+    }
     // The control: a wrong key in the scaffolded view does not compile.
     const view = join(dir, 'emails/_views/order-shipped.ts');
     writeFileSync(view, readFileSync(view, 'utf8').replace("t('order-shipped.subject'", "t('order-shipped.subjet'"));
     const broken = await promisify(execFile)(tsc, ['-p', join(dir, 'tsconfig.json')]).catch((e: { stdout: string }) => e);
     expect(broken.stdout).toContain("order-shipped.ts");
+  });
+});
+
+describe('catalogs as modules: check and new work on them too', () => {
+  it('check names the catalog with a missing string; new adds its strings to the JSON beside the module; the app type-checks', async () => {
+    const dir = app();
+    writeFileSync(
+      join(dir, 'emails/_locales/i18n.ts'),
+      [
+        "import { defineCatalogs } from 'mailroom';",
+        "import en from './en.json' with { type: 'json' };",
+        "import ca from './ca.json' with { type: 'json' };",
+        'const load = (locale: string) => () => import(`./${locale}.json`, { with: { type: \'json\' } });',
+        "export const i18n = defineCatalogs<typeof en>({ defaultLocale: 'en', catalogs: { en, ca, es: load('es'), ar: load('ar'), ja: load('ja') } });",
+        'export const useT = i18n.useT;',
+        '',
+      ].join('\n'),
+    );
+    expect((await mailroom(['check'], {}, dir)).stdout).toContain('translations: ok');
+    edit(join(dir, 'emails/_locales/es.json'), (m) => {
+      delete m['welcome.body'];
+    });
+    const check = await mailroom(['check'], {}, dir);
+    expect(check.code).toBe(1);
+    expect(check.stdout.split('\n')).toContain('  error: the es catalog "welcome.body": missing (the en catalog has it): it would be sent in en');
+
+    const created = await mailroom(['new', 'order-placed'], {}, dir);
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toContain('added 5 strings to emails/_locales/en.json');
+    const en = JSON.parse(readFileSync(join(dir, 'emails/_locales/en.json'), 'utf8')) as Record<string, string>;
+    expect(en['order-placed.subject']).toBe('Order placed for {name}');
+    const typed = await promisify(execFile)(join(REPO, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.json')]).catch((e: { stdout: string }) => e);
+    expect(typed.stdout).toBe('');
   });
 });

@@ -1,28 +1,20 @@
 // The outbox shows which mail view built each message and filters on it (`/outbox?view=…`).
-// The queue is a mailroom/testing one: in memory, and the app's own Postgres by URL.
+// The queue is a mailroom/testing one: in memory, and the app's own Postgres by URL or Drizzle db.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPreviewHandler, type PreviewHandler } from 'mailroom/preview';
-import { createTestMailroom, type TestMailroom } from 'mailroom/testing';
+import type { TestMailroom } from 'mailroom/testing';
 import { InvoiceMail, WelcomeMail } from '../emails/_views/index.js';
 import Invoice from '../emails/invoice.js';
-import { backends, pg } from './helpers/databases.js';
+import { mailroomTargets, openTestMailroom } from './helpers/test-mailrooms.js';
 
-const ALL = await backends();
-const TARGETS = [{ name: 'in-memory' }, ...(ALL.includes(pg) ? [{ name: 'postgres' }] : [])];
+const TARGETS = await mailroomTargets();
 
-describe.each(TARGETS)('outbox view column on $name', ({ name }) => {
+describe.each(TARGETS)('outbox view column on $name', (target) => {
   let mail: TestMailroom;
   let preview: PreviewHandler;
   let drop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    if (name === 'postgres') {
-      const created = await pg.create();
-      await created.database.close();
-      drop = created.drop;
-      mail = await createTestMailroom({ database: created.url });
-    } else {
-      mail = await createTestMailroom();
-    }
+    ({ mail, drop } = await openTestMailroom(target));
     preview = createPreviewHandler({ database: mail.database, watch: false });
     await preview.ready;
     await new WelcomeMail({ name: 'Ana', loginUrl: 'https://app.example.com/login' }).send(mail.transporter, { to: 'ana@example.com' });
@@ -31,7 +23,6 @@ describe.each(TARGETS)('outbox view column on $name', ({ name }) => {
   });
   afterAll(async () => {
     await preview?.close();
-    await mail?.close();
     await drop?.();
   });
   const page = async (path: string) => (await preview(new Request(`http://localhost${path}`))).text();

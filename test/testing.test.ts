@@ -4,37 +4,27 @@
 import { AssertionError } from 'node:assert';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
+import nodemailer from 'nodemailer';
 import { enqueueMail } from 'mailroom';
 import { createTestMailroom, type TestMailroom } from 'mailroom/testing';
 import { InvoiceMail, PasswordResetMail, WelcomeMail } from '../emails/_views/index.js';
 import { invoicePdf } from '../emails/_views/invoice-pdf.js';
 import type { InvoiceProps } from '../emails/invoice.js';
-import { backends, pg } from './helpers/databases.js';
+import { mailroomTargets, openTestMailroom } from './helpers/test-mailrooms.js';
 
-const ALL = await backends();
-// The default in-memory database, and the app's own Postgres given by URL.
-const TARGETS = [{ name: 'in-memory' }, ...(ALL.includes(pg) ? [{ name: 'postgres' }] : [])];
+// The default in-memory database, and the app's own Postgres given by URL or as a Drizzle db.
+const TARGETS = await mailroomTargets();
 const welcome = (name: string) => new WelcomeMail({ name, loginUrl: 'https://app.example.com/login' });
 const invoice: InvoiceProps = { customer: 'Zoë', number: 'F-7', currency: 'EUR', lines: [{ description: 'Tea', amount: 7 }] };
 
-describe.each(TARGETS)('mailroom/testing on $name', ({ name }) => {
+describe.each(TARGETS)('mailroom/testing on $name', (target) => {
   let mail: TestMailroom;
-  let drop: (() => Promise<void>) | undefined;
+  let drop: () => Promise<void>;
   beforeAll(async () => {
-    if (name === 'postgres') {
-      const created = await pg.create();
-      await created.database.close();
-      drop = created.drop;
-      mail = await createTestMailroom({ database: created.url });
-    } else {
-      mail = await createTestMailroom();
-    }
+    ({ mail, drop } = await openTestMailroom(target));
     await mail.database.execute(sql`create table if not exists users (id serial primary key, email text not null)`);
   });
-  afterAll(async () => {
-    await mail.close();
-    await drop?.();
-  });
+  afterAll(() => drop());
   beforeEach(() => mail.reset());
 
   it('lists queued mail with its view, recipients, subject, headers, priority, sendAt, text, html and attachments; filters', async () => {
@@ -108,6 +98,74 @@ describe.each(TARGETS)('mailroom/testing on $name', ({ name }) => {
     await expect(mail.expectQueued(WelcomeMail, { to: 'bo@example.com' })).rejects.toThrow(AssertionError);
   });
 
+  it('queued() lists what is still to be sent: a sent message leaves it for sent(), a failed one for failed()', async () => {
+    mail.reject('gone@example.com', 550);
+    mail.reject('busy@example.com', 451);
+    for (const to of ['ana@example.com', 'gone@example.com', 'busy@example.com']) await welcome(to).send(mail.transporter, { to });
+    await new InvoiceMail(invoice).send(mail.transporter, { to: 'zoe@example.com', sendAt: new Date(Date.now() + 86_400_000) });
+    expect((await mail.queued()).map((m) => m.state)).toEqual(['queued', 'queued', 'queued', 'queued']);
+    await mail.deliverAll();
+    expect((await mail.queued()).map((m) => [m.recipients[0], m.state])).toEqual([['busy@example.com', 'deferred'], ['zoe@example.com', 'queued']]);
+    expect((await mail.failed()).map((m) => m.recipients)).toEqual([['gone@example.com']]);
+    expect((await mail.failed({ view: WelcomeMail }))[0]!.lastError).toMatch(/550/);
+    expect(await mail.failed({ view: InvoiceMail })).toEqual([]);
+    expect((await mail.sent()).map((m) => m.recipients)).toEqual([['ana@example.com']]);
+  });
+
+  it('sent() filters like queued(); lastTo() is the latest to an address, Cc and Bcc included', async () => {
+    await welcome('Ana').send(mail.transporter, { to: 'ana@example.com', cc: 'boss@example.com' });
+    await new PasswordResetMail({ name: 'Ana', resetUrl: 'https://app.example.com/reset?t=1', expiresInMinutes: 5 }).send(mail.transporter, { to: 'ana@example.com' });
+    await new InvoiceMail(invoice).send(mail.transporter, { to: 'zoe@example.com', bcc: 'books@example.com' });
+    await mail.deliverAll();
+    // Sent in priority order: the reset (now → high) first.
+    expect((await mail.sent()).map((m) => m.view)).toEqual(['PasswordResetMail', 'WelcomeMail', 'InvoiceMail']);
+    expect((await mail.sent({ view: InvoiceMail })).map((m) => m.priority)).toEqual(['low']);
+    expect((await mail.sent({ priority: 'high' })).map((m) => m.view)).toEqual(['PasswordResetMail']);
+    expect((await mail.sent({ subject: 'Welcome, Ana!' })).map((m) => m.view)).toEqual(['WelcomeMail']);
+    expect((await mail.sent({ subject: /^Invoice F-\d$/ })).map((m) => m.view)).toEqual(['InvoiceMail']);
+    expect((await mail.sent({ to: 'ana@example.com', view: 'WelcomeMail' })).length).toBe(1);
+    expect((await mail.lastTo('ANA@example.com'))?.view).toBe('WelcomeMail');
+    expect((await mail.lastTo('boss@example.com'))?.cc).toEqual(['boss@example.com']);
+    expect((await mail.lastTo('books@example.com'))?.view).toBe('InvoiceMail');
+    expect((await mail.lastTo('books@example.com'))?.to).toEqual(['zoe@example.com']); // Bcc not in the headers
+    expect(await mail.lastTo('nobody@example.com')).toBeUndefined();
+  });
+
+  it('reset() in one call empties the queue, the capture and the rejections; the app’s rows only on the in-memory database', async () => {
+    await mail.database.execute(sql`insert into users (email) values ('kept@example.com')`);
+    mail.reject('busy@example.com', 451);
+    await welcome('Ana').send(mail.transporter, { to: 'ana@example.com' });
+    await welcome('Busy').send(mail.transporter, { to: 'busy@example.com' });
+    await mail.deliverAll();
+    await welcome('Bo').send(mail.transporter, { to: 'bo@example.com' });
+    expect([(await mail.queued()).length, (await mail.sent()).length]).toEqual([2, 1]);
+
+    await mail.reset();
+    await mail.expectNothingQueued();
+    await mail.expectNothingSent();
+    const rows = await mail.database.execute<{ email: string }>(sql`select email from users where email = 'kept@example.com'`);
+    // PGlite's result has rows, postgres.js's is the array of them.
+    const users = ('rows' in rows ? rows.rows : rows) as { email: string }[];
+    expect(users.length).toBe(target.name === 'in-memory' ? 0 : 1);
+    await welcome('Busy').send(mail.transporter, { to: 'busy@example.com' });
+    expect(await mail.deliverAll()).toMatchObject({ sent: 1, deferred: 0 }); // the rejection is forgotten
+    expect((await mail.queued())).toEqual([]);
+  });
+
+  it('smtpUrl takes mail the app sends over SMTP itself: in sent(), with no view or queue priority', async () => {
+    const direct = nodemailer.createTransport(mail.smtpUrl);
+    try {
+      await direct.sendMail({ from: 'Ops <ops@example.com>', to: 'ana@example.com', subject: 'Direct', text: 'sent at https://app.example.com/x', envelope: { from: 'bounce@example.com', to: ['ana@example.com'] } });
+    } finally {
+      direct.close();
+    }
+    const [sent] = await mail.sent();
+    expect(sent).toMatchObject({ subject: 'Direct', view: null, priority: null, from: '"Ops" <ops@example.com>', envelopeFrom: 'bounce@example.com' });
+    expect(sent!.link('app.example.com')).toBe('https://app.example.com/x'); // from the text when there is no HTML
+    await mail.expectSent(null, { subject: 'Direct' });
+    await mail.expectNothingQueued();
+  });
+
   it('answers 4xx or 5xx for an address: the message is deferred, then delivered later; or it fails', async () => {
     mail.reject('busy@example.com', 451);
     mail.reject('gone@example.com', 550, 'No such user here');
@@ -150,6 +208,38 @@ describe.each(TARGETS)('mailroom/testing on $name', ({ name }) => {
     expect(sentAlready.message).toContain('sent already, not queued: did you mean expectSent?');
     await expect(mail.expectNothingSent()).rejects.toThrow(/Sent \(1\):\n {2}1\. WelcomeMail to ana@example.com/);
     await expect(mail.expectSent(WelcomeMail, { count: 2 })).rejects.toThrow(/expected 2 sent WelcomeMails, found 1/);
+  });
+});
+
+describe('sendNow: `now` mail goes out at once through the capture, as with smtp set in production', () => {
+  const reset = (name: string, url = 'https://app.example.com/reset?token=n0w') => new PasswordResetMail({ name, resetUrl: url, expiresInMinutes: 5 });
+  let mail: TestMailroom;
+  beforeAll(async () => {
+    mail = await createTestMailroom({ sendNow: true });
+  });
+  afterAll(() => mail.close());
+  beforeEach(() => mail.reset());
+
+  it('is in sent() when send() resolves, recorded as `now`, with no deliverAll; other priorities still wait', async () => {
+    const info = await reset('Ana').send(mail.transporter, { to: 'ana@example.com' });
+    expect(info).toMatchObject({ state: 'sent', accepted: ['ana@example.com'], rejected: [] });
+    const sent = await mail.expectSent(PasswordResetMail, { to: 'ana@example.com', count: 1, priority: 'now' });
+    expect(sent.link(/reset/)).toBe('https://app.example.com/reset?token=n0w');
+    await mail.expectNothingQueued();
+
+    await welcome('Ana').send(mail.transporter, { to: 'ana@example.com' });
+    await mail.expectQueued(WelcomeMail, { to: 'ana@example.com', priority: 'normal' });
+    expect((await mail.sent()).map((m) => m.view)).toEqual(['PasswordResetMail']);
+  });
+
+  it('refused for now, it waits in the queue as `high` (4xx) or is failed (5xx)', async () => {
+    mail.reject('busy@example.com', 451);
+    mail.reject('gone@example.com', 550);
+    expect(await reset('Busy').send(mail.transporter, { to: 'busy@example.com' })).toMatchObject({ state: 'queued', accepted: [] });
+    expect(await reset('Gone').send(mail.transporter, { to: 'gone@example.com' })).toMatchObject({ state: 'failed', rejected: ['gone@example.com'] });
+    expect(await mail.queued()).toMatchObject([{ view: 'PasswordResetMail', recipients: ['busy@example.com'], priority: 'high', attempts: 1 }]);
+    expect((await mail.failed()).map((m) => m.recipients)).toEqual([['gone@example.com']]);
+    await mail.expectNothingSent();
   });
 });
 

@@ -90,23 +90,24 @@ export const translationsCheck: Check = {
   async run({ catalog }) {
     const problems: Problem[] = [];
     if (catalog.viewsError) return [{ severity: 'error', where: catalog.viewsFile ?? catalog.dir, message: `could not be loaded: ${catalog.viewsError.message}` }];
-    const seen = new Map<string, Catalogs>();
+    const seen = new Set<Catalogs>();
     const localized: { name: string; view: PreviewableView; i18n: Catalogs }[] = [];
     for (const entry of catalog.views) {
       if (entry.error) continue; // the view's own error is not a translation problem (and the preview shows it)
       const view = entry.make();
       const i18n = view.i18n as Catalogs | undefined;
       if (!i18n || typeof i18n.locales !== 'function') continue;
-      if (!seen.has(i18n.folder)) seen.set(i18n.folder, i18n);
+      seen.add(i18n);
       localized.push({ name: entry.name, view, i18n });
     }
     if (seen.size === 0) return [];
     const MessageFormat = await loadMessageFormat();
-    for (const i18n of seen.values()) {
+    for (const i18n of seen) {
       try {
+        await i18n.load?.(); // catalogs given as loaders
         problems.push(...compareCatalogs(MessageFormat, i18n));
       } catch (error) {
-        problems.push({ severity: 'error', where: i18n.folder, message: (error as Error).message });
+        problems.push({ severity: 'error', where: i18n.folder ?? `the ${i18n.defaultLocale} catalogs`, message: (error as Error).message });
       }
     }
     const reported = new Set(problems.map((p) => p.where));

@@ -116,29 +116,55 @@ export class ${n.viewClass} extends MailView<${n.props}, Messages> {
 `;
 }
 
-/** A test of the new email: it renders, in every locale when localized. */
+/**
+ * A test of the new email through `mailroom/testing`: queued to its reader, delivered by the
+ * real drain, its link followed; in every locale when localized.
+ */
 export function testFile(n: ScaffoldNames, fromTest: { view: string; template: string }, i18n: ScaffoldI18n | undefined): string {
   const locales = i18n
     ? `
-  it('renders in every locale (\`mailroom check\` says which strings still need translating)', async () => {
+  it('is sent in every locale, saying which (\`mailroom check\` lists what still needs translating)', async () => {
     for (const locale of i18n.locales()) {
-      const rendered = await new ${n.viewClass}(${n.component}.PreviewProps, { locale }).render();
-      expect(rendered.headers['Content-Language']).toBe(locale);
-      if (locale === i18n.defaultLocale) expect(rendered.missingTranslations).toEqual([]);
+      await new ${n.viewClass}(sample, { locale }).send(mail.transporter, { from, to: \`\${locale}@example.com\` });
     }
+    await mail.deliverAll();
+    for (const locale of i18n.locales()) {
+      const sent = await mail.expectSent(${n.viewClass}, { to: \`\${locale}@example.com\` });
+      expect(sent.headers['content-language']).toBe(locale);
+      expect(sent.html).toContain(\`lang="\${locale}"\`);
+    }
+    expect((await new ${n.viewClass}(sample).render()).missingTranslations).toEqual([]);
   });
 `
     : '';
-  return `import { describe, expect, it } from 'vitest';
+  return `import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestMailroom, type TestMailroom } from 'mailroom/testing';
 import ${n.component} from '${fromTest.template}';
 import { ${n.viewClass} } from '${fromTest.view}';
 ${i18n ? `import { i18n } from '${i18n.module.fromTest}';\n` : ''}
+// A real queue (in memory) and an SMTP capture: npm install -D @electric-sql/pglite smtp-server mailparser
+const sample = ${n.component}.PreviewProps;
+const from = 'app@example.com'; // drop it when the view sets its own \`from\`
+
 describe('${n.viewClass}', () => {
-  it('renders its preview props', async () => {
-    const rendered = await new ${n.viewClass}(${n.component}.PreviewProps).render();
-    expect(rendered.subject).toContain('Ona');
-    expect(rendered.html).toContain('Ona');
-    expect(rendered.text).toMatch(/ona/i); // plain text capitalizes headings
+  let mail: TestMailroom;
+  beforeAll(async () => {
+    mail = await createTestMailroom();
+  });
+  beforeEach(() => mail.reset());
+  afterAll(() => mail.close());
+
+  it('is queued to its reader and delivered with its link', async () => {
+    await new ${n.viewClass}(sample).send(mail.transporter, { from, to: 'ona@example.com' });
+    const queued = await mail.expectQueued(${n.viewClass}, { to: 'ona@example.com' });
+    expect(queued.subject).toContain('Ona');
+
+    await mail.deliverAll();
+    const sent = await mail.expectSent(${n.viewClass}, { to: 'ona@example.com' });
+    expect(sent.html).toContain('Ona');
+    expect(sent.text).toMatch(/ona/i); // plain text capitalizes headings
+    expect(sent.link(sample.url)).toBe(sample.url);
+    await mail.expectNothingQueued();
   });
 ${locales}});
 `;

@@ -4,7 +4,8 @@ import type { ParsedMail } from 'mailparser';
 import { createQueueTransport, type QueuedInfo } from '../transport/queue-transport.js';
 import { dbOf, openDatabase, type Database, type Db, type DrizzleDb } from '../store/database.js';
 import { migrateMailroom } from '../store/migrations.js';
-import { messages } from '../store/schema.js';
+import { messages, type MessageState } from '../store/schema.js';
+import { WAITING_STATES } from '../store/states.js';
 import { drain, type DrainResult } from '../drain/drain.js';
 import { createSmtpTransport } from '../drain/smtp.js';
 import { loadOptional } from '../optional.js';
@@ -44,8 +45,14 @@ export interface TestMailroom {
   readonly database: Db;
   /** The capture's SMTP URL, for code that sends over SMTP itself. */
   readonly smtpUrl: string;
-  /** Messages waiting to be sent (queued, deferred, being sent), oldest first. */
+  /**
+   * Messages still to be sent, oldest first: `queued` (due or scheduled), `deferred` (a 4xx,
+   * to be retried) and `sending`. A message leaves this list once sent (see `sent()`) or
+   * failed for good (see `failed()`); each has its `state`.
+   */
   queued(filter?: MailFilter): Promise<QueuedMail[]>;
+  /** Messages that failed for good (a 5xx, or out of attempts), oldest first, with `lastError`. */
+  failed(filter?: MailFilter): Promise<QueuedMail[]>;
   /** Runs the real drain into the capture; with `now`, first makes due whatever is due by then (scheduled or deferred). */
   deliverAll(options?: { now?: Date }): Promise<DrainResult>;
   /** Messages the capture received, in arrival order. */
@@ -102,8 +109,9 @@ export async function createTestMailroom(options: TestMailroomOptions = {}): Pro
   let smtp: Transporter | undefined;
   let closed = false;
 
-  const states = { queued: ['queued', 'deferred', 'sending'] as const, failed: ['failed'] as const };
-  const queued = async (filter?: MailFilter) => (await listMessages(db, parse, [...states.queued])).filter((m) => matches(m, filter));
+  const list = (states: MessageState[]) => async (filter?: MailFilter) => (await listMessages(db, parse, states)).filter((m) => matches(m, filter));
+  const queued = list([...WAITING_STATES, 'sending']);
+  const failed = list(['failed']);
   /** Fills in the view and priority the queue recorded for messages received since. */
   const sent = async (filter?: MailFilter) => {
     const unknown = capture.messages.filter((m) => m.priority === null && m.messageId);
@@ -113,7 +121,7 @@ export async function createTestMailroom(options: TestMailroomOptions = {}): Pro
     }
     return capture.messages.filter((m) => matches(m, filter));
   };
-  const seen = async (): Promise<Seen> => ({ queued: await queued(), sent: await sent(), failed: await listMessages(db, parse, [...states.failed]) });
+  const seen = async (): Promise<Seen> => ({ queued: await queued(), sent: await sent(), failed: await failed() });
   const check = (view: ViewClass | string | null | undefined, expectation: Expectation = {}, name: string) => {
     if (view !== undefined && view !== null && typeof view !== 'string' && typeof view !== 'function') {
       throw new TypeError(`${name}(view, { to, … }): the first argument is a mail view class (or its name, or null for any), got ${typeof view}.`);
@@ -133,6 +141,7 @@ export async function createTestMailroom(options: TestMailroomOptions = {}): Pro
     database: db,
     smtpUrl: capture.url,
     queued,
+    failed,
     sent,
     async deliverAll({ now } = {}) {
       if (now !== undefined) {
@@ -141,7 +150,7 @@ export async function createTestMailroom(options: TestMailroomOptions = {}): Pro
         await db
           .update(messages)
           .set({ nextAttemptAt: sql`now()` })
-          .where(and(inArray(messages.state, ['queued', 'deferred']), lte(messages.nextAttemptAt, now)));
+          .where(and(inArray(messages.state, [...WAITING_STATES]), lte(messages.nextAttemptAt, now)));
       }
       smtp ??= createSmtpTransport(capture.url, { concurrency: 2 });
       return drain(db, { smtp, concurrency: 2 });

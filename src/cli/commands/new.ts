@@ -31,10 +31,24 @@ async function appCatalogs(emailsDir: string): Promise<{ module: string; folder:
   const { tsImport } = await loadOptional(() => import('tsx/esm/api'), 'mailroom new', ['tsx']);
   const loaded = (await tsImport(pathToFileURL(module).href, { parentURL: import.meta.url, tsconfig: nearestTsconfig(emailsDir) })) as { i18n?: { folder?: unknown; defaultLocale?: unknown } };
   const i18n = loaded.i18n;
-  if (typeof i18n?.folder !== 'string' || typeof i18n.defaultLocale !== 'string') {
-    throw new ConfigError(`${module} must export \`i18n = defineCatalogs({ folder, defaultLocale })\` for mailroom new to add the new email's strings.`);
+  if (typeof i18n?.defaultLocale !== 'string' || (i18n.folder !== undefined && typeof i18n.folder !== 'string')) {
+    throw new ConfigError(`${module} must export \`i18n = defineCatalogs({ … })\` for mailroom new to add the new email's strings.`);
   }
-  return { module, folder: i18n.folder, defaultLocale: i18n.defaultLocale, file: join(i18n.folder, `${i18n.defaultLocale}.json`) };
+  // Catalogs given as modules name no folder: their JSON is taken to sit beside the module.
+  const folder = (i18n.folder as string | undefined) ?? dirname(module);
+  const file = join(folder, `${i18n.defaultLocale}.json`);
+  if (!existsSync(file)) throw new ConfigError(`${file} does not exist: give \`folder\` to defineCatalogs in ${module} for mailroom new to find the default catalog.`);
+  return { module, folder, defaultLocale: i18n.defaultLocale, file };
+}
+
+/** The optional peers the scaffolded test needs (through mailroom/testing) that `dir`'s app cannot find. */
+function missingTestPeers(dir: string): string[] {
+  return ['@electric-sql/pglite', 'smtp-server', 'mailparser'].filter((name) => {
+    for (let at = dir; ; at = dirname(at)) {
+      if (existsSync(join(at, 'node_modules', name, 'package.json'))) return false;
+      if (dirname(at) === at) return true;
+    }
+  });
 }
 
 /** Written beside, then renamed over: a file is either its old self or complete. */
@@ -99,5 +113,7 @@ export const newCommand = () =>
       else say(`add to \`views\` in ${shown(files.index)}: { name: '${name}', view: () => new ${names.viewClass}(${names.component}.PreviewProps) }`);
       const others = catalogs ? readdirSync(catalogs.folder).filter((f) => f.endsWith('.json') && f !== `${catalogs.defaultLocale}.json`) : [];
       if (others.length) say(`translate them in ${others.join(', ')}: \`mailroom check\` lists what is missing`);
+      const missing = missingTestPeers(process.cwd());
+      if (missing.length) say(`the test uses mailroom/testing: npm install -D ${missing.join(' ')}`);
       say(`preview: mailroom preview, then /templates/${name}`);
     });
