@@ -20,6 +20,7 @@ const COMMANDS: string[][] = [
   ['block', 'add', 'someone@example.com'],
   ['block', 'remove', 'someone@example.com'],
   ['block', 'list'],
+  ['suppress', 'list'],
   ['pause'],
   ['resume'],
   ['preview', '--port', '0', '--emails', '.'],

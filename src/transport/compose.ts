@@ -2,6 +2,7 @@ import type { SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type MimeNode from 'nodemailer/lib/mime-node';
 import { PRIORITY_HEADER, parsePriority, type Priority } from '../views/priority.js';
+import { TOPIC_HEADER, parseTopic } from '../views/topic.js';
 import type { MailroomMessageOptions } from '../views/message-options.js';
 import { validateEnvelope, validateMessage, type Limits, DEFAULT_LIMITS } from './validate.js';
 import { buildRaw } from './build-raw.js';
@@ -17,6 +18,8 @@ export interface ComposedMessage {
   subject: string;
   from: string;
   priority: Priority;
+  /** The bulk topic (`queueTopic`, a view's `topic`, or the topic header), null for transactional mail. */
+  topic: string | null;
 }
 
 /** A header value (string, address object or list of them) as the text a reader sees. */
@@ -62,6 +65,8 @@ async function build(node: MimeNode, data: SendMailOptions, limits: Limits, poli
   const priority = parsePriority(options.queuePriority ?? node.getHeader(PRIORITY_HEADER));
   stampScheduledDate(node, options.sendAt);
   node.setHeader(PRIORITY_HEADER, ''); // an empty header is not written: it never reaches the wire
+  const topic = parseTopic(options.queueTopic ?? node.getHeader(TOPIC_HEADER));
+  node.setHeader(TOPIC_HEADER, '');
   const envelope = validateEnvelope(node.getEnvelope());
   const messageId = node.messageId();
   await loadContent(node, data, policy, limits);
@@ -77,6 +82,7 @@ async function build(node: MimeNode, data: SendMailOptions, limits: Limits, poli
     subject: headerText(data.subject),
     from: headerText(data.from),
     priority,
+    topic,
   };
 }
 
