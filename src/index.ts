@@ -5,6 +5,7 @@
 //   mailroom/drain    drain, SMTP and the suppression list: what `mailroom send` does, from code
 //   mailroom/preview  the preview server (hono, mailparser)
 // PGlite is loaded when a `file:` URL is opened, postgres.js when a `postgres://` one is.
+export { BulkMail } from './views/bulk-mail.js';
 export { MailView, type RenderedMail, type SendOptions, type ViewMessage, type ViewOptions } from './views/mail-view.js';
 export type { MailroomMessageOptions } from './views/message-options.js';
 // Localized email: intl-messageformat is loaded on the first localized render, not here.
@@ -15,6 +16,7 @@ export { createRenderPool, type RenderPool, type RenderJob } from './views/rende
 export { PRIORITY_HEADER, PRIORITIES, type Priority, parsePriority } from './views/priority.js';
 export { TOPIC_HEADER } from './views/topic.js';
 export { createQueueTransport, enqueueMail, enqueueMailMany, type QueueTransportOptions, type QueuedInfo, type QueueMailOptions } from './transport/queue-transport.js';
+export type { UnsubscribeOptions } from './unsubscribe/headers.js';
 export type { ContentAccess } from './transport/content-access.js';
 export type { SmtpConfig } from './drain/smtp.js';
 export { enqueueMany, type BulkItem, type BulkOptions } from './store/bulk.js';

@@ -9,6 +9,7 @@ import { buildRaw } from './build-raw.js';
 import { contentPolicy, type ContentAccess, type ContentPolicy } from './content-access.js';
 import { loadContent } from './content-parts.js';
 import { withoutBcc } from './raw-bcc.js';
+import { unsubscribeHeaders, unsubscribeSettings, type UnsubscribeOptions, type UnsubscribeSettings } from '../unsubscribe/headers.js';
 
 /** A message ready to store: built once, so every retry sends these exact bytes. */
 export interface ComposedMessage {
@@ -39,6 +40,18 @@ export interface ComposeOptions {
   limits?: Partial<Limits>;
   /** Files and URLs the message may name as content: none unless given (see ContentAccess). */
   contentAccess?: ContentAccess;
+  /** One-click unsubscribe links on messages that have a topic (none without these options). */
+  unsubscribe?: UnsubscribeOptions;
+}
+
+const checkedUnsubscribe = new WeakMap<UnsubscribeOptions, UnsubscribeSettings>();
+/** The unsubscribe options checked once per options object (a transport's, or a bulk call's). */
+export function unsubscribeOf(options: ComposeOptions): UnsubscribeSettings | undefined {
+  const given = options.unsubscribe;
+  if (!given) return undefined;
+  let settings = checkedUnsubscribe.get(given);
+  if (!settings) checkedUnsubscribe.set(given, (settings = unsubscribeSettings(given)));
+  return settings;
 }
 
 /**
@@ -49,7 +62,7 @@ export interface ComposeOptions {
 export async function compose(node: MimeNode, data: SendMailOptions, options: ComposeOptions = {}): Promise<ComposedMessage> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   validateMessage(data, limits);
-  return build(node, data, limits, contentPolicy(options.contentAccess));
+  return build(node, data, limits, contentPolicy(options.contentAccess), unsubscribeOf(options));
 }
 
 /** `compose` for plain message options, which no transporter has compiled (bulk, `enqueueMail`). */
@@ -57,10 +70,10 @@ export async function composeMail(data: SendMailOptions, options: ComposeOptions
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const policy = contentPolicy(options.contentAccess);
   validateMessage(data, limits); // before nodemailer compiles it, which throws its own errors on some bad input
-  return build(new MailComposer(data).compile(), data, limits, policy);
+  return build(new MailComposer(data).compile(), data, limits, policy, unsubscribeOf(options));
 }
 
-async function build(node: MimeNode, data: SendMailOptions, limits: Limits, policy: ContentPolicy): Promise<ComposedMessage> {
+async function build(node: MimeNode, data: SendMailOptions, limits: Limits, policy: ContentPolicy, unsubscribe?: UnsubscribeSettings): Promise<ComposedMessage> {
   const options = data as MailroomMessageOptions;
   const priority = parsePriority(options.queuePriority ?? node.getHeader(PRIORITY_HEADER));
   stampScheduledDate(node, options.sendAt);
@@ -68,6 +81,10 @@ async function build(node: MimeNode, data: SendMailOptions, limits: Limits, poli
   const topic = parseTopic(options.queueTopic ?? node.getHeader(TOPIC_HEADER));
   node.setHeader(TOPIC_HEADER, '');
   const envelope = validateEnvelope(node.getEnvelope());
+  // A topic's message carries its recipient's one-click link, unless the app wrote its own.
+  if (topic && unsubscribe && !node.getHeader('List-Unsubscribe')) {
+    for (const [key, value] of Object.entries(unsubscribeHeaders(unsubscribe, envelope.to, topic))) node.setHeader(key, value);
+  }
   const messageId = node.messageId();
   await loadContent(node, data, policy, limits);
   const raw = (node as unknown as { _raw?: Buffer | string })._raw;

@@ -5,7 +5,8 @@ import { DEFAULT_DATABASE, dbOf, resolveDatabase, type Database, type Db, type D
 import { enqueue, type Enqueued } from '../store/enqueue.js';
 import { enqueueMany, type BulkItem, type BulkOptions } from '../store/bulk.js';
 import { enqueueGrouped } from '../store/group-commit.js';
-import { compose, composeMail, type ComposedMessage, type ComposeOptions } from './compose.js';
+import { compose, composeMail, unsubscribeOf, type ComposedMessage, type ComposeOptions } from './compose.js';
+import type { UnsubscribeOptions } from '../unsubscribe/headers.js';
 import { contentPolicy, type ContentAccess } from './content-access.js';
 import type { Limits } from './validate.js';
 import type { SmtpConfig } from '../drain/smtp.js';
@@ -36,6 +37,12 @@ export interface QueueTransportOptions {
    * message failed when no one is left), so the record shows it was never sent.
    */
   suppressed?: SuppressedAtEnqueue;
+  /**
+   * One-click unsubscribe (RFC 8058): messages with a topic (a view's `topic`, `BulkMail`)
+   * get List-Unsubscribe and List-Unsubscribe-Post headers with a signed per-recipient link
+   * to `url`, where the app mounts `unsubscribeHandler` from `mailroom/unsubscribe`.
+   */
+  unsubscribe?: UnsubscribeOptions;
 }
 
 /** What `sendMail` resolves with through the queue transport. */
@@ -138,7 +145,8 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
   const suppressed = checkSuppressedMode(options.suppressed);
   contentPolicy(options.contentAccess); // a bad policy fails here, not on the first send
   let mailer: Mail<QueuedInfo> | undefined;
-  const composing: ComposeOptions = { limits: options.limits, contentAccess: options.contentAccess };
+  const composing: ComposeOptions = { limits: options.limits, contentAccess: options.contentAccess, unsubscribe: options.unsubscribe };
+  unsubscribeOf(composing); // bad unsubscribe options (or no secret) fail here, not on the first send
   let smtp: Transporter | undefined;
   const smtpFactory = options.smtp ? () => (smtp ??= nowTransport(options.smtp!, nowTimeout)) : undefined;
   return {
