@@ -21,6 +21,7 @@ const COMMANDS: string[][] = [
   ['block', 'remove', 'someone@example.com'],
   ['block', 'list'],
   ['suppress', 'list'],
+  ['bounces', '/dev/null'],
   ['pause'],
   ['resume'],
   ['preview', '--port', '0', '--emails', '.'],

@@ -134,6 +134,34 @@ export const suppressions = pgTable(
   (t) => [primaryKey({ columns: [t.address, t.topic] })],
 );
 
+/** What a bounce report said: `hard` (5.x.x: the address does not work), `soft` (4.x.x: try later) or a `complaint` (marked as spam). */
+export type BounceKind = 'hard' | 'soft' | 'complaint';
+
+/**
+ * One row per bounce or complaint read (`mailroom_bounces`, by `mailroom bounces`): which
+ * address, which message (when the report could be matched to one), and what it said.
+ * `report_id` (the report's own Message-ID) makes reading the same mailbox twice count nothing twice.
+ */
+export const bounces = pgTable(
+  'mailroom_bounces',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    messageId: bigint('message_id', { mode: 'number' }).references(() => messages.id, { onDelete: 'set null' }),
+    address: text('address').notNull(),
+    kind: text('kind').$type<BounceKind>().notNull(),
+    /** The enhanced status code (`5.1.1`), or the feedback type of a complaint (`abuse`). */
+    status: text('status').notNull().default(''),
+    diagnostic: text('diagnostic').notNull().default(''),
+    reportId: text('report_id').notNull().default(''),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('mailroom_bounces_report_idx').on(t.reportId, t.address, t.kind),
+    index('mailroom_bounces_address_idx').on(t.address, t.createdAt),
+    index('mailroom_bounces_created_idx').on(t.createdAt),
+  ],
+);
+
 /** Key/value settings shared by every drain (`mailroom_settings`, e.g. `paused`: set it with `mailroom pause`). */
 export const settings = pgTable('mailroom_settings', {
   key: text('key').primaryKey(),
@@ -147,3 +175,5 @@ export type MessageRow = typeof messages.$inferSelect;
 export type AttemptRow = typeof attempts.$inferSelect;
 /** A row of `suppressions`. */
 export type SuppressionRow = typeof suppressions.$inferSelect;
+/** A row of `bounces`. */
+export type BounceRow = typeof bounces.$inferSelect;

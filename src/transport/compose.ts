@@ -9,6 +9,7 @@ import { buildRaw } from './build-raw.js';
 import { contentPolicy, type ContentAccess, type ContentPolicy } from './content-access.js';
 import { loadContent } from './content-parts.js';
 import { withoutBcc } from './raw-bcc.js';
+import { checkReturnPath, verpAddress } from '../bounces/return-path.js';
 import { unsubscribeHeaders, unsubscribeSettings, type UnsubscribeOptions, type UnsubscribeSettings } from '../unsubscribe/headers.js';
 
 /** A message ready to store: built once, so every retry sends these exact bytes. */
@@ -42,6 +43,12 @@ export interface ComposeOptions {
   contentAccess?: ContentAccess;
   /** One-click unsubscribe links on messages that have a topic (none without these options). */
   unsubscribe?: UnsubscribeOptions;
+  /**
+   * VERP: each message's envelope sender becomes `local+TOKEN@domain` of this address (e.g.
+   * `bounces@example.com`), so `mailroom bounces` maps a bounce back to its message. Mail to
+   * those addresses must reach that command (e.g. a Postfix pipe, or a mailbox it reads).
+   */
+  returnPath?: string;
 }
 
 const checkedUnsubscribe = new WeakMap<UnsubscribeOptions, UnsubscribeSettings>();
@@ -62,7 +69,7 @@ export function unsubscribeOf(options: ComposeOptions): UnsubscribeSettings | un
 export async function compose(node: MimeNode, data: SendMailOptions, options: ComposeOptions = {}): Promise<ComposedMessage> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   validateMessage(data, limits);
-  return build(node, data, limits, contentPolicy(options.contentAccess), unsubscribeOf(options));
+  return build(node, data, limits, contentPolicy(options.contentAccess), unsubscribeOf(options), options.returnPath);
 }
 
 /** `compose` for plain message options, which no transporter has compiled (bulk, `enqueueMail`). */
@@ -70,10 +77,10 @@ export async function composeMail(data: SendMailOptions, options: ComposeOptions
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const policy = contentPolicy(options.contentAccess);
   validateMessage(data, limits); // before nodemailer compiles it, which throws its own errors on some bad input
-  return build(new MailComposer(data).compile(), data, limits, policy, unsubscribeOf(options));
+  return build(new MailComposer(data).compile(), data, limits, policy, unsubscribeOf(options), options.returnPath);
 }
 
-async function build(node: MimeNode, data: SendMailOptions, limits: Limits, policy: ContentPolicy, unsubscribe?: UnsubscribeSettings): Promise<ComposedMessage> {
+async function build(node: MimeNode, data: SendMailOptions, limits: Limits, policy: ContentPolicy, unsubscribe?: UnsubscribeSettings, returnPath?: string): Promise<ComposedMessage> {
   const options = data as MailroomMessageOptions;
   const priority = parsePriority(options.queuePriority ?? node.getHeader(PRIORITY_HEADER));
   stampScheduledDate(node, options.sendAt);
@@ -86,6 +93,7 @@ async function build(node: MimeNode, data: SendMailOptions, limits: Limits, poli
     for (const [key, value] of Object.entries(unsubscribeHeaders(unsubscribe, envelope.to, topic))) node.setHeader(key, value);
   }
   const messageId = node.messageId();
+  if (returnPath) envelope.from = verpAddress(checkReturnPath(returnPath), messageId);
   await loadContent(node, data, policy, limits);
   const raw = (node as unknown as { _raw?: Buffer | string })._raw;
   if (raw) node.setRaw(withoutBcc(Buffer.isBuffer(raw) ? raw : Buffer.from(raw)));

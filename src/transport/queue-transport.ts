@@ -7,6 +7,7 @@ import { enqueueMany, type BulkItem, type BulkOptions } from '../store/bulk.js';
 import { enqueueGrouped } from '../store/group-commit.js';
 import { compose, composeMail, unsubscribeOf, type ComposedMessage, type ComposeOptions } from './compose.js';
 import type { UnsubscribeOptions } from '../unsubscribe/headers.js';
+import { checkReturnPath } from '../bounces/return-path.js';
 import { contentPolicy, type ContentAccess } from './content-access.js';
 import type { Limits } from './validate.js';
 import type { SmtpConfig } from '../drain/smtp.js';
@@ -43,6 +44,8 @@ export interface QueueTransportOptions {
    * to `url`, where the app mounts `unsubscribeHandler` from `mailroom/unsubscribe`.
    */
   unsubscribe?: UnsubscribeOptions;
+  /** VERP: each message's envelope sender becomes `bounces+TOKEN@…` of this address (see `mailroom bounces`). */
+  returnPath?: string;
 }
 
 /** What `sendMail` resolves with through the queue transport. */
@@ -145,7 +148,8 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
   const suppressed = checkSuppressedMode(options.suppressed);
   contentPolicy(options.contentAccess); // a bad policy fails here, not on the first send
   let mailer: Mail<QueuedInfo> | undefined;
-  const composing: ComposeOptions = { limits: options.limits, contentAccess: options.contentAccess, unsubscribe: options.unsubscribe };
+  const composing: ComposeOptions = { limits: options.limits, contentAccess: options.contentAccess, unsubscribe: options.unsubscribe, returnPath: options.returnPath };
+  if (options.returnPath !== undefined) checkReturnPath(options.returnPath);
   unsubscribeOf(composing); // bad unsubscribe options (or no secret) fail here, not on the first send
   let smtp: Transporter | undefined;
   const smtpFactory = options.smtp ? () => (smtp ??= nowTransport(options.smtp!, nowTimeout)) : undefined;
