@@ -44,7 +44,7 @@ describe.each(ALL)('bounces and complaints on $name', (backend) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a DSN on stdin and an ARF report in an mbox suppress the right addresses, soft bounces after the limit; the next send to them is not delivered and says why', { timeout: 400_000 }, async () => {
+  it('a DSN on stdin and an ARF report in an mbox suppress the right addresses, soft bounces after the limit; the next send to them is not delivered and says why', { timeout: 600_000 }, async () => {
     const created = await backend.create();
     const sent = new Map<string, { id: number; messageId: string; envelopeFrom: string }>();
     let reopened: Awaited<ReturnType<typeof openDatabase>> | undefined;
@@ -94,6 +94,9 @@ describe.each(ALL)('bounces and complaints on $name', (backend) => {
         `${join(maildir, 'new', '1701.M1.host')}: hard bounce odd@example.com 5.7.1 (message ${m('odd@example.com').id}): suppressed`,
         '',
       ]);
+      // status: the rates beside the sent count (5 sent; gone and odd hard-bounced, slow soft twice, angry complained)
+      const status = await mailroom(['status'], env);
+      expect(status.stdout).toContain('last 1d: sent 5, hard bounces 2 (40.00%), soft 2, complaints 1 (20.00%)\nlast 7d: sent 5, hard bounces 2 (40.00%), soft 2, complaints 1 (20.00%)\n');
       // read again: nothing counted twice
       const again = await mailroom(['bounces', mbox, '--json'], env);
       expect(again.stdout.trim().split('\n').map((l) => JSON.parse(l).duplicate)).toEqual([true, true, true]);
