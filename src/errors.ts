@@ -51,3 +51,16 @@ export class InvariantError extends Error {
     this.name = 'InvariantError';
   }
 }
+
+/**
+ * A message sent with `suppressed: 'refuse'` names a suppressed recipient (unsubscribed,
+ * bounced, complained, blocked): nothing is stored. `suppressed` says who and why.
+ */
+export class SuppressedRecipientError extends MailroomError {
+  constructor(
+    message: string,
+    readonly suppressed: { address: string; topic: string; reason: string }[],
+  ) {
+    super(message);
+  }
+}

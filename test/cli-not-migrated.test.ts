@@ -20,6 +20,8 @@ const COMMANDS: string[][] = [
   ['block', 'add', 'someone@example.com'],
   ['block', 'remove', 'someone@example.com'],
   ['block', 'list'],
+  ['suppress', 'list'],
+  ['bounces', '/dev/null'],
   ['pause'],
   ['resume'],
   ['preview', '--port', '0', '--emails', '.'],

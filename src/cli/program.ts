@@ -6,6 +6,8 @@ import { migrateCommand } from './commands/migrate.js';
 import { workerCommand } from './commands/worker.js';
 import { purgeCommand } from './commands/purge.js';
 import { blockCommand } from './commands/block.js';
+import { suppressCommand } from './commands/suppress.js';
+import { bouncesCommand } from './commands/bounces.js';
 import { pauseCommands } from './commands/pause.js';
 import { previewCommand } from './commands/preview.js';
 import { configCommand } from './commands/config.js';
@@ -38,7 +40,7 @@ export function program(): Command {
     .hook('preAction', async (_root, command) => {
       await applyConfigFile(root, command);
     });
-  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), ...pauseCommands(), previewCommand(), migrateCommand(), configCommand(), checkCommand(), newCommand()];
+  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), suppressCommand(), bouncesCommand(), ...pauseCommands(), previewCommand(), migrateCommand(), configCommand(), checkCommand(), newCommand()];
   for (const command of commands) root.addCommand(strict(command));
   return root;
 }

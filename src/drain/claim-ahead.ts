@@ -1,14 +1,14 @@
 import type { Db } from '../store/database.js';
-import { blockedAmong } from '../store/blocklist.js';
+import { suppressedAmong, type SuppressedAmong } from '../store/suppressions.js';
 import { claim, type ClaimedMessage } from './claim.js';
 import type { QueryGuard } from './guard.js';
 import type { LeaseKeeper } from './lease.js';
 import type { StopRules } from './stop-rules.js';
 
-/** A claimed message waiting for a lane, with the blocked addresses among its batch's recipients. */
+/** A claimed message waiting for a lane, with the suppressed addresses among its batch's recipients. */
 export interface WaitingMessage {
   message: ClaimedMessage;
-  blocked: Map<string, string>;
+  blocked: SuppressedAmong;
 }
 
 /** How the claim-ahead queue claims. */
@@ -89,7 +89,7 @@ export class ClaimAhead {
     }
     this.lease.hold(batch.map((m) => m.id), claimedAt);
     this.stop.took(batch.length);
-    const blocked = await this.guard.run(() => blockedAmong(db, batch.flatMap((m) => m.recipients)));
+    const blocked = await this.guard.run(() => suppressedAmong(db, batch.flatMap((m) => m.recipients)));
     for (const message of batch) this.waiting.push({ message, blocked });
   }
 }

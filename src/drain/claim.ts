@@ -9,7 +9,7 @@ import { retryConflicts } from './guard.js';
 /** A message as a claim returns it: what sending it and recording its outcome need. */
 export type ClaimedMessage = Pick<
   typeof messages.$inferSelect,
-  'id' | 'messageId' | 'envelopeFrom' | 'recipients' | 'recipientStatus' | 'attempts' | 'priority' | 'subject'
+  'id' | 'messageId' | 'envelopeFrom' | 'recipients' | 'recipientStatus' | 'attempts' | 'priority' | 'subject' | 'topic'
 > & {
   /** The stored bytes, or null for a large message: read with `loadRaw` when its turn comes. */
   raw: Buffer | null;
@@ -32,6 +32,7 @@ export const claimedColumns = {
   attempts: messages.attempts,
   priority: messages.priority,
   subject: messages.subject,
+  topic: messages.topic,
 };
 
 /** What a claim writes: the message is `sending`, leased to `owner`, one attempt more. */

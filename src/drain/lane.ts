@@ -7,7 +7,7 @@ import { planOutcome, type OutcomeWriter } from './outcome.js';
 import type { BackoffOptions } from './backoff.js';
 import type { LeaseKeeper } from './lease.js';
 import type { QueryGuard } from './guard.js';
-import type { ClaimAhead } from './claim-ahead.js';
+import type { ClaimAhead, WaitingMessage } from './claim-ahead.js';
 import type { StopRules } from './stop-rules.js';
 import type { Outcome } from './deliver.js';
 
@@ -66,7 +66,7 @@ export interface LaneContext {
 }
 
 /** Sends one message; resolves when the send is done, its outcome write in `written`. */
-async function sendOne(lane: LaneContext, message: ClaimedMessage, blocked: Map<string, string>): Promise<{ written: Promise<void> }> {
+async function sendOne(lane: LaneContext, message: ClaimedMessage, blocked: WaitingMessage['blocked']): Promise<{ written: Promise<void> }> {
   const startedAt = new Date();
   const sendWith = (raw: Buffer) => attemptMessage(lane.smtp, { ...message, raw }, blocked);
   const delivery = message.raw

@@ -2,7 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { Transporter } from 'nodemailer';
 import type { Db } from '../store/database.js';
 import { messages, type MessageState } from '../store/schema.js';
-import { blockedAmong } from '../store/blocklist.js';
+import { suppressedAmong } from '../store/suppressions.js';
 import { WAITING_STATES } from '../store/states.js';
 import { enqueue, type Enqueued, type EnqueueOptions } from '../store/enqueue.js';
 import type { ComposedMessage } from '../transport/compose.js';
@@ -40,7 +40,7 @@ async function sendClaimed(
   requeueAsHigh: boolean,
 ): Promise<{ delivery: Delivery; state: SentNowState }> {
   const startedAt = new Date();
-  const delivery = await attemptMessage(smtp, message, await blockedAmong(db, message.recipients));
+  const delivery = await attemptMessage(smtp, message, await suppressedAmong(db, message.recipients));
   const planned = planOutcome({ message, delivery, startedAt }, { owner, backoff: DEFAULT_BACKOFF, requeueAsHigh });
   const recorded = await recordSafely(db, owner, [planned]).then(
     ({ unrecorded }) => unrecorded.length === 0,
@@ -84,6 +84,7 @@ export async function queueAndSendNow(
     attempts: 1,
     priority: 0,
     subject: message.subject,
+    topic: message.topic,
     raw: message.raw,
   };
   const attempt = sendClaimed(db, smtp, claimed, owner, true);

@@ -1,38 +1,35 @@
-import { asc, inArray } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Db } from './database.js';
-import { blocklist } from './schema.js';
+import { suppressions } from './schema.js';
+import { listSuppressions, normalizeAddress, suppress, unsuppress } from './suppressions.js';
 
-/** Addresses compare case-insensitively. */
-export const normalizeAddress = (address: string): string => address.trim().toLowerCase();
+// The blocklist is now the suppression list's manual, everything-scope entries
+// (suppressions.ts); these keep its API (and `mailroom block`) working.
+
+export { normalizeAddress };
 
 /**
  * Never mail `address` again (compared case-insensitively): queued and future messages to it
  * fail for that recipient instead of being sent. Blocking it again updates `reason`.
+ * The same as `suppress(db, { address, reason: 'manual', note: reason })`.
  */
 export async function blockAddress(db: Db, address: string, reason = ''): Promise<void> {
-  await db
-    .insert(blocklist)
-    .values({ address: normalizeAddress(address), reason })
-    .onConflictDoUpdate({ target: blocklist.address, set: { reason } });
+  const added = await suppress(db, { address, reason: 'manual', source: 'block', note: reason });
+  if (!added) {
+    await db
+      .update(suppressions)
+      .set({ reason: 'manual', note: reason })
+      .where(and(eq(suppressions.address, normalizeAddress(address)), eq(suppressions.topic, '')));
+  }
 }
 
-/** Removes `address` from the blocklist; false when it was not on it. */
+/** Removes `address`'s everything-scope suppression; false when there was none. */
 export async function unblockAddress(db: Db, address: string): Promise<boolean> {
-  const removed = await db.delete(blocklist).where(inArray(blocklist.address, [normalizeAddress(address)])).returning();
-  return removed.length > 0;
+  return unsuppress(db, address);
 }
 
-/** The blocklist, by address: `{ address, reason, createdAt }` rows. */
+/** The everything-scope suppressions, by address: `{ address, reason, createdAt }` rows (reason: the note). */
 export async function listBlocked(db: Db) {
-  return db.select().from(blocklist).orderBy(asc(blocklist.address));
-}
-
-/** Which of these addresses are blocked, with the reason. */
-export async function blockedAmong(db: Db, addresses: string[]): Promise<Map<string, string>> {
-  if (addresses.length === 0) return new Map();
-  const rows = await db
-    .select()
-    .from(blocklist)
-    .where(inArray(blocklist.address, [...new Set(addresses.map(normalizeAddress))]));
-  return new Map(rows.map((r) => [r.address, r.reason]));
+  const rows = await listSuppressions(db, { topic: '' });
+  return rows.map((r) => ({ address: r.address, reason: r.reason === 'manual' ? r.note : `${r.reason}${r.note ? `: ${r.note}` : ''}`, createdAt: r.createdAt }));
 }

@@ -37,10 +37,12 @@ export function insertOf(chunk: BulkItem[]): SQL {
   const keyed = chunk.some((item) => item.idempotencyKey != null);
   const timed = chunk.some((item) => item.sendAt !== undefined);
   const named = chunk.some((item) => item.view != null);
+  const topical = chunk.some((item) => item.message.topic != null);
   const columns = ['message_id', 'priority', 'subject', 'from_address', 'envelope_from', 'recipients', 'raw', 'size'];
   if (keyed) columns.push('idempotency_key');
   if (timed) columns.push('send_at', 'next_attempt_at');
   if (named) columns.push('view');
+  if (topical) columns.push('topic');
   const parts: SQLChunk[] = [sql`insert into ${messages} `, new StringChunk(`(${columns.join(', ')}) values `)];
   const comma = new StringChunk(', ');
   chunk.forEach((item, i) => {
@@ -53,6 +55,7 @@ export function insertOf(chunk: BulkItem[]): SQL {
       parts.push(comma, due, comma, due);
     }
     if (named) parts.push(comma, new Param(row.view));
+    if (topical) parts.push(comma, new Param(row.topic));
     parts.push(new StringChunk(')'));
   });
   parts.push(new StringChunk(' on conflict (idempotency_key) do nothing returning id, message_id, idempotency_key'));

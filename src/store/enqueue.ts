@@ -45,6 +45,7 @@ export function storedColumns(message: ComposedMessage, options: Pick<EnqueueOpt
     size: message.raw.length,
     sendAt: options.sendAt?.toISOString() ?? null,
     view: options.view ?? null,
+    topic: message.topic ?? null,
   };
 }
 
@@ -73,6 +74,7 @@ function prepareInsert(db: Db) {
       sendAt: dueAt(p('sendAt')),
       nextAttemptAt: dueAt(p('sendAt')),
       view: p('view'),
+      topic: p('topic'),
     })
     .onConflictDoNothing({ target: messages.idempotencyKey })
     .returning({ id: messages.id, state: messages.state, messageId: messages.messageId })

@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { pgTable } from 'drizzle-orm/pg-core/table';
 import { bigserial, bigint, text, integer, smallint, timestamp, jsonb, customType, pgEnum } from 'drizzle-orm/pg-core/columns';
 import { index, uniqueIndex } from 'drizzle-orm/pg-core/indexes';
+import { primaryKey } from 'drizzle-orm/pg-core/primary-keys';
 
 /** The finished RFC 822 message: a Buffer from postgres.js and mailroom's PGlite, a Uint8Array from an app's own PGlite. */
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -63,6 +64,8 @@ export const messages = pgTable(
     sentAt: timestamp('sent_at', { withTimezone: true }),
     /** The mail view that built the message (its class name), null for plain nodemailer messages. */
     view: text('view'),
+    /** The topic (list) a bulk message belongs to (MailView.topic), null for transactional mail: suppressions may be per topic. */
+    topic: text('topic'),
   },
   (t) => [
     uniqueIndex('mailroom_messages_idempotency_key_idx').on(t.idempotencyKey),
@@ -94,12 +97,70 @@ export const attempts = pgTable(
   (t) => [index('mailroom_attempts_message_idx').on(t.messageId, t.id), index('mailroom_attempts_finished_idx').on(t.finishedAt)],
 );
 
-/** Addresses never to be mailed (`mailroom_blocklist`), lower-cased: see blockAddress in `mailroom/drain`. */
+/**
+ * The blocklist before suppressions (`mailroom_blocklist`): migration 0004 copied its rows into
+ * `suppressions` (scope everything, reason `manual`); nothing reads it any more. Kept so an
+ * app's queries of it still run; blockAddress and `mailroom block` now write suppressions.
+ */
 export const blocklist = pgTable('mailroom_blocklist', {
   address: text('address').primaryKey(),
   reason: text('reason').notNull().default(''),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/** Why an address is suppressed. */
+export const SUPPRESSION_REASONS = ['unsubscribed', 'hard-bounce', 'complaint', 'manual'] as const;
+/** One of SUPPRESSION_REASONS. */
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
+/**
+ * Addresses not to be mailed (`mailroom_suppressions`): lower-cased, either for every
+ * message (`topic` is '') or for one topic's (bulk) messages only. Checked by the drain for
+ * each recipient (and at enqueue when the app asks); see store/suppressions.ts.
+ */
+export const suppressions = pgTable(
+  'mailroom_suppressions',
+  {
+    address: text('address').notNull(),
+    /** '' for every message, else the one topic (MailView.topic) the address left. */
+    topic: text('topic').notNull().default(''),
+    reason: text('reason').$type<SuppressionReason>().notNull(),
+    /** Where it came from: `cli`, `one-click`, `bounce`, `complaint-report`, an app's own label… */
+    source: text('source').notNull().default(''),
+    /** Free text kept with it (a block's reason, a bounce's status and diagnostic). */
+    note: text('note').notNull().default(''),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.address, t.topic] })],
+);
+
+/** What a bounce report said: `hard` (5.x.x: the address does not work), `soft` (4.x.x: try later) or a `complaint` (marked as spam). */
+export type BounceKind = 'hard' | 'soft' | 'complaint';
+
+/**
+ * One row per bounce or complaint read (`mailroom_bounces`, by `mailroom bounces`): which
+ * address, which message (when the report could be matched to one), and what it said.
+ * `report_id` (the report's own Message-ID) makes reading the same mailbox twice count nothing twice.
+ */
+export const bounces = pgTable(
+  'mailroom_bounces',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    messageId: bigint('message_id', { mode: 'number' }).references(() => messages.id, { onDelete: 'set null' }),
+    address: text('address').notNull(),
+    kind: text('kind').$type<BounceKind>().notNull(),
+    /** The enhanced status code (`5.1.1`), or the feedback type of a complaint (`abuse`). */
+    status: text('status').notNull().default(''),
+    diagnostic: text('diagnostic').notNull().default(''),
+    reportId: text('report_id').notNull().default(''),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('mailroom_bounces_report_idx').on(t.reportId, t.address, t.kind),
+    index('mailroom_bounces_address_idx').on(t.address, t.createdAt),
+    index('mailroom_bounces_created_idx').on(t.createdAt),
+  ],
+);
 
 /** Key/value settings shared by every drain (`mailroom_settings`, e.g. `paused`: set it with `mailroom pause`). */
 export const settings = pgTable('mailroom_settings', {
@@ -112,3 +173,7 @@ export const settings = pgTable('mailroom_settings', {
 export type MessageRow = typeof messages.$inferSelect;
 /** A row of `attempts` as `db.select().from(attempts)` returns it. */
 export type AttemptRow = typeof attempts.$inferSelect;
+/** A row of `suppressions`. */
+export type SuppressionRow = typeof suppressions.$inferSelect;
+/** A row of `bounces`. */
+export type BounceRow = typeof bounces.$inferSelect;

@@ -2,12 +2,15 @@ import type { SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type MimeNode from 'nodemailer/lib/mime-node';
 import { PRIORITY_HEADER, parsePriority, type Priority } from '../views/priority.js';
+import { TOPIC_HEADER, parseTopic } from '../views/topic.js';
 import type { MailroomMessageOptions } from '../views/message-options.js';
 import { validateEnvelope, validateMessage, type Limits, DEFAULT_LIMITS } from './validate.js';
 import { buildRaw } from './build-raw.js';
 import { contentPolicy, type ContentAccess, type ContentPolicy } from './content-access.js';
 import { loadContent } from './content-parts.js';
 import { withoutBcc } from './raw-bcc.js';
+import { checkReturnPath, verpAddress } from '../bounces/return-path.js';
+import { unsubscribeHeaders, unsubscribeSettings, type UnsubscribeOptions, type UnsubscribeSettings } from '../unsubscribe/headers.js';
 
 /** A message ready to store: built once, so every retry sends these exact bytes. */
 export interface ComposedMessage {
@@ -17,6 +20,8 @@ export interface ComposedMessage {
   subject: string;
   from: string;
   priority: Priority;
+  /** The bulk topic (`queueTopic`, a view's `topic`, or the topic header), null for transactional mail. */
+  topic: string | null;
 }
 
 /** A header value (string, address object or list of them) as the text a reader sees. */
@@ -36,6 +41,24 @@ export interface ComposeOptions {
   limits?: Partial<Limits>;
   /** Files and URLs the message may name as content: none unless given (see ContentAccess). */
   contentAccess?: ContentAccess;
+  /** One-click unsubscribe links on messages that have a topic (none without these options). */
+  unsubscribe?: UnsubscribeOptions;
+  /**
+   * VERP: each message's envelope sender becomes `local+TOKEN@domain` of this address (e.g.
+   * `bounces@example.com`), so `mailroom bounces` maps a bounce back to its message. Mail to
+   * those addresses must reach that command (e.g. a Postfix pipe, or a mailbox it reads).
+   */
+  returnPath?: string;
+}
+
+const checkedUnsubscribe = new WeakMap<UnsubscribeOptions, UnsubscribeSettings>();
+/** The unsubscribe options checked once per options object (a transport's, or a bulk call's). */
+export function unsubscribeOf(options: ComposeOptions): UnsubscribeSettings | undefined {
+  const given = options.unsubscribe;
+  if (!given) return undefined;
+  let settings = checkedUnsubscribe.get(given);
+  if (!settings) checkedUnsubscribe.set(given, (settings = unsubscribeSettings(given)));
+  return settings;
 }
 
 /**
@@ -46,7 +69,7 @@ export interface ComposeOptions {
 export async function compose(node: MimeNode, data: SendMailOptions, options: ComposeOptions = {}): Promise<ComposedMessage> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   validateMessage(data, limits);
-  return build(node, data, limits, contentPolicy(options.contentAccess));
+  return build(node, data, limits, contentPolicy(options.contentAccess), unsubscribeOf(options), options.returnPath);
 }
 
 /** `compose` for plain message options, which no transporter has compiled (bulk, `enqueueMail`). */
@@ -54,16 +77,23 @@ export async function composeMail(data: SendMailOptions, options: ComposeOptions
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const policy = contentPolicy(options.contentAccess);
   validateMessage(data, limits); // before nodemailer compiles it, which throws its own errors on some bad input
-  return build(new MailComposer(data).compile(), data, limits, policy);
+  return build(new MailComposer(data).compile(), data, limits, policy, unsubscribeOf(options), options.returnPath);
 }
 
-async function build(node: MimeNode, data: SendMailOptions, limits: Limits, policy: ContentPolicy): Promise<ComposedMessage> {
+async function build(node: MimeNode, data: SendMailOptions, limits: Limits, policy: ContentPolicy, unsubscribe?: UnsubscribeSettings, returnPath?: string): Promise<ComposedMessage> {
   const options = data as MailroomMessageOptions;
   const priority = parsePriority(options.queuePriority ?? node.getHeader(PRIORITY_HEADER));
   stampScheduledDate(node, options.sendAt);
   node.setHeader(PRIORITY_HEADER, ''); // an empty header is not written: it never reaches the wire
+  const topic = parseTopic(options.queueTopic ?? node.getHeader(TOPIC_HEADER));
+  node.setHeader(TOPIC_HEADER, '');
   const envelope = validateEnvelope(node.getEnvelope());
+  // A topic's message carries its recipient's one-click link, unless the app wrote its own.
+  if (topic && unsubscribe && !node.getHeader('List-Unsubscribe')) {
+    for (const [key, value] of Object.entries(unsubscribeHeaders(unsubscribe, envelope.to, topic))) node.setHeader(key, value);
+  }
   const messageId = node.messageId();
+  if (returnPath) envelope.from = verpAddress(checkReturnPath(returnPath), messageId);
   await loadContent(node, data, policy, limits);
   const raw = (node as unknown as { _raw?: Buffer | string })._raw;
   if (raw) node.setRaw(withoutBcc(Buffer.isBuffer(raw) ? raw : Buffer.from(raw)));
@@ -77,6 +107,7 @@ async function build(node: MimeNode, data: SendMailOptions, limits: Limits, poli
     subject: headerText(data.subject),
     from: headerText(data.from),
     priority,
+    topic,
   };
 }
 

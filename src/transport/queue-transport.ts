@@ -5,13 +5,17 @@ import { DEFAULT_DATABASE, dbOf, resolveDatabase, type Database, type Db, type D
 import { enqueue, type Enqueued } from '../store/enqueue.js';
 import { enqueueMany, type BulkItem, type BulkOptions } from '../store/bulk.js';
 import { enqueueGrouped } from '../store/group-commit.js';
-import { compose, composeMail, type ComposedMessage, type ComposeOptions } from './compose.js';
+import { compose, composeMail, unsubscribeOf, type ComposedMessage, type ComposeOptions } from './compose.js';
+import type { UnsubscribeOptions } from '../unsubscribe/headers.js';
+import { checkReturnPath } from '../bounces/return-path.js';
 import { contentPolicy, type ContentAccess } from './content-access.js';
 import type { Limits } from './validate.js';
 import type { SmtpConfig } from '../drain/smtp.js';
 import { NOW_TIMEOUT_MS, checkNowTimeout, nowTransport } from '../drain/now-transport.js';
 import type { Priority } from '../views/priority.js';
 import type { MailroomMessageOptions } from '../views/message-options.js';
+import { markSuppressed, suppressedRecipients, suppressionReply, type SuppressedAtEnqueue } from '../store/suppressions.js';
+import { ConfigError, SuppressedRecipientError } from '../errors.js';
 
 /** The name nodemailer reports for this transport. */
 export const QUEUE_TRANSPORT_NAME = 'mailroom-queue';
@@ -27,6 +31,21 @@ export interface QueueTransportOptions {
   limits?: Partial<Limits>;
   /** Files and URLs a message may name as content (`path`, `href`): none unless allowed here. */
   contentAccess?: ContentAccess;
+  /**
+   * A recipient on the suppression list, at enqueue: `drain` (default) stores the message
+   * and the drain skips that recipient, saying why; `refuse` throws SuppressedRecipientError
+   * and stores nothing; `store` stores it with that recipient already failed (the whole
+   * message failed when no one is left), so the record shows it was never sent.
+   */
+  suppressed?: SuppressedAtEnqueue;
+  /**
+   * One-click unsubscribe (RFC 8058): messages with a topic (a view's `topic`, `BulkMail`)
+   * get List-Unsubscribe and List-Unsubscribe-Post headers with a signed per-recipient link
+   * to `url`, where the app mounts `unsubscribeHandler` from `mailroom/unsubscribe`.
+   */
+  unsubscribe?: UnsubscribeOptions;
+  /** VERP: each message's envelope sender becomes `bounces+TOKEN@…` of this address (see `mailroom bounces`). */
+  returnPath?: string;
 }
 
 /** What `sendMail` resolves with through the queue transport. */
@@ -71,8 +90,17 @@ async function queueMessage(
   smtp: (() => Transporter) | undefined,
   nowTimeout = NOW_TIMEOUT_MS,
   store = enqueue,
+  suppressed: SuppressedAtEnqueue = 'drain',
 ): Promise<QueuedInfo> {
   const options = { idempotencyKey: data.idempotencyKey, sendAt: data.sendAt, view: data.view };
+  const hits = suppressed === 'drain' ? [] : await suppressedRecipients(db, message.envelope.to, message.topic);
+  if (hits.length > 0 && suppressed === 'refuse') {
+    const list = hits.map((h) => `${h.address} (${suppressionReply(h.row)})`).join(', ');
+    throw new SuppressedRecipientError(
+      `Not queued: ${list} ${hits.length === 1 ? 'is' : 'are'} on the suppression list. Remove ${hits.length === 1 ? 'it' : 'them'} from the message, or lift it with \`mailroom suppress remove\`.`,
+      hits.map((h) => ({ address: h.address, topic: h.row.topic, reason: h.row.reason })),
+    );
+  }
   const info = (queued: Enqueued): QueuedInfo => ({
     ...queued,
     envelope: message.envelope,
@@ -83,7 +111,11 @@ async function queueMessage(
   });
   if (message.priority !== 'now' || smtp === undefined) {
     const stored = message.priority === 'now' ? { ...message, priority: 'high' as const } : message;
-    return info(await store(db, stored, options));
+    const queued = await store(db, stored, options);
+    if (hits.length === 0 || queued.duplicate) return info(queued);
+    await markSuppressed(db, queued.id, message.envelope.to, hits);
+    const all = hits.length === message.envelope.to.length;
+    return { ...info(queued), ...(all ? { state: 'failed' as const } : {}), rejected: hits.map((h) => h.address), response: all ? 'stored, not sent: every recipient is suppressed' : 'queued; suppressed recipients skipped' };
   }
   // Loaded at the first `now` send: most apps never send one, and it is the delivery code.
   const { queueAndSendNow } = await import('../drain/send-now.js');
@@ -99,6 +131,12 @@ async function queueMessage(
   };
 }
 
+function checkSuppressedMode(mode: unknown): SuppressedAtEnqueue {
+  if (mode === undefined) return 'drain';
+  if (mode === 'drain' || mode === 'refuse' || mode === 'store') return mode;
+  throw new ConfigError(`"suppressed" must be "drain", "refuse" or "store", got ${JSON.stringify(mode)}.`);
+}
+
 /**
  * A nodemailer transport that queues instead of sending:
  * `nodemailer.createTransport(createQueueTransport({ database }))`.
@@ -107,9 +145,12 @@ async function queueMessage(
 export function createQueueTransport(options: QueueTransportOptions = {}): Transport<QueuedInfo> {
   const connection = new Connection(options.database);
   const nowTimeout = checkNowTimeout(options.nowTimeout);
+  const suppressed = checkSuppressedMode(options.suppressed);
   contentPolicy(options.contentAccess); // a bad policy fails here, not on the first send
   let mailer: Mail<QueuedInfo> | undefined;
-  const composing: ComposeOptions = { limits: options.limits, contentAccess: options.contentAccess };
+  const composing: ComposeOptions = { limits: options.limits, contentAccess: options.contentAccess, unsubscribe: options.unsubscribe, returnPath: options.returnPath };
+  if (options.returnPath !== undefined) checkReturnPath(options.returnPath);
+  unsubscribeOf(composing); // bad unsubscribe options (or no secret) fail here, not on the first send
   let smtp: Transporter | undefined;
   const smtpFactory = options.smtp ? () => (smtp ??= nowTransport(options.smtp!, nowTimeout)) : undefined;
   return {
@@ -121,7 +162,7 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
         .then(async ({ db }) => {
           const data = mail.data as QueueMailOptions;
           // Concurrent sends share a commit (store/group-commit.ts); enqueueMail(tx, …) does not.
-          return queueMessage(db, await compose(mail.message, data, composing), data, smtpFactory, nowTimeout, enqueueGrouped);
+          return queueMessage(db, await compose(mail.message, data, composing), data, smtpFactory, nowTimeout, enqueueGrouped, suppressed);
         })
         .then((info) => callback(null, info), (error: Error) => callback(error as never));
     },
@@ -148,8 +189,13 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
  * Queues a message on the given Drizzle database or transaction, without a transporter:
  * call it inside the app's own `db.transaction(...)` so the email exists only if it commits.
  */
-export async function enqueueMail(db: DrizzleDb | Database, data: QueueMailOptions, options: ComposeOptions = {}): Promise<QueuedInfo> {
-  return queueMessage(dbOf(db), await composeMail(data, options), data, undefined);
+export async function enqueueMail(
+  db: DrizzleDb | Database,
+  data: QueueMailOptions,
+  options: ComposeOptions & Pick<QueueTransportOptions, 'suppressed'> = {},
+): Promise<QueuedInfo> {
+  const suppressed = checkSuppressedMode(options.suppressed);
+  return queueMessage(dbOf(db), await composeMail(data, options), data, undefined, NOW_TIMEOUT_MS, enqueue, suppressed);
 }
 
 /**

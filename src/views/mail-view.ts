@@ -61,6 +61,13 @@ export abstract class MailView<Props, M extends Messages = Messages> {
   abstract readonly template: ComponentType<Props>;
   /** The queue priority of every message of this view (`X-Mail-Queue-Priority` in `render()`'s headers). */
   priority: Priority = 'normal';
+  /**
+   * The topic (list) of a bulk view, e.g. `newsletter`: its messages carry one-click
+   * List-Unsubscribe headers (when the queue transport has `unsubscribe` options) and skip
+   * addresses suppressed for that topic. Undefined (the default) for transactional mail,
+   * which carries no such header. `BulkMail` sets it for a whole family of views.
+   */
+  topic: string | undefined = undefined;
   /** Default sender; a send's own `from` wins. */
   from: SendMailOptions['from'] = undefined;
   /** The message catalogs the template's `useT()` and `subject`'s `t` read (see `defineCatalogs`). */
@@ -144,6 +151,7 @@ export abstract class MailView<Props, M extends Messages = Messages> {
       headers: headers as SendMailOptions['headers'],
       attachments: [...own, ...(options.attachments ?? [])],
       queuePriority: options.queuePriority ?? (value as Priority),
+      ...(options.queueTopic ?? this.topic ? { queueTopic: options.queueTopic ?? this.topic } : {}),
     };
   }
 

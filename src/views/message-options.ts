@@ -17,6 +17,11 @@ export interface MailroomMessageOptions {
    * own `priority`, which writes X-Priority headers to the recipient.
    */
   queuePriority?: Priority;
+  /**
+   * The topic (list) of a bulk message, e.g. `newsletter` (queue transport only; a view's
+   * `topic` sets it). It gets List-Unsubscribe headers and honours per-topic suppressions.
+   */
+  queueTopic?: string;
   /** The mail view's name, stored with the message (queue transport only); set by the view itself. */
   view?: string;
 }

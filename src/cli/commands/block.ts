@@ -12,7 +12,8 @@ function checked(address: string): string {
 }
 
 export const blockCommand = () => {
-  const block = new Command('block').description('recipients that are never mailed');
+  // `mailroom block` is `mailroom suppress` for every message with reason manual, kept for scripts that use it.
+  const block = new Command('block').description('recipients that are never mailed (the suppression list\'s manual entries: see `suppress`)');
   block
     .command('add')
     .description('block an address: queued mail to it fails with the reason')

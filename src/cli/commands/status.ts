@@ -4,6 +4,7 @@ import { withDatabase } from '../run.js';
 import { queueStatus } from '../../store/status.js';
 import { getSetting, PAUSED } from '../../store/settings.js';
 import { say, jsonForTerminal } from '../terminal.js';
+import { deliveryRates, ratesLine } from '../../bounces/rates.js';
 
 /**
  * Whether sending is paused, and by what: `mailroom pause` (stored, with its time) or
@@ -19,15 +20,18 @@ async function pausedBy(db: Parameters<typeof getSetting>[0]): Promise<{ paused:
 
 export const statusCommand = () =>
   new Command('status')
-    .description('count messages by state and show the age of the oldest waiting one')
+    .description('count messages by state and show the age of the oldest waiting one (and bounce and complaint rates, once any were read)')
     .addOption(databaseOption())
     .option('--json', 'print JSON')
     .action(async (opts: { database: string; json?: boolean }) => {
       await withDatabase(opts.database, async ({ db }) => {
         const { counts, oldestQueuedSeconds } = await queueStatus(db);
         const pause = await pausedBy(db);
+        // Bounce and complaint rates once `mailroom bounces` has recorded any in the last 7 days.
+        const week = await deliveryRates(db, 7);
+        const rates = week.hardBounces + week.softBounces + week.complaints > 0 ? { '1d': await deliveryRates(db, 1), '7d': week } : undefined;
         if (opts.json) {
-          say(jsonForTerminal({ ...counts, oldestQueuedSeconds, ...pause }));
+          say(jsonForTerminal({ ...counts, oldestQueuedSeconds, ...pause, ...(rates ? { deliverability: rates } : {}) }));
           return;
         }
         if (pause.paused) {
@@ -37,5 +41,6 @@ export const statusCommand = () =>
         }
         for (const [state, count] of Object.entries(counts)) say(`${state.padEnd(9)} ${count}`);
         say(`oldest waiting: ${oldestQueuedSeconds === null ? '-' : `${oldestQueuedSeconds}s`}`);
+        if (rates) for (const [label, r] of Object.entries(rates)) say(ratesLine(label, r));
       });
     });

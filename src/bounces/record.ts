@@ -1,0 +1,110 @@
+import { and, eq, gte, sql } from 'drizzle-orm';
+import type { Db } from '../store/database.js';
+import { bounces, messages, type BounceKind, type RecipientStatus } from '../store/schema.js';
+import { normalizeAddress, suppress } from '../store/suppressions.js';
+import type { BounceEvent, ParsedReport } from './report.js';
+
+/** How bounces turn into suppressions. */
+export interface BouncePolicy {
+  /** Soft bounces (4.x.x) of one address, within `softWindowDays`, that suppress it (default 3). */
+  softLimit?: number;
+  softWindowDays?: number;
+}
+
+/** What one event did. */
+export interface BounceOutcome {
+  kind: BounceKind;
+  address: string | undefined;
+  status: string;
+  /** The message's row id, when the report was matched to one. */
+  message: number | undefined;
+  /** True when this event put the address on the suppression list. */
+  suppressed: boolean;
+  /** Already read from this report before: nothing done again. */
+  duplicate: boolean;
+  /** Set when nothing could be done (no address). */
+  skipped?: string;
+}
+
+/** The message a report is about: by its VERP return path, else by the Message-ID it returned. */
+async function findMessage(db: Db, event: BounceEvent) {
+  const columns = { id: messages.id, recipients: messages.recipients, recipientStatus: messages.recipientStatus };
+  if (event.returnPath) {
+    const [row] = await db.select(columns).from(messages).where(eq(messages.envelopeFrom, event.returnPath)).limit(1);
+    if (row) return row;
+  }
+  if (event.messageId) {
+    const [row] = await db.select(columns).from(messages).where(eq(messages.messageId, event.messageId)).limit(1);
+    if (row) return row;
+  }
+  return undefined;
+}
+
+const describe = (event: BounceEvent) => [event.status, event.diagnostic].filter(Boolean).join(' ').slice(0, 500);
+
+/**
+ * Records a report's events: one bounces row each (once per report and address), and on the
+ * message's record (the recipient failed with the bounce for a hard one). A hard bounce or a
+ * complaint suppresses the address for everything; soft bounces suppress it once there are
+ * `softLimit` of them within `softWindowDays`.
+ */
+export async function recordReport(db: Db, report: ParsedReport, policy: BouncePolicy = {}): Promise<BounceOutcome[]> {
+  const softLimit = policy.softLimit ?? 3;
+  const windowDays = policy.softWindowDays ?? 30;
+  const outcomes: BounceOutcome[] = [];
+  for (const event of report.events) {
+    const message = await findMessage(db, event);
+    // A non-standard bounce names no recipient: the message's, when it had just one.
+    const address = event.address ?? (message?.recipients.length === 1 ? message.recipients[0] : undefined);
+    const base = { kind: event.kind, address, status: event.status, message: message?.id, suppressed: false, duplicate: false };
+    if (!address) {
+      outcomes.push({ ...base, skipped: 'the report names no recipient and matches no single-recipient message' });
+      continue;
+    }
+    const normalized = normalizeAddress(address);
+    const inserted = await db
+      .insert(bounces)
+      .values({ messageId: message?.id ?? null, address: normalized, kind: event.kind, status: event.status, diagnostic: event.diagnostic.slice(0, 1000), reportId: report.reportId })
+      .onConflictDoNothing()
+      .returning({ id: bounces.id });
+    if (inserted.length === 0 && report.reportId) {
+      outcomes.push({ ...base, duplicate: true });
+      continue;
+    }
+    if (message) await markMessage(db, message, address, event);
+    let suppressed = false;
+    if (event.kind === 'hard') {
+      suppressed = await suppress(db, { address, reason: 'hard-bounce', source: 'bounce', note: describe(event) });
+    } else if (event.kind === 'complaint') {
+      suppressed = await suppress(db, { address, reason: 'complaint', source: 'feedback-report', note: event.status });
+    } else {
+      const [{ n } = { n: 0 }] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(bounces)
+        .where(and(eq(bounces.address, normalized), eq(bounces.kind, 'soft'), gte(bounces.createdAt, sql`now() - make_interval(days => ${windowDays})`)));
+      if (Number(n) >= softLimit) {
+        suppressed = await suppress(db, { address, reason: 'hard-bounce', source: 'bounce', note: `${n} soft bounces in ${windowDays} days, the last ${describe(event)}` });
+      }
+    }
+    outcomes.push({ ...base, suppressed });
+  }
+  return outcomes;
+}
+
+/** The bounce on the message's record: the recipient's status (failed for a hard bounce) and, for a hard one, its last error. */
+async function markMessage(db: Db, message: { id: number; recipients: string[]; recipientStatus: RecipientStatus }, address: string, event: BounceEvent) {
+  const key = message.recipients.find((r) => normalizeAddress(r) === normalizeAddress(address)) ?? address;
+  const said = describe(event);
+  const entry: RecipientStatus[string] =
+    event.kind === 'hard'
+      ? { state: 'failed', reply: `bounced: ${said}` }
+      : { state: message.recipientStatus[key]?.state ?? 'sent', reply: event.kind === 'complaint' ? `complaint: ${event.status}` : `soft bounce: ${said}` };
+  await db
+    .update(messages)
+    .set({
+      recipientStatus: sql`${messages.recipientStatus} || ${JSON.stringify({ [key]: entry })}::jsonb`,
+      ...(event.kind === 'hard' ? { lastError: `bounced: ${key} ${said}`.slice(0, 1000) } : {}),
+      updatedAt: sql`now()`,
+    })
+    .where(eq(messages.id, message.id));
+}

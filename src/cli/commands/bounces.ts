@@ -1,0 +1,45 @@
+import { Command } from 'commander';
+import { databaseOption, wholeNumber } from '../options.js';
+import { withDatabase } from '../run.js';
+import { loadOptional } from '../../optional.js';
+import { reportMessages } from '../../bounces/sources.js';
+import { readReport } from '../../bounces/report.js';
+import { recordReport, type BounceOutcome } from '../../bounces/record.js';
+import { say, jsonForTerminal } from '../terminal.js';
+
+const KIND = { hard: 'hard bounce', soft: 'soft bounce', complaint: 'complaint' } as const;
+
+function line(source: string, o: BounceOutcome): string {
+  const what = `${KIND[o.kind]} ${o.address ?? '(no address)'}${o.status ? ` ${o.status}` : ''}`;
+  const message = o.message !== undefined ? ` (message ${o.message})` : '';
+  const result = o.skipped ? `skipped: ${o.skipped}` : o.duplicate ? 'already read' : o.suppressed ? 'suppressed' : 'recorded';
+  return `${source}: ${what}${message}: ${result}`;
+}
+
+export const bouncesCommand = () =>
+  new Command('bounces')
+    .description('read bounce reports (RFC 3464 DSNs, VERP bounces) and complaints (ARF) and suppress those addresses')
+    .argument('[sources...]', 'message files, mboxes or Maildirs; none or - reads one message from standard input')
+    .option('--soft-limit <n>', 'soft bounces (4.x.x) within --soft-window that suppress an address', wholeNumber(1, 1000), 3)
+    .option('--soft-window <days>', 'days soft bounces are counted over', wholeNumber(1, 3650), 30)
+    .option('--json', 'print one JSON object per event')
+    .addOption(databaseOption())
+    .action(async (sources: string[], opts: { database: string; softLimit: number; softWindow: number; json?: boolean }) => {
+      const { simpleParser } = await loadOptional(() => import('mailparser'), 'mailroom bounces', ['mailparser']);
+      await withDatabase(opts.database, async ({ db }) => {
+        let read = 0;
+        for await (const { name, bytes } of reportMessages(sources)) {
+          read++;
+          const report = readReport(bytes, await simpleParser(bytes, { skipHtmlToText: true, skipTextLinks: true }));
+          if (report.skipped) {
+            if (opts.json) say(jsonForTerminal({ source: name, skipped: report.skipped }));
+            else say(`${name}: skipped: ${report.skipped}`);
+            continue;
+          }
+          for (const outcome of await recordReport(db, report, { softLimit: opts.softLimit, softWindowDays: opts.softWindow })) {
+            say(opts.json ? jsonForTerminal({ source: name, ...outcome }) : line(name, outcome));
+          }
+        }
+        if (read === 0) say('no messages found');
+      });
+    });
