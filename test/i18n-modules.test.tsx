@@ -78,6 +78,7 @@ describe('catalogs as modules', () => {
     expect(() => defineCatalogs({ defaultLocale: 'en', catalogs: { ca: {} } })).toThrow(ConfigError);
     expect(() => defineCatalogs({ defaultLocale: 'en', catalogs: { ca: {} } })).toThrow('defineCatalogs({ catalogs }) has no "en" catalog: the default locale needs one.');
     expect(() => defineCatalogs({ defaultLocale: 'en', catalogs: { en: strings, 'not a tag!': {} } })).toThrow(/the key "not a tag!"/);
+    expect(() => defineCatalogs({ defaultLocale: 'en', catalogs: { en: strings, ca: undefined as never } })).toThrow('defineCatalogs({ catalogs }): "ca" is undefined, not its JSON or a loader of it (a missing import?).');
     const nested = defineCatalogs({ defaultLocale: 'en', catalogs: { en: { a: { b: 'c' } } as never } });
     expect(() => nested.catalog('en')).toThrow('the en catalog: "a" must be a string (an ICU message), not object: catalogs are flat.');
     const failing = defineCatalogs({ defaultLocale: 'en', catalogs: { en: strings, ca: () => Promise.reject(new Error('no such file')) } });

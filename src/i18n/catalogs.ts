@@ -129,7 +129,12 @@ function folderSource(folder: string, defaultLocale: string): { locales: () => s
 function moduleSource(given: Record<string, CatalogSource>, defaultLocale: string, folder: string | undefined) {
   if (typeof given !== 'object' || given === null) throw new ConfigError('defineCatalogs({ catalogs }): catalogs maps each locale to its JSON (`{ en, ca: () => import(\'./ca.json\') }`).');
   const sources = new Map<string, CatalogSource>();
-  for (const [tag, source] of Object.entries(given)) sources.set(canonicalLocale(tag, `defineCatalogs({ catalogs }): the key "${tag}"`), source);
+  for (const [tag, source] of Object.entries(given)) {
+    if (typeof source !== 'function' && (typeof source !== 'object' || source === null)) {
+      throw new ConfigError(`defineCatalogs({ catalogs }): "${tag}" is ${source === null ? 'null' : typeof source}, not its JSON or a loader of it (a missing import?).`);
+    }
+    sources.set(canonicalLocale(tag, `defineCatalogs({ catalogs }): the key "${tag}"`), source);
+  }
   if (!sources.has(defaultLocale)) throw new ConfigError(`defineCatalogs({ catalogs }) has no "${defaultLocale}" catalog: the default locale needs one.`);
   const label = (locale: string) => (folder ? shownPath(join(folder, `${locale}.json`)) : `the ${locale} catalog`);
   const loaded = new Map<string, Messages | { default: Messages }>();

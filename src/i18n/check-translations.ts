@@ -90,19 +90,21 @@ export const translationsCheck: Check = {
   async run({ catalog }) {
     const problems: Problem[] = [];
     if (catalog.viewsError) return [{ severity: 'error', where: catalog.viewsFile ?? catalog.dir, message: `could not be loaded: ${catalog.viewsError.message}` }];
-    const seen = new Set<Catalogs>();
+    // One entry per folder (a view may make its own defineCatalogs), or per module catalogs object.
+    const seen = new Map<unknown, Catalogs>();
     const localized: { name: string; view: PreviewableView; i18n: Catalogs }[] = [];
     for (const entry of catalog.views) {
       if (entry.error) continue; // the view's own error is not a translation problem (and the preview shows it)
       const view = entry.make();
       const i18n = view.i18n as Catalogs | undefined;
       if (!i18n || typeof i18n.locales !== 'function') continue;
-      seen.add(i18n);
+      const key = i18n.folder ?? i18n;
+      if (!seen.has(key)) seen.set(key, i18n);
       localized.push({ name: entry.name, view, i18n });
     }
     if (seen.size === 0) return [];
     const MessageFormat = await loadMessageFormat();
-    for (const i18n of seen) {
+    for (const i18n of seen.values()) {
       try {
         await i18n.load?.(); // catalogs given as loaders
         problems.push(...compareCatalogs(MessageFormat, i18n));
