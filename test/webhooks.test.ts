@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
+import { createHmac, createSign, generateKeyPairSync, sign } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { enqueueMail } from 'mailroom';
 import { messages, bounces } from 'mailroom/schema';
@@ -109,6 +113,66 @@ describe.each(ALL)('provider webhooks on $name', (backend) => {
         'john@example.com hard', 'later@test.com soft', 'nobody@test.com hard', 'spam.clicker@example.com complaint',
       ]);
     } finally {
+      await drop();
+    }
+  });
+
+  it('Amazon SES through SNS: a certificate-signed bounce and complaint from the named topic suppress; another topic, a forged signature or a foreign certificate host changes nothing', { timeout: 120_000 }, async () => {
+    const { database, drop } = await backend.create();
+    // A test signing key and its self-signed certificate, served to the handler as SNS would serve its own.
+    const dir = mkdtempSync(join(tmpdir(), 'mailroom-sns-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=sns.amazonaws.com', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+      const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+      const TOPIC = 'arn:aws:sns:us-east-1:123456789012:ses-notifications';
+      const CERT_URL = 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem';
+      const fetched: string[] = [];
+      const confirmed: string[] = [];
+      const handler = providerWebhookHandler({
+        provider: 'ses', topicArn: TOPIC, database,
+        fetchCertificate: async (url) => (fetched.push(url), cert),
+        confirmSubscription: async (url) => void confirmed.push(url),
+      });
+      const signed = (fields: Record<string, string>) => {
+        const order = fields.Type === 'Notification' ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'] : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
+        const text = order.filter((f) => fields[f] !== undefined).map((f) => `${f}\n${fields[f]}\n`).join('');
+        const signature = createSign('RSA-SHA256').update(text).sign(key, 'base64');
+        return JSON.stringify({ ...fields, SignatureVersion: '2', Signature: signature, SigningCertURL: CERT_URL });
+      };
+      // SES's documented bounce notification (trimmed)
+      const bounce = {
+        notificationType: 'Bounce',
+        bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: 'recipient@example.com', action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }], timestamp: '2016-01-27T14:59:38.237Z', feedbackId: '00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000' },
+        mail: { timestamp: '2016-01-27T14:59:38.237Z', messageId: '00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000', source: 'john@example.com', destination: ['recipient@example.com'], headers: [{ name: 'Message-ID', value: '<custom-message-ID@example.com>' }] },
+      };
+      const complaint = {
+        notificationType: 'Complaint',
+        complaint: { complainedRecipients: [{ emailAddress: 'richard@example.com' }], timestamp: '2016-01-27T14:59:38.237Z', feedbackId: '0000013786031775-fea503bc-7497-49e1-881b-a0379bb037d3-000000', complaintFeedbackType: 'abuse' },
+        mail: { timestamp: '2016-01-27T14:59:38.237Z', messageId: '0000013786031775-163e3910-53eb-4c8e-a04a-f29debf88a84-000000', source: 'john@example.com', destination: ['richard@example.com'] },
+      };
+      const note = (message: object, id: string, topic = TOPIC) => ({ Type: 'Notification', MessageId: id, TopicArn: topic, Message: JSON.stringify(message), Timestamp: '2016-01-27T14:59:38.237Z' });
+      const list = async () => (await listSuppressions(database.db)).map((s) => `${s.address} ${s.reason} ${s.source}`);
+
+      expect((await handler(post(signed(note(bounce, 'a1', 'arn:aws:sns:us-east-1:999999999999:someone-else'))))).status).toBe(401);
+      const forged = JSON.parse(signed(note(bounce, 'a2')));
+      forged.Message = forged.Message.replace('recipient@', 'victim@');
+      expect((await handler(post(JSON.stringify(forged)))).status).toBe(401);
+      const foreignHost = JSON.parse(signed(note(bounce, 'a3')));
+      foreignHost.SigningCertURL = 'https://sns.us-east-1.amazonaws.com.evil.example/cert.pem';
+      expect((await handler(post(JSON.stringify(foreignHost)))).status).toBe(401);
+      expect(await list()).toEqual([]);
+
+      expect((await handler(post(signed(note(bounce, 'b1'))))).status).toBe(200);
+      expect((await handler(post(signed(note(complaint, 'c1'))))).status).toBe(200);
+      expect(await list()).toEqual(['recipient@example.com hard-bounce ses', 'richard@example.com complaint ses']);
+      expect(new Set(fetched)).toEqual(new Set([CERT_URL]));
+
+      const subscribeUrl = 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=x&Token=t';
+      expect((await handler(post(signed({ Type: 'SubscriptionConfirmation', MessageId: 's1', Token: 't', TopicArn: TOPIC, Message: 'confirm', SubscribeURL: subscribeUrl, Timestamp: '2016-01-27T14:59:38.237Z' })))).status).toBe(200);
+      expect(confirmed).toEqual([subscribeUrl]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
       await drop();
     }
   });

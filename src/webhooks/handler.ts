@@ -2,13 +2,15 @@ import { resolveDatabase, type Database, type DrizzleDb, type Db } from '../stor
 import { suppress } from '../store/suppressions.js';
 import { recordReport, type BouncePolicy, type BounceOutcome } from '../bounces/record.js';
 import { mailgun, postmark, resend, sendgrid, type Verified } from './providers.js';
+import { ses, type SesOptions } from './ses.js';
 
 /** Which provider, with what its webhook is checked with. */
 export type ProviderOptions =
   | { provider: 'postmark'; /** `user:password` as in the webhook URL Postmark calls. */ basicAuth: string }
   | { provider: 'mailgun'; /** The HTTP webhook signing key. */ signingKey: string }
   | { provider: 'resend'; /** The webhook's signing secret, `whsec_…`. */ secret: string }
-  | { provider: 'sendgrid'; /** The signed event webhook's verification key (base64 or PEM). */ publicKey: string };
+  | { provider: 'sendgrid'; /** The signed event webhook's verification key (base64 or PEM). */ publicKey: string }
+  | ({ provider: 'ses' } & SesOptions);
 
 export type ProviderWebhookOptions = ProviderOptions &
   BouncePolicy & {
@@ -21,7 +23,7 @@ const MAX_BODY = 1024 * 1024;
 
 /**
  * A provider's bounce/complaint webhook as a `(Request) => Promise<Response>`: the signature
- * (or Postmark's basic auth) is checked, then bounces and complaints go where `mailroom
+ * (or Postmark's basic auth; for SES, SNS's certificate-signed message from the named topic) is checked, then bounces and complaints go where `mailroom
  * bounces` puts them (suppressions, `mailroom_bounces`, the message's record when the
  * provider returns its Message-ID) and unsubscribes are suppressed. 401 for a bad signature
  * (nothing changes), 400 for a body that is not the provider's JSON, 200 otherwise
@@ -31,8 +33,10 @@ export function providerWebhookHandler(options: ProviderWebhookOptions): (reques
   const now = options.now ?? Date.now;
   let opened: Promise<{ db: Db }> | undefined;
   const database = () => (opened ??= resolveDatabase(options.database));
-  const check = (headers: Headers, body: string): Verified => {
+  const check = (headers: Headers, body: string): Verified | Promise<Verified> => {
     switch (options.provider) {
+      case 'ses':
+        return ses(body, options);
       case 'postmark':
         return postmark(headers, body, options);
       case 'mailgun':
@@ -49,7 +53,7 @@ export function providerWebhookHandler(options: ProviderWebhookOptions): (reques
     const body = await request.text();
     let verified: Verified;
     try {
-      verified = check(request.headers, body);
+      verified = await check(request.headers, body);
     } catch {
       return new Response('not a webhook payload this handler understands\n', { status: 400 });
     }
