@@ -7,6 +7,7 @@ export default defineConfig({
       { find: /^mailroom\/schema$/, replacement: fileURLToPath(new URL('./src/store/index.ts', import.meta.url)) },
       { find: /^mailroom\/drain$/, replacement: fileURLToPath(new URL('./src/drain/index.ts', import.meta.url)) },
       { find: /^mailroom\/unsubscribe$/, replacement: fileURLToPath(new URL('./src/unsubscribe/index.ts', import.meta.url)) },
+      { find: /^mailroom\/webhooks$/, replacement: fileURLToPath(new URL('./src/webhooks/index.ts', import.meta.url)) },
       { find: /^mailroom\/testing$/, replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)) },
       { find: /^mailroom\/preview$/, replacement: fileURLToPath(new URL('./src/preview/index.ts', import.meta.url)) },
       { find: /^mailroom$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },

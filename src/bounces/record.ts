@@ -48,7 +48,7 @@ const describe = (event: BounceEvent) => [event.status, event.diagnostic].filter
  * complaint suppresses the address for everything; soft bounces suppress it once there are
  * `softLimit` of them within `softWindowDays`.
  */
-export async function recordReport(db: Db, report: ParsedReport, policy: BouncePolicy = {}): Promise<BounceOutcome[]> {
+export async function recordReport(db: Db, report: ParsedReport, policy: BouncePolicy & { source?: string } = {}): Promise<BounceOutcome[]> {
   const softLimit = policy.softLimit ?? 3;
   const windowDays = policy.softWindowDays ?? 30;
   const outcomes: BounceOutcome[] = [];
@@ -74,16 +74,16 @@ export async function recordReport(db: Db, report: ParsedReport, policy: BounceP
     if (message) await markMessage(db, message, address, event);
     let suppressed = false;
     if (event.kind === 'hard') {
-      suppressed = await suppress(db, { address, reason: 'hard-bounce', source: 'bounce', note: describe(event) });
+      suppressed = await suppress(db, { address, reason: 'hard-bounce', source: policy.source ?? 'bounce', note: describe(event) });
     } else if (event.kind === 'complaint') {
-      suppressed = await suppress(db, { address, reason: 'complaint', source: 'feedback-report', note: event.status });
+      suppressed = await suppress(db, { address, reason: 'complaint', source: policy.source ?? 'feedback-report', note: event.status });
     } else {
       const [{ n } = { n: 0 }] = await db
         .select({ n: sql<number>`count(*)::int` })
         .from(bounces)
         .where(and(eq(bounces.address, normalized), eq(bounces.kind, 'soft'), gte(bounces.createdAt, sql`now() - make_interval(days => ${windowDays})`)));
       if (Number(n) >= softLimit) {
-        suppressed = await suppress(db, { address, reason: 'hard-bounce', source: 'bounce', note: `${n} soft bounces in ${windowDays} days, the last ${describe(event)}` });
+        suppressed = await suppress(db, { address, reason: 'hard-bounce', source: policy.source ?? 'bounce', note: `${n} soft bounces in ${windowDays} days, the last ${describe(event)}` });
       }
     }
     outcomes.push({ ...base, suppressed });

@@ -102,12 +102,6 @@ export function suppressionReply(row: Pick<SuppressionRow, 'reason' | 'topic' | 
   return `suppressed (${row.reason}${scope})${row.note ? `: ${row.note}` : ''}`;
 }
 
-/** How many suppressions there are, by reason (for `mailroom status`). */
-export async function countSuppressions(db: Db): Promise<Record<string, number>> {
-  const rows = await db.select({ reason: suppressions.reason, n: sql<number>`count(*)::int` }).from(suppressions).groupBy(suppressions.reason);
-  return Object.fromEntries(rows.map((r) => [r.reason, Number(r.n)]));
-}
-
 /** What to do at enqueue with a recipient on the suppression list (the drain always checks it too). */
 export type SuppressedAtEnqueue = 'drain' | 'refuse' | 'store';
 

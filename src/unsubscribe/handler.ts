@@ -4,7 +4,7 @@ import { secretList, verifyToken, type TokenClaims, type TokenProblem } from './
 
 /** What `unsubscribeHandler` needs. */
 export interface UnsubscribeHandlerOptions {
-  /** Where the suppression list is: a URL, an open Database, or a Drizzle db. Default: MAILROOM's embedded default is not guessed; give one. */
+  /** Where the suppression list is: a URL, an open Database, or a Drizzle db (required: an endpoint must not guess its database). */
   database: string | Database | DrizzleDb;
   /** The secrets the links were signed with (first signs, all verify). Default: MAILROOM_UNSUBSCRIBE_SECRET, comma-separated. */
   secrets?: string | string[];
