@@ -61,7 +61,7 @@ describe.runIf(hasPostgres(ALL))('every queue command on a Postgres database tha
     expect(code).toBe(1);
   });
 
-  it('mailroom migrate then makes each of them work', { timeout: 60_000 }, async () => {
+  it('mailroom migrate then makes each of them work', { timeout: 180_000 }, async () => {
     const other = await scratchDatabase();
     try {
       expect((await mailroom(['status', '--database', other.url])).code).toBe(1);
@@ -76,7 +76,7 @@ describe.runIf(hasPostgres(ALL))('every queue command on a Postgres database tha
 });
 
 describe.runIf(hasPostgres(ALL))('a Postgres database migrated by an older mailroom', () => {
-  it('is refused with the count of migrations applied, naming `mailroom migrate`', { timeout: 60_000 }, async () => {
+  it('is refused with the count of migrations applied, naming `mailroom migrate`', { timeout: 180_000 }, async () => {
     const scratch = await scratchDatabase();
     try {
       expect((await mailroom(['migrate', '--database', scratch.url])).code).toBe(0);
