@@ -36,6 +36,12 @@ export interface MailroomConfig {
     maxDeferred?: number;
     /** `worker` only: longest wait between looks at the queue. Default 30 s on Postgres, 1 s embedded. */
     poll?: number | string;
+    /**
+     * DKIM keys, one per signing domain: `DOMAIN:SELECTOR:KEYFILE` or `DOMAIN:SELECTOR:env:VARIABLE`
+     * (the PEM in that environment variable), e.g. `['example.com:mail2026:/etc/mailroom/dkim/example.com.pem']`.
+     * Mail whose From is at DOMAIN or a subdomain is signed; other mail goes out unsigned.
+     */
+    dkim?: string[];
   };
   /** `mailroom preview`. Its login stays in the environment (MAILROOM_PREVIEW_PASSWORD, …), never in a file. */
   preview?: {

@@ -28,6 +28,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'drain.timeLimit', flag: 'timeLimit', type: 'duration' },
   { path: 'drain.maxDeferred', flag: 'maxDeferred', type: 'number' },
   { path: 'drain.poll', flag: 'poll', type: 'duration' },
+  { path: 'drain.dkim', flag: 'dkim', type: 'string[]' },
   { path: 'preview.port', flag: 'port', type: 'number' },
   { path: 'preview.host', flag: 'host', type: 'string' },
   { path: 'preview.allowedHosts', flag: 'allowedHost', type: 'string[]' },

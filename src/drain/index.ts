@@ -3,3 +3,4 @@
 export { drain, type DrainOptions, type DrainResult, type StopReason } from './drain.js';
 export { createSmtpTransport, parseSmtpUrl, verifySmtp, type SmtpConfig, type SmtpOptions } from './smtp.js';
 export { blockAddress, unblockAddress, listBlocked } from '../store/blocklist.js';
+export { loadDkimKeys, signWithDkim, parseDkimSpec, type DkimKey, type DkimSpec } from './dkim.js';

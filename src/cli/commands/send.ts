@@ -10,6 +10,8 @@ import { ConfigError } from '../../errors.js';
 import { DEFAULT_BACKOFF } from '../../drain/backoff.js';
 import { DEFAULT_BATCH_SIZE_TEXT, DRAIN_DEFAULTS } from '../../drain/defaults.js';
 import { say } from '../terminal.js';
+import { dkimOption } from '../dkim-option.js';
+import { loadDkimKeys, type DkimKey } from '../../drain/dkim.js';
 
 export interface SendFlags {
   database: string;
@@ -25,6 +27,8 @@ export interface SendFlags {
   backoffBase: number;
   backoffCap: number;
   socketTimeout: number;
+  /** `DOMAIN:SELECTOR:KEY` specs (`--dkim`, MAILROOM_DKIM, drain.dkim). */
+  dkim?: string[];
 }
 
 /** The flags `send` and `worker` share. */
@@ -39,7 +43,8 @@ export function addDeliveryOptions(command: Command): Command {
     .option('--max-attempts <n>', 'attempts before a message that keeps deferring is failed', wholeNumber(1, MAX_INT4), DEFAULT_BACKOFF.maxAttempts)
     .option('--backoff-base <duration>', 'first retry delay', durationBetween(1, 365 * 86_400), DEFAULT_BACKOFF.baseSeconds)
     .option('--backoff-cap <duration>', 'longest retry delay', durationBetween(1, 365 * 86_400), DEFAULT_BACKOFF.capSeconds)
-    .option('--socket-timeout <duration>', 'give up on a silent SMTP server after this long', durationBetween(1, MAX_TIMER_SECONDS), DRAIN_DEFAULTS.socketTimeoutSeconds);
+    .option('--socket-timeout <duration>', 'give up on a silent SMTP server after this long', durationBetween(1, MAX_TIMER_SECONDS), DRAIN_DEFAULTS.socketTimeoutSeconds)
+    .addOption(dkimOption());
 }
 
 /** Why the run stopped, for the summary line. */
@@ -85,13 +90,14 @@ function requireSmtp(opts: SendFlags): string {
 }
 
 /** The SMTP pool for `url`, verified before anything is claimed (within --time-limit and its grace, when given). */
-async function openSmtp(url: string, opts: SendFlags): Promise<Transporter> {
+async function openSmtp(url: string, opts: SendFlags, dkim: DkimKey[]): Promise<Transporter> {
   // Nothing may wait longer than the run may last, the verify included.
   const runBound = opts.timeLimit === undefined ? Infinity : opts.timeLimit + GRACE_SECONDS;
   const smtp = createSmtpTransport(url, {
     concurrency: opts.concurrency,
     socketTimeout: Math.min(opts.socketTimeout, runBound) * 1000,
     connectionTimeout: Math.min(15, runBound) * 1000,
+    dkim,
   });
   try {
     await verifySmtp(smtp, url);
@@ -114,10 +120,12 @@ export async function withDrain(
   print: (line: string) => void = say,
 ): Promise<void> {
   const url = requireSmtp(opts);
+  // Keys are read and checked before the database opens: a bad key claims nothing.
+  const dkim = loadDkimKeys(opts.dkim ?? []);
   await withDatabase(opts.database, async (database) => {
     const paused = await pausedNotice(database.db, !waitOutPause);
     if (paused) return print(paused);
-    const smtp = await openSmtp(url, opts);
+    const smtp = await openSmtp(url, opts, dkim);
     try {
       await untilSignal((signal) => body(database, smtp, signal), print);
     } finally {
