@@ -8,7 +8,7 @@
 export interface MailroomConfig {
   /** `postgres://…` or `file:PATH` (embedded, relative to the current directory). Default `file:.mailroom/db`. */
   database?: string;
-  /** `smtp://user:pass@host:587`, `smtps://…`; see the README's SMTP rules. */
+  /** `smtp://user:pass@host:587`, `smtps://…`; see the README's SMTP rules. Several, comma-separated: failover in that order. */
   smtp?: string;
   /** Folder of React Email templates, with `_views/index.ts` registering mail views (the preview's `--emails`). Default `emails`. */
   emailsDir?: string;
@@ -42,6 +42,12 @@ export interface MailroomConfig {
      * Mail whose From is at DOMAIN or a subdomain is signed; other mail goes out unsigned.
      */
     dkim?: string[];
+    /** Routes by sender domain: `DOMAIN=URL` (comma-separated URLs fail over), e.g. `['example.com=smtp://relay-a:587']`. */
+    routes?: string[];
+    /** A module whose default export is a nodemailer transport (e.g. Amazon SES), instead of `smtp`. */
+    transport?: string;
+    /** How long a server that failed at connect is skipped before it is tried again. Default 60 s. */
+    failoverRetry?: number | string;
   };
   /** `mailroom preview`. Its login stays in the environment (MAILROOM_PREVIEW_PASSWORD, …), never in a file. */
   preview?: {

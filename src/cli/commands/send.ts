@@ -2,18 +2,17 @@ import { Command, Option } from 'commander';
 import { databaseOption, durationBetween, MAX_INT4, MAX_TIMER_SECONDS, numberBetween, positiveInt, wholeNumber } from '../options.js';
 import { withDatabase } from '../run.js';
 import { drain, type DrainResult } from '../../drain/drain.js';
-import { createSmtpTransport, verifySmtp } from '../../drain/smtp.js';
 import type { SendMailOptions, Transporter } from 'nodemailer';
 import type { Database, Db } from '../../store/database.js';
 import { getSetting, PAUSED } from '../../store/settings.js';
-import { ConfigError } from '../../errors.js';
 import { DEFAULT_BACKOFF } from '../../drain/backoff.js';
 import { DEFAULT_BATCH_SIZE_TEXT, DRAIN_DEFAULTS } from '../../drain/defaults.js';
 import { say } from '../terminal.js';
 import { dkimOption } from '../dkim-option.js';
-import { loadDkimKeys, type DkimKey } from '../../drain/dkim.js';
+import { failoverRetryOption, routeOption, transportOption } from '../delivery-flags.js';
+import { openDelivery, planDelivery, type DeliveryFlags, type DeliveryPlan } from '../delivery.js';
 
-export interface SendFlags {
+export interface SendFlags extends DeliveryFlags {
   database: string;
   smtp?: string;
   limit?: number;
@@ -27,15 +26,16 @@ export interface SendFlags {
   backoffBase: number;
   backoffCap: number;
   socketTimeout: number;
-  /** `DOMAIN:SELECTOR:KEY` specs (`--dkim`, MAILROOM_DKIM, drain.dkim). */
-  dkim?: string[];
 }
 
 /** The flags `send` and `worker` share. */
 export function addDeliveryOptions(command: Command): Command {
   return command
     .addOption(databaseOption())
-    .addOption(new Option('--smtp <url>', 'SMTP server, e.g. smtp://user:pass@host:587').env('SMTP_URL'))
+    .addOption(new Option('--smtp <url>', 'SMTP server, e.g. smtp://user:pass@host:587 (several, comma-separated: failover in that order)').env('SMTP_URL'))
+    .addOption(routeOption())
+    .addOption(transportOption())
+    .addOption(failoverRetryOption())
     .option('--concurrency <n>', 'SMTP connections at once (1 to 1000)', wholeNumber(1, 1000), DRAIN_DEFAULTS.concurrency)
     .option('--lease <seconds>', 'seconds a claimed message stays ours before other drains may take it (at most 24 days)', wholeNumber(1, MAX_TIMER_SECONDS), DRAIN_DEFAULTS.leaseSeconds)
     .option('--batch-size <n>', `messages claimed per query (default: ${DEFAULT_BATCH_SIZE_TEXT})`, wholeNumber(1, 100_000))
@@ -83,33 +83,20 @@ async function untilSignal<T>(body: (signal: AbortSignal) => Promise<T>, print: 
   }
 }
 
-/** The SMTP URL from --smtp or SMTP_URL; checked before the database is opened. */
-function requireSmtp(opts: SendFlags): string {
-  if (!opts.smtp) throw new ConfigError('No SMTP server: set SMTP_URL or pass --smtp smtp://user:pass@host:587.');
-  return opts.smtp;
-}
-
-/** The SMTP pool for `url`, verified before anything is claimed (within --time-limit and its grace, when given). */
-async function openSmtp(url: string, opts: SendFlags, dkim: DkimKey[]): Promise<Transporter> {
+/** The run's transport (one server, failover, routes or a module), verified before anything is claimed (within --time-limit and its grace, when given). */
+async function openSmtp(plan: DeliveryPlan, opts: SendFlags, print: (line: string) => void): Promise<Transporter> {
   // Nothing may wait longer than the run may last, the verify included.
   const runBound = opts.timeLimit === undefined ? Infinity : opts.timeLimit + GRACE_SECONDS;
-  const smtp = createSmtpTransport(url, {
+  const limits = {
     concurrency: opts.concurrency,
-    socketTimeout: Math.min(opts.socketTimeout, runBound) * 1000,
-    connectionTimeout: Math.min(15, runBound) * 1000,
-    dkim,
-  });
-  try {
-    await verifySmtp(smtp, url);
-  } catch (error) {
-    smtp.close();
-    throw error;
-  }
-  return smtp;
+    socketTimeoutMs: Math.min(opts.socketTimeout, runBound) * 1000,
+    connectionTimeoutMs: Math.min(15, runBound) * 1000,
+  };
+  return openDelivery(plan, limits, opts, print);
 }
 
 /**
- * What `send` and `worker` share around their run: SMTP required before the database
+ * What `send` and `worker` share around their run: a transport required before the database
  * opens, a paused queue reported and left alone, the pool verified, SIGTERM/SIGINT
  * turned into an abort, the pool closed at the end. `print` writes its lines (the worker's carry a timestamp).
  */
@@ -119,13 +106,12 @@ export async function withDrain(
   waitOutPause = false,
   print: (line: string) => void = say,
 ): Promise<void> {
-  const url = requireSmtp(opts);
-  // Keys are read and checked before the database opens: a bad key claims nothing.
-  const dkim = loadDkimKeys(opts.dkim ?? []);
+  // Servers, routes, transport module and DKIM keys are checked before the database opens.
+  const plan = await planDelivery(opts);
   await withDatabase(opts.database, async (database) => {
     const paused = await pausedNotice(database.db, !waitOutPause);
     if (paused) return print(paused);
-    const smtp = await openSmtp(url, opts, dkim);
+    const smtp = await openSmtp(plan, opts, print);
     try {
       await untilSignal((signal) => body(database, smtp, signal), print);
     } finally {
