@@ -67,7 +67,12 @@ export interface DeliveryLimits {
  * in a failover list any of them (the others are set aside and logged), with routes
  * every route. Failovers during the run are printed with `print`.
  */
-export async function openDelivery(plan: DeliveryPlan, limits: DeliveryLimits, opts: DeliveryFlags, print: (line: string) => void): Promise<Transporter> {
+export async function openDelivery(
+  plan: DeliveryPlan,
+  limits: DeliveryLimits,
+  opts: DeliveryFlags,
+  log: { info(line: string, fields?: Record<string, unknown>): void; warn(line: string, fields?: Record<string, unknown>): void },
+): Promise<Transporter> {
   const retryAfterMs = (opts.failoverRetry ?? FAILOVER_RETRY_SECONDS) * 1000;
   const transporter = createDeliveryTransport(plan.config, {
     concurrency: limits.concurrency,
@@ -76,8 +81,12 @@ export async function openDelivery(plan: DeliveryPlan, limits: DeliveryLimits, o
     dkim: plan.dkim,
     retryAfterMs,
     onFailover: (e) =>
-      print(`${e.from} failed at connect (${e.reason}): ${e.to ? `sending through ${e.to}` : 'no other server left'}; trying it again in ${Math.round(e.retryAfterMs / 1000)}s`),
-    onRecover: (name) => print(`${name} answers again: sending through it`),
+      log.warn(`${e.from} failed at connect (${e.reason}): ${e.to ? `sending through ${e.to}` : 'no other server left'}; trying it again in ${Math.round(e.retryAfterMs / 1000)}s`, {
+        event: 'failover',
+        server: e.from,
+        next: e.to,
+      }),
+    onRecover: (name) => log.info(`${name} answers again: sending through it`, { event: 'failover', server: name, recovered: true }),
   });
   try {
     // A module transport without verify() (nodemailer answers false) is taken on trust.

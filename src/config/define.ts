@@ -48,6 +48,10 @@ export interface MailroomConfig {
     transport?: string;
     /** How long a server that failed at connect is skipped before it is tried again. Default 60 s. */
     failoverRetry?: number | string;
+    /** `text` (default) or `json`: one JSON object per line, one line per delivery. */
+    log?: 'text' | 'json';
+    /** With `log: 'json'`: the least severe level printed. Default `info`. */
+    logLevel?: 'debug' | 'info' | 'warn' | 'error';
   };
   /** `mailroom preview`. Its login stays in the environment (MAILROOM_PREVIEW_PASSWORD, …), never in a file. */
   preview?: {

@@ -32,6 +32,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'drain.routes', flag: 'route', type: 'string[]' },
   { path: 'drain.transport', flag: 'transport', type: 'string' },
   { path: 'drain.failoverRetry', flag: 'failoverRetry', type: 'duration' },
+  { path: 'drain.log', flag: 'log', type: 'string' },
+  { path: 'drain.logLevel', flag: 'logLevel', type: 'string' },
   { path: 'preview.port', flag: 'port', type: 'number' },
   { path: 'preview.host', flag: 'host', type: 'string' },
   { path: 'preview.allowedHosts', flag: 'allowedHost', type: 'string[]' },

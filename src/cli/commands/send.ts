@@ -11,6 +11,7 @@ import { say } from '../terminal.js';
 import { dkimOption } from '../dkim-option.js';
 import { failoverRetryOption, routeOption, transportOption } from '../delivery-flags.js';
 import { openDelivery, planDelivery, type DeliveryFlags, type DeliveryPlan } from '../delivery.js';
+import { createRunLog, logLevelOption, logOption, type LogFormat, type LogLevel, type RunLog } from '../run-log.js';
 
 export interface SendFlags extends DeliveryFlags {
   database: string;
@@ -26,6 +27,8 @@ export interface SendFlags extends DeliveryFlags {
   backoffBase: number;
   backoffCap: number;
   socketTimeout: number;
+  log: LogFormat;
+  logLevel: LogLevel;
 }
 
 /** The flags `send` and `worker` share. */
@@ -44,7 +47,9 @@ export function addDeliveryOptions(command: Command): Command {
     .option('--backoff-base <duration>', 'first retry delay', durationBetween(1, 365 * 86_400), DEFAULT_BACKOFF.baseSeconds)
     .option('--backoff-cap <duration>', 'longest retry delay', durationBetween(1, 365 * 86_400), DEFAULT_BACKOFF.capSeconds)
     .option('--socket-timeout <duration>', 'give up on a silent SMTP server after this long', durationBetween(1, MAX_TIMER_SECONDS), DRAIN_DEFAULTS.socketTimeoutSeconds)
-    .addOption(dkimOption());
+    .addOption(dkimOption())
+    .addOption(logOption())
+    .addOption(logLevelOption());
 }
 
 /** Why the run stopped, for the summary line. */
@@ -84,7 +89,7 @@ async function untilSignal<T>(body: (signal: AbortSignal) => Promise<T>, print: 
 }
 
 /** The run's transport (one server, failover, routes or a module), verified before anything is claimed (within --time-limit and its grace, when given). */
-async function openSmtp(plan: DeliveryPlan, opts: SendFlags, print: (line: string) => void): Promise<Transporter> {
+async function openSmtp(plan: DeliveryPlan, opts: SendFlags, log: RunLog): Promise<Transporter> {
   // Nothing may wait longer than the run may last, the verify included.
   const runBound = opts.timeLimit === undefined ? Infinity : opts.timeLimit + GRACE_SECONDS;
   const limits = {
@@ -92,7 +97,7 @@ async function openSmtp(plan: DeliveryPlan, opts: SendFlags, print: (line: strin
     socketTimeoutMs: Math.min(opts.socketTimeout, runBound) * 1000,
     connectionTimeoutMs: Math.min(15, runBound) * 1000,
   };
-  return openDelivery(plan, limits, opts, print);
+  return openDelivery(plan, limits, opts, log);
 }
 
 /**
@@ -102,18 +107,21 @@ async function openSmtp(plan: DeliveryPlan, opts: SendFlags, print: (line: strin
  */
 export async function withDrain(
   opts: SendFlags,
-  body: (database: Database, smtp: Transporter, signal: AbortSignal) => Promise<void>,
+  body: (database: Database, smtp: Transporter, signal: AbortSignal, log: RunLog) => Promise<void>,
   waitOutPause = false,
   print: (line: string) => void = say,
+  command: 'send' | 'worker' = 'send',
 ): Promise<void> {
   // Servers, routes, transport module and DKIM keys are checked before the database opens.
   const plan = await planDelivery(opts);
+  // In text, `send` prints no line per message (the worker does); JSON always has them.
+  const log = await createRunLog(opts.log ?? 'text', opts.logLevel ?? 'info', print, command === 'worker', `mailroom ${command}`);
   await withDatabase(opts.database, async (database) => {
     const paused = await pausedNotice(database.db, !waitOutPause);
-    if (paused) return print(paused);
-    const smtp = await openSmtp(plan, opts, print);
+    if (paused) return log.info(paused, { event: 'paused' });
+    const smtp = await openSmtp(plan, opts, log);
     try {
-      await untilSignal((signal) => body(database, smtp, signal), print);
+      await untilSignal((signal) => body(database, smtp, signal, log), (line) => log.info(line, { event: 'signal' }));
     } finally {
       smtp.close();
     }
@@ -162,11 +170,19 @@ export const sendCommand = () =>
     .option('--max-deferred <n>', 'stop after N deferrals (a failing server)', positiveInt)
     .action((opts: SendFlags) => {
       const startedAt = Date.now();
-      return withDrain(opts, async ({ db }, smtp, signal) => {
+      return withDrain(opts, async ({ db }, smtp, signal, log) => {
         const bounded = timeLimited(smtp, opts.timeLimit, startedAt);
         try {
-          const result = await drain(db, { smtp: bounded.smtp, ...deliveryOptions(opts), limit: opts.limit, timeLimitSeconds: bounded.seconds, maxDeferred: opts.maxDeferred, signal });
-          say(summary(result));
+          const result = await drain(db, {
+            smtp: bounded.smtp,
+            ...deliveryOptions(opts),
+            limit: opts.limit,
+            timeLimitSeconds: bounded.seconds,
+            maxDeferred: opts.maxDeferred,
+            signal,
+            onDelivery: (message, delivery) => log.delivery(message, delivery, opts.maxAttempts),
+          });
+          log.info(summary(result), { event: 'summary', ...result });
         } finally {
           bounded.done();
         }

@@ -15,29 +15,27 @@ export const workerCommand = () =>
     .action((opts: SendFlags & { poll?: number }) =>
       withDrain(
         opts,
-        async (database, smtp, signal) => {
-          log(`worker started on ${database.label}`);
+        async (database, smtp, signal, out) => {
+          out.info(`worker started on ${database.label}`, { event: 'start', database: database.label });
           const totals = await runWorker(database, {
             smtp,
             ...deliveryOptions(opts),
             signal,
             pollIntervalMs: opts.poll === undefined ? undefined : opts.poll * 1000,
-            onDelivery: (message, delivery) => {
-              // The drain fails a deferral that used the last attempt.
-              const outcome = delivery.outcome === 'deferred' && message.attempts >= opts.maxAttempts ? 'failed' : delivery.outcome;
-              log(`message ${message.id} ${outcome}${delivery.reply ? `: ${delivery.reply}` : ''}`);
-            },
-            onRun: (r) => log(`sent ${r.sent}, deferred ${r.deferred}, failed ${r.failed}`),
-            onPause: (paused) => log(paused ? 'sending is paused: waiting for mailroom resume' : 'sending resumed'),
+            // The drain fails a deferral that used the last attempt; the log says so too.
+            onDelivery: (message, delivery) => out.delivery(message, delivery, opts.maxAttempts),
+            onRun: (r) => out.info(`sent ${r.sent}, deferred ${r.deferred}, failed ${r.failed}`, { event: 'run', sent: r.sent, deferred: r.deferred, failed: r.failed }),
+            onPause: (paused) => out.info(paused ? 'sending is paused: waiting for mailroom resume' : 'sending resumed', { event: paused ? 'paused' : 'resumed' }),
             // Embedded: the database is in this process, there is no connection to lose.
             ...(database.kind === 'postgres' && {
-              onDatabaseLost: (error) => log(`${error.message.replace(/ Messages this run.*$/, '')} Reconnecting with backoff…`),
-              onDatabaseBack: () => log('database connection restored'),
+              onDatabaseLost: (error) => out.error(`${error.message.replace(/ Messages this run.*$/, '')} Reconnecting with backoff…`, { event: 'database-lost' }),
+              onDatabaseBack: () => out.info('database connection restored', { event: 'database-back' }),
             }),
           });
-          log(`worker stopped: sent ${totals.sent}, deferred ${totals.deferred}, failed ${totals.failed}`);
+          out.info(`worker stopped: sent ${totals.sent}, deferred ${totals.deferred}, failed ${totals.failed}`, { event: 'stop', ...totals });
         },
         true,
         log,
+        'worker',
       ),
     );
