@@ -52,6 +52,10 @@ export interface MailroomConfig {
     log?: 'text' | 'json';
     /** With `log: 'json'`: the least severe level printed. Default `info`. */
     logLevel?: 'debug' | 'info' | 'warn' | 'error';
+    /** `worker` only: serve Prometheus metrics on this port (`/metrics`). Default: none. */
+    metricsPort?: number;
+    /** `worker` only: the address the metrics server binds. Default `127.0.0.1`. */
+    metricsHost?: string;
   };
   /** `mailroom preview`. Its login stays in the environment (MAILROOM_PREVIEW_PASSWORD, …), never in a file. */
   preview?: {

@@ -34,6 +34,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'drain.failoverRetry', flag: 'failoverRetry', type: 'duration' },
   { path: 'drain.log', flag: 'log', type: 'string' },
   { path: 'drain.logLevel', flag: 'logLevel', type: 'string' },
+  { path: 'drain.metricsPort', flag: 'metricsPort', type: 'number' },
+  { path: 'drain.metricsHost', flag: 'metricsHost', type: 'string' },
   { path: 'preview.port', flag: 'port', type: 'number' },
   { path: 'preview.host', flag: 'host', type: 'string' },
   { path: 'preview.allowedHosts', flag: 'allowedHost', type: 'string[]' },
