@@ -195,14 +195,23 @@ describe.skipIf(!VERIFIER).each(ALL)('DKIM signing on $name', (backend) => {
   });
 });
 
-describe('DKIM in the config file', () => {
-  it('drain.dkim is a list of specs, shown by `mailroom config` (paths, never keys)', async () => {
+describe('DKIM and routes in the config file', () => {
+  it('drain.dkim is a list of specs, shown by `mailroom config` (paths, never keys); drain.routes with their passwords hidden', async () => {
     const project = mkdtempSync(join(tmpdir(), 'mailroom-dkim-config-'));
     try {
-      writeFileSync(join(project, 'mailroom.config.mjs'), `export default { drain: { dkim: ['example.com:mail2026:${exampleKeyFile}', 'other.org:s1:env:K'] } };\n`);
+      writeFileSync(
+        join(project, 'mailroom.config.mjs'),
+        `export default { drain: { dkim: ['example.com:mail2026:${exampleKeyFile}', 'other.org:s1:env:K'], routes: ['example.com=smtp://u:R0UTE-SECRET@a.relay:587,smtp://u:R0UTE-SECRET@b.relay:587', 'other.org=smtp://c.relay:25'] } };\n`,
+      );
       const shown = await mailroom(['config', '--json'], {}, project);
       expect(shown.code).toBe(0);
       expect(JSON.parse(shown.stdout).settings['drain.dkim']).toEqual({ value: [`example.com:mail2026:${exampleKeyFile}`, 'other.org:s1:env:K'], from: expect.stringMatching(/^config file /) });
+      const routes = JSON.parse(shown.stdout).settings['drain.routes'].value as string[];
+      expect(routes).toHaveLength(1); // the file's list arrives joined, as the flag's parser reads it
+      expect(routes[0]).toMatch(/^example\.com=smtp:\/\/u:\*\*\*@a\.relay:587,.*\*\*\*@b\.relay:587,other\.org=smtp:\/\/c\.relay:25$/);
+      const text = await mailroom(['config'], {}, project);
+      expect(text.stdout).toContain('drain.routes');
+      expect(shown.stdout + text.stdout).not.toContain('R0UTE-SECRET');
       writeFileSync(join(project, 'mailroom.config.mjs'), `export default { drain: { dkim: ['example.com'] } };\n`);
       const bad = await mailroom(['config'], {}, project);
       expect(bad.code).toBe(1);
