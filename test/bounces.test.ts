@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import { messages, bounces } from 'mailroom/schema';
 import { createSmtpTransport, drain, listSuppressions } from 'mailroom/drain';
 import { backends } from './helpers/databases.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp.js';
-import { BIN, mailroom, type CliResult } from './helpers/cli.js';
+import { mailroom, type CliResult } from './helpers/cli.js';
 
 const ALL = await backends();
 const fixture = (name: string, values: Record<string, string>) =>
@@ -19,18 +18,7 @@ const fixture = (name: string, values: Record<string, string>) =>
     .replace(/\r?\n/g, '\r\n');
 
 /** `mailroom bounces` with a report on standard input, as a Postfix pipe runs it. */
-function piped(args: string[], input: string, env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DATABASE_URL: undefined, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const piped = (args: string[], input: string, env: Record<string, string>): Promise<CliResult> => mailroom(args, env, undefined, input);
 
 describe.each(ALL)('bounces and complaints on $name', (backend) => {
   let smtp: TestSmtp;

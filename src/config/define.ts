@@ -8,7 +8,7 @@
 export interface MailroomConfig {
   /** `postgres://…` or `file:PATH` (embedded, relative to the current directory). Default `file:.mailroom/db`. */
   database?: string;
-  /** `smtp://user:pass@host:587`, `smtps://…`; see the README's SMTP rules. */
+  /** `smtp://user:pass@host:587`, `smtps://…`; see the README's SMTP rules. Several, comma-separated: failover in that order. */
   smtp?: string;
   /** Folder of React Email templates, with `_views/index.ts` registering mail views (the preview's `--emails`). Default `emails`. */
   emailsDir?: string;
@@ -36,6 +36,26 @@ export interface MailroomConfig {
     maxDeferred?: number;
     /** `worker` only: longest wait between looks at the queue. Default 30 s on Postgres, 1 s embedded. */
     poll?: number | string;
+    /**
+     * DKIM keys, one per signing domain: `DOMAIN:SELECTOR:KEYFILE` or `DOMAIN:SELECTOR:env:VARIABLE`
+     * (the PEM in that environment variable), e.g. `['example.com:mail2026:/etc/mailroom/dkim/example.com.pem']`.
+     * Mail whose From is at DOMAIN or a subdomain is signed; other mail goes out unsigned.
+     */
+    dkim?: string[];
+    /** Routes by sender domain: `DOMAIN=URL` (comma-separated URLs fail over), e.g. `['example.com=smtp://relay-a:587']`. */
+    routes?: string[];
+    /** A module whose default export is a nodemailer transport (e.g. Amazon SES), instead of `smtp`. */
+    transport?: string;
+    /** How long a server that failed at connect is skipped before it is tried again. Default 60 s. */
+    failoverRetry?: number | string;
+    /** `text` (default) or `json`: one JSON object per line, one line per delivery. */
+    log?: 'text' | 'json';
+    /** With `log: 'json'`: the least severe level printed. Default `info`. */
+    logLevel?: 'debug' | 'info' | 'warn' | 'error';
+    /** `worker` only: serve Prometheus metrics on this port (`/metrics`). Default: none. */
+    metricsPort?: number;
+    /** `worker` only: the address the metrics server binds. Default `127.0.0.1`. */
+    metricsHost?: string;
   };
   /** `mailroom preview`. Its login stays in the environment (MAILROOM_PREVIEW_PASSWORD, …), never in a file. */
   preview?: {

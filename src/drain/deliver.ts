@@ -12,6 +12,8 @@ export interface Delivery {
   reply: string;
   recipients: string[];
   status: RecipientStatus;
+  /** Milliseconds the SMTP exchange took (absent when no SMTP was tried, e.g. every recipient blocked). */
+  ms?: number;
 }
 
 interface SmtpError {
@@ -71,6 +73,8 @@ export async function deliver(
 ): Promise<Delivery> {
   const recipients = message.recipients;
   const status: RecipientStatus = {};
+  const started = performance.now();
+  const ms = () => Math.round((performance.now() - started) * 10) / 10;
   try {
     const info = (await transporter.sendMail({
       envelope: { from: message.envelopeFrom, to: recipients },
@@ -84,7 +88,7 @@ export async function deliver(
       status[typeof accepted === 'string' ? accepted : accepted.address] = { state: 'sent', reply };
     }
     fromRejections(info.rejectedErrors ?? [], status);
-    return { outcome: summarize(status, recipients), code: replyCode(reply), reply, recipients, status };
+    return { outcome: summarize(status, recipients), code: replyCode(reply), reply, recipients, status, ms: ms() };
   } catch (error) {
     const e = error as SmtpError;
     const code = replyCode(e.responseCode);
@@ -97,6 +101,6 @@ export async function deliver(
     } else {
       for (const r of recipients) status[r] = { state: permanent ? 'failed' : 'deferred', reply };
     }
-    return { outcome: summarize(status, recipients), code, reply, recipients, status };
+    return { outcome: summarize(status, recipients), code, reply, recipients, status, ms: ms() };
   }
 }

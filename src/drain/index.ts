@@ -5,3 +5,14 @@ export { drain, type DrainOptions, type DrainResult, type StopReason } from './d
 export { createSmtpTransport, parseSmtpUrl, verifySmtp, type SmtpConfig, type SmtpOptions } from './smtp.js';
 export { blockAddress, unblockAddress, listBlocked } from '../store/blocklist.js';
 export { suppress, unsuppress, listSuppressions, normalizeAddress, type Suppression } from '../store/suppressions.js';
+export { loadDkimKeys, signWithDkim, parseDkimSpec, type DkimKey, type DkimSpec } from './dkim.js';
+export {
+  createDeliveryTransport,
+  createFailoverTransport,
+  createRoutedTransport,
+  failedAtConnect,
+  type DeliveryConfig,
+  type FailoverEvent,
+  type FailoverOptions,
+  type NamedTransport,
+} from './transports.js';

@@ -3,6 +3,7 @@ import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
 import { ConfigError, SmtpConnectionError } from '../errors.js';
 import { redact } from '../store/redact.js';
 import { decodeCredential } from '../store/url-credentials.js';
+import { signWithDkim, type DkimKey } from './dkim.js';
 
 /** Limits of the pool `createSmtpTransport` makes (unused for a transporter passed in). */
 export interface SmtpOptions {
@@ -12,6 +13,8 @@ export interface SmtpOptions {
   socketTimeout?: number;
   /** Milliseconds to connect, and again to get the greeting (default 15 s). */
   connectionTimeout?: number;
+  /** Sign each message whose From domain (or a parent of it) has a key; see `loadDkimKeys`. Applies to a transporter passed in too. */
+  dkim?: readonly DkimKey[];
 }
 
 /**
@@ -81,13 +84,13 @@ function isTransporter(value: SmtpConfig): value is Transporter {
  * A pooled nodemailer SMTP transporter for `drain({ smtp })`: connect and greeting timeouts
  * 15 s, socket timeout 60 s, 5 connections (see `SmtpOptions`); options given in `config`
  * win over these defaults, `options.concurrency` over both. A transporter passed in is
- * returned as is. Throws a ConfigError for a bad URL; nothing connects until the first send
+ * returned as is (signing added when `options.dkim` has keys). Throws a ConfigError for a bad URL; nothing connects until the first send
  * (call `verifySmtp` to fail fast). Close it with `transporter.close()`.
  */
 export function createSmtpTransport(config: SmtpConfig, options: SmtpOptions = {}): Transporter {
-  if (isTransporter(config)) return config;
+  if (isTransporter(config)) return signWithDkim(config, options.dkim ?? []);
   const base = typeof config === 'string' ? parseSmtpUrl(config) : config;
-  return nodemailer.createTransport({
+  const transporter = nodemailer.createTransport({
     connectionTimeout: options.connectionTimeout ?? 15_000,
     greetingTimeout: options.connectionTimeout ?? 15_000,
     socketTimeout: options.socketTimeout ?? 60_000,
@@ -96,6 +99,7 @@ export function createSmtpTransport(config: SmtpConfig, options: SmtpOptions = {
     maxConnections: options.concurrency ?? base.maxConnections ?? 5,
     maxMessages: Infinity,
   });
+  return signWithDkim(transporter, options.dkim ?? []);
 }
 
 /**

@@ -9,8 +9,8 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `mailroom` command in a child process. */
-export function mailroom(args: string[], env: Record<string, string | undefined> = {}, cwd?: string): Promise<CliResult> {
+/** Runs the real `mailroom` command in a child process; `input` is written to its standard input (a pipe, as Postfix runs it). */
+export function mailroom(args: string[], env: Record<string, string | undefined> = {}, cwd?: string, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd,
@@ -22,5 +22,6 @@ export function mailroom(args: string[], env: Record<string, string | undefined>
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    if (input !== undefined) child.stdin.end(input);
   });
 }

@@ -66,6 +66,9 @@ export async function startSmtp(options: TestSmtpOptions = {}): Promise<TestSmtp
       });
     },
   });
+  // A client cut mid-session (a test's proxy going down) makes writes fail with EPIPE;
+  // smtp-server reports them here, and unheard they would crash the test run.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

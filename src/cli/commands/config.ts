@@ -38,7 +38,7 @@ function origin(command: Command, option: Option, file: string | undefined): str
 
 function shown(value: unknown, durationFlag: boolean): string {
   if (value === undefined) return '-';
-  if (Array.isArray(value)) return value.join(', ') || '-';
+  if (Array.isArray(value)) return redact(value.join(', ')) || '-'; // routes hold SMTP URLs
   if (durationFlag && typeof value === 'number') return formatSeconds(value);
   return redact(String(value)); // passwords in database and SMTP URLs
 }
@@ -57,7 +57,7 @@ export const configCommand = () => {
       return { key: setting.path, value: opts[setting.flag], from: origin(command, option, file), duration: setting.type === 'duration' || setting.flag === 'lease' };
     });
     if (opts.json) {
-      const resolved = Object.fromEntries(rows.map((r) => [r.key, { value: typeof r.value === 'string' ? redact(r.value) : (r.value ?? null), from: r.from }]));
+      const resolved = Object.fromEntries(rows.map((r) => [r.key, { value: typeof r.value === 'string' ? redact(r.value) : Array.isArray(r.value) ? r.value.map((v) => redact(String(v))) : (r.value ?? null), from: r.from }]));
       say(jsonForTerminal({ configFile: file ?? null, settings: resolved }));
       return;
     }

@@ -2,16 +2,18 @@ import { Command, Option } from 'commander';
 import { databaseOption, durationBetween, MAX_INT4, MAX_TIMER_SECONDS, numberBetween, positiveInt, wholeNumber } from '../options.js';
 import { withDatabase } from '../run.js';
 import { drain, type DrainResult } from '../../drain/drain.js';
-import { createSmtpTransport, verifySmtp } from '../../drain/smtp.js';
 import type { SendMailOptions, Transporter } from 'nodemailer';
 import type { Database, Db } from '../../store/database.js';
 import { getSetting, PAUSED } from '../../store/settings.js';
-import { ConfigError } from '../../errors.js';
 import { DEFAULT_BACKOFF } from '../../drain/backoff.js';
 import { DEFAULT_BATCH_SIZE_TEXT, DRAIN_DEFAULTS } from '../../drain/defaults.js';
 import { say } from '../terminal.js';
+import { dkimOption } from '../dkim-option.js';
+import { failoverRetryOption, routeOption, transportOption } from '../delivery-flags.js';
+import { openDelivery, planDelivery, type DeliveryFlags, type DeliveryPlan } from '../delivery.js';
+import { createRunLog, logLevelOption, logOption, type LogFormat, type LogLevel, type RunLog } from '../run-log.js';
 
-export interface SendFlags {
+export interface SendFlags extends DeliveryFlags {
   database: string;
   smtp?: string;
   limit?: number;
@@ -25,13 +27,18 @@ export interface SendFlags {
   backoffBase: number;
   backoffCap: number;
   socketTimeout: number;
+  log: LogFormat;
+  logLevel: LogLevel;
 }
 
 /** The flags `send` and `worker` share. */
 export function addDeliveryOptions(command: Command): Command {
   return command
     .addOption(databaseOption())
-    .addOption(new Option('--smtp <url>', 'SMTP server, e.g. smtp://user:pass@host:587').env('SMTP_URL'))
+    .addOption(new Option('--smtp <url>', 'SMTP server, e.g. smtp://user:pass@host:587 (several, comma-separated: failover in that order)').env('SMTP_URL'))
+    .addOption(routeOption())
+    .addOption(transportOption())
+    .addOption(failoverRetryOption())
     .option('--concurrency <n>', 'SMTP connections at once (1 to 1000)', wholeNumber(1, 1000), DRAIN_DEFAULTS.concurrency)
     .option('--lease <seconds>', 'seconds a claimed message stays ours before other drains may take it (at most 24 days)', wholeNumber(1, MAX_TIMER_SECONDS), DRAIN_DEFAULTS.leaseSeconds)
     .option('--batch-size <n>', `messages claimed per query (default: ${DEFAULT_BATCH_SIZE_TEXT})`, wholeNumber(1, 100_000))
@@ -39,7 +46,10 @@ export function addDeliveryOptions(command: Command): Command {
     .option('--max-attempts <n>', 'attempts before a message that keeps deferring is failed', wholeNumber(1, MAX_INT4), DEFAULT_BACKOFF.maxAttempts)
     .option('--backoff-base <duration>', 'first retry delay', durationBetween(1, 365 * 86_400), DEFAULT_BACKOFF.baseSeconds)
     .option('--backoff-cap <duration>', 'longest retry delay', durationBetween(1, 365 * 86_400), DEFAULT_BACKOFF.capSeconds)
-    .option('--socket-timeout <duration>', 'give up on a silent SMTP server after this long', durationBetween(1, MAX_TIMER_SECONDS), DRAIN_DEFAULTS.socketTimeoutSeconds);
+    .option('--socket-timeout <duration>', 'give up on a silent SMTP server after this long', durationBetween(1, MAX_TIMER_SECONDS), DRAIN_DEFAULTS.socketTimeoutSeconds)
+    .addOption(dkimOption())
+    .addOption(logOption())
+    .addOption(logLevelOption());
 }
 
 /** Why the run stopped, for the summary line. */
@@ -78,48 +88,40 @@ async function untilSignal<T>(body: (signal: AbortSignal) => Promise<T>, print: 
   }
 }
 
-/** The SMTP URL from --smtp or SMTP_URL; checked before the database is opened. */
-function requireSmtp(opts: SendFlags): string {
-  if (!opts.smtp) throw new ConfigError('No SMTP server: set SMTP_URL or pass --smtp smtp://user:pass@host:587.');
-  return opts.smtp;
-}
-
-/** The SMTP pool for `url`, verified before anything is claimed (within --time-limit and its grace, when given). */
-async function openSmtp(url: string, opts: SendFlags): Promise<Transporter> {
+/** The run's transport (one server, failover, routes or a module), verified before anything is claimed (within --time-limit and its grace, when given). */
+async function openSmtp(plan: DeliveryPlan, opts: SendFlags, log: RunLog): Promise<Transporter> {
   // Nothing may wait longer than the run may last, the verify included.
   const runBound = opts.timeLimit === undefined ? Infinity : opts.timeLimit + GRACE_SECONDS;
-  const smtp = createSmtpTransport(url, {
+  const limits = {
     concurrency: opts.concurrency,
-    socketTimeout: Math.min(opts.socketTimeout, runBound) * 1000,
-    connectionTimeout: Math.min(15, runBound) * 1000,
-  });
-  try {
-    await verifySmtp(smtp, url);
-  } catch (error) {
-    smtp.close();
-    throw error;
-  }
-  return smtp;
+    socketTimeoutMs: Math.min(opts.socketTimeout, runBound) * 1000,
+    connectionTimeoutMs: Math.min(15, runBound) * 1000,
+  };
+  return openDelivery(plan, limits, opts, log);
 }
 
 /**
- * What `send` and `worker` share around their run: SMTP required before the database
+ * What `send` and `worker` share around their run: a transport required before the database
  * opens, a paused queue reported and left alone, the pool verified, SIGTERM/SIGINT
  * turned into an abort, the pool closed at the end. `print` writes its lines (the worker's carry a timestamp).
  */
 export async function withDrain(
   opts: SendFlags,
-  body: (database: Database, smtp: Transporter, signal: AbortSignal) => Promise<void>,
+  body: (database: Database, smtp: Transporter, signal: AbortSignal, log: RunLog) => Promise<void>,
   waitOutPause = false,
   print: (line: string) => void = say,
+  command: 'send' | 'worker' = 'send',
 ): Promise<void> {
-  const url = requireSmtp(opts);
+  // Servers, routes, transport module and DKIM keys are checked before the database opens.
+  const plan = await planDelivery(opts);
+  // In text, `send` prints no line per message (the worker does); JSON always has them.
+  const log = await createRunLog(opts.log ?? 'text', opts.logLevel ?? 'info', print, command === 'worker', `mailroom ${command}`);
   await withDatabase(opts.database, async (database) => {
     const paused = await pausedNotice(database.db, !waitOutPause);
-    if (paused) return print(paused);
-    const smtp = await openSmtp(url, opts);
+    if (paused) return log.info(paused, { event: 'paused' });
+    const smtp = await openSmtp(plan, opts, log);
     try {
-      await untilSignal((signal) => body(database, smtp, signal), print);
+      await untilSignal((signal) => body(database, smtp, signal, log), (line) => log.info(line, { event: 'signal' }));
     } finally {
       smtp.close();
     }
@@ -168,11 +170,19 @@ export const sendCommand = () =>
     .option('--max-deferred <n>', 'stop after N deferrals (a failing server)', positiveInt)
     .action((opts: SendFlags) => {
       const startedAt = Date.now();
-      return withDrain(opts, async ({ db }, smtp, signal) => {
+      return withDrain(opts, async ({ db }, smtp, signal, log) => {
         const bounded = timeLimited(smtp, opts.timeLimit, startedAt);
         try {
-          const result = await drain(db, { smtp: bounded.smtp, ...deliveryOptions(opts), limit: opts.limit, timeLimitSeconds: bounded.seconds, maxDeferred: opts.maxDeferred, signal });
-          say(summary(result));
+          const result = await drain(db, {
+            smtp: bounded.smtp,
+            ...deliveryOptions(opts),
+            limit: opts.limit,
+            timeLimitSeconds: bounded.seconds,
+            maxDeferred: opts.maxDeferred,
+            signal,
+            onDelivery: (message, delivery) => log.delivery(message, delivery, opts.maxAttempts),
+          });
+          log.info(summary(result), { event: 'summary', ...result });
         } finally {
           bounded.done();
         }

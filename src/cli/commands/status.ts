@@ -23,8 +23,14 @@ export const statusCommand = () =>
     .description('count messages by state and show the age of the oldest waiting one (and bounce and complaint rates, once any were read)')
     .addOption(databaseOption())
     .option('--json', 'print JSON')
-    .action(async (opts: { database: string; json?: boolean }) => {
+    .option('--prometheus', 'print the queue gauges in the Prometheus text format (for a cron job feeding a textfile collector or pushgateway)')
+    .action(async (opts: { database: string; json?: boolean; prometheus?: boolean }) => {
       await withDatabase(opts.database, async ({ db }) => {
+        if (opts.prometheus) {
+          const { queueMetricsText } = await import('../../metrics/prometheus.js');
+          process.stdout.write(await queueMetricsText(db));
+          return;
+        }
         const { counts, oldestQueuedSeconds } = await queueStatus(db);
         const pause = await pausedBy(db);
         // Bounce and complaint rates once `mailroom bounces` has recorded any in the last 7 days.
