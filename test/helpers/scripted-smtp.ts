@@ -39,6 +39,8 @@ export interface Delivered {
   from: string;
   to: string[];
   session: number;
+  /** The client's address: which host sent it, where drains run on several. */
+  peer: string;
   raw: Buffer;
 }
 
@@ -78,7 +80,8 @@ function addressOf(argument: string): string {
   return /<([^>]*)>/.exec(argument)?.[1] ?? argument.trim();
 }
 
-export async function startScriptedSmtp(script: Script = () => undefined): Promise<ScriptedSmtp> {
+/** `host`: the address to listen on (0.0.0.0 for hosts in network namespaces); the URL still names 127.0.0.1 then. */
+export async function startScriptedSmtp(script: Script = () => undefined, { host = '127.0.0.1' }: { host?: string } = {}): Promise<ScriptedSmtp> {
   const sockets = new Set<Socket>();
   const state: ScriptedSmtp = {
     port: 0,
@@ -192,7 +195,7 @@ export async function startScriptedSmtp(script: Script = () => undefined): Promi
       state.answering++;
       const reply = await answer('body', { raw: message, messageId }).finally(() => state.answering--);
       if (reply?.startsWith('2')) {
-        const delivered = { messageId, from, to: recipients, session, raw: message };
+        const delivered = { messageId, from, to: recipients, session, peer: socket.remoteAddress ?? '', raw: message };
         state.delivered.push(delivered);
         state.counts.set(messageId, (state.counts.get(messageId) ?? 0) + 1);
       }
@@ -241,7 +244,7 @@ export async function startScriptedSmtp(script: Script = () => undefined): Promi
     void answer('greeting');
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   const address = server.address();
   state.port = typeof address === 'object' && address ? address.port : 0;
   state.url = `smtp://127.0.0.1:${state.port}?tls=false`;

@@ -20,7 +20,8 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+/** `listen`: the address to listen on (0.0.0.0 for hosts in network namespaces). */
+export async function startTcpProxy(target: { host: string; port: number }, { listen = '127.0.0.1' }: { listen?: string } = {}): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>();
   let blackhole = false;
   let frozen = false;
@@ -53,7 +54,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.pipe(upstream);
     upstream.pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, listen, () => resolve()));
   const address = server.address();
   const proxy: TcpProxy = {
     port: typeof address === 'object' && address ? address.port : 0,
@@ -78,7 +79,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       for (const pair of pairs) silence(pair);
     },
     async up() {
-      await new Promise<void>((resolve) => server.listen(proxy.port, '127.0.0.1', () => resolve()));
+      await new Promise<void>((resolve) => server.listen(proxy.port, listen, () => resolve()));
     },
     async close() {
       if (server.listening) await proxy.down();
