@@ -40,6 +40,12 @@ export async function deliveryRates(db: Db, days: number): Promise<DeliveryRates
   return { sent, hardBounces, softBounces: Number(row?.soft ?? 0), complaints, bounceRate: rate(hardBounces), complaintRate: rate(complaints) };
 }
 
+/** Whether any bounce or complaint was recorded in the last `days` days (a look at the small bounces table only). */
+export async function anyReports(db: Db, days: number): Promise<boolean> {
+  const rows = await db.select({ one: sql`1` }).from(bounces).where(gte(bounces.createdAt, sql`now() - make_interval(days => ${days})`)).limit(1);
+  return rows.length > 0;
+}
+
 const percent = (rate: number | null) => (rate === null ? '-' : `${(rate * 100).toFixed(2)}%`);
 
 /** One line of `mailroom status`: `last 7d: sent 800, hard bounces 3 (0.38%), soft 5, complaints 1 (0.13%)`. */

@@ -4,7 +4,7 @@ import { withDatabase } from '../run.js';
 import { queueStatus } from '../../store/status.js';
 import { getSetting, PAUSED } from '../../store/settings.js';
 import { say, jsonForTerminal } from '../terminal.js';
-import { deliveryRates, ratesLine } from '../../bounces/rates.js';
+import { anyReports, deliveryRates, ratesLine } from '../../bounces/rates.js';
 
 /**
  * Whether sending is paused, and by what: `mailroom pause` (stored, with its time) or
@@ -31,13 +31,13 @@ export const statusCommand = () =>
           process.stdout.write(await queueMetricsText(db));
           return;
         }
-        const { counts, oldestQueuedSeconds } = await queueStatus(db);
+        const { counts, estimated, oldestQueuedSeconds } = await queueStatus(db);
         const pause = await pausedBy(db);
         // Bounce and complaint rates once `mailroom bounces` has recorded any in the last 7 days.
-        const week = await deliveryRates(db, 7);
-        const rates = week.hardBounces + week.softBounces + week.complaints > 0 ? { '1d': await deliveryRates(db, 1), '7d': week } : undefined;
+        // (Asked of the bounces table first: counting a week's sent messages reads a long history.)
+        const rates = (await anyReports(db, 7)) ? { '1d': await deliveryRates(db, 1), '7d': await deliveryRates(db, 7) } : undefined;
         if (opts.json) {
-          say(jsonForTerminal({ ...counts, oldestQueuedSeconds, ...pause, ...(rates ? { deliverability: rates } : {}) }));
+          say(jsonForTerminal({ ...counts, ...(estimated.length ? { estimated } : {}), oldestQueuedSeconds, ...pause, ...(rates ? { deliverability: rates } : {}) }));
           return;
         }
         if (pause.paused) {
@@ -45,7 +45,7 @@ export const statusCommand = () =>
           const undo = pause.pausedBy === 'mailroom pause' ? 'run mailroom resume' : 'unset MAILROOM_PAUSED';
           say(`sending is paused (${pause.pausedBy}${since}): ${undo} to send`);
         }
-        for (const [state, count] of Object.entries(counts)) say(`${state.padEnd(9)} ${count}`);
+        for (const [state, count] of Object.entries(counts)) say(`${state.padEnd(9)} ${estimated.includes(state as never) ? '≈' : ''}${count}`);
         say(`oldest waiting: ${oldestQueuedSeconds === null ? '-' : `${oldestQueuedSeconds}s`}`);
         if (rates) for (const [label, r] of Object.entries(rates)) say(ratesLine(label, r));
       });
