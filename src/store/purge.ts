@@ -1,6 +1,7 @@
 import { and, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
-import { attempts, messages, type MessageState } from './schema.js';
+import { attempts, FINISHED_STATE, messages } from './schema.js';
+import { stateSql } from './states.js';
 
 export interface PurgeOptions {
   olderThanSeconds: number;
@@ -15,14 +16,15 @@ export interface PurgeOptions {
  */
 export async function purge(db: Db, options: PurgeOptions): Promise<{ messages: number; attempts: number }> {
   const batchSize = options.batchSize ?? 1000;
-  const states: MessageState[] = options.failed ? ['sent', 'failed'] : ['sent'];
+  // Literal states (not parameters), within the finished index's own predicate, so the planner can use it.
+  const states = options.failed ? FINISHED_STATE : sql`${messages.state} = ${stateSql('sent')}`;
   const cutoff = sql`now() - make_interval(secs => ${options.olderThanSeconds})`;
   const totals = { messages: 0, attempts: 0 };
   for (;;) {
     const batch = db
       .select({ id: messages.id })
       .from(messages)
-      .where(and(inArray(messages.state, states), lt(messages.updatedAt, cutoff)))
+      .where(and(states, lt(messages.updatedAt, cutoff)))
       .limit(batchSize)
       .for('update', { skipLocked: true });
     const deleted = await db.delete(messages).where(inArray(messages.id, batch)).returning({ id: messages.id });
