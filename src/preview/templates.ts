@@ -64,6 +64,8 @@ export interface TemplateEntry {
   component?: ComponentType<object>;
   previewProps: object;
   hasPreviewProps: boolean;
+  /** Named sample props besides PreviewProps (`PreviewPropSets`), each its own URL (`?set=name`). */
+  propSets: Record<string, object>;
   /** The file could not be imported (syntax error, throwing import). */
   error?: Error;
   /** The registered view that renders this template, if any. */
@@ -129,6 +131,17 @@ function templateFiles(dir: string, root = dir): string[] {
     else if (stat?.isFile() && TEMPLATE_FILE.test(name)) files.push(path);
   }
   return files;
+}
+
+/**
+ * A template's named prop sets: `PreviewPropSets` on the component (as react-email puts
+ * `PreviewProps`) or exported beside it, `{ 'long name': {...}, 'empty cart': {...} }`.
+ * Entries that are not objects are left out.
+ */
+function propSetsOf(component: unknown, module: Record<string, unknown>): Record<string, object> {
+  const sets = (component as { PreviewPropSets?: unknown }).PreviewPropSets ?? module.PreviewPropSets;
+  if (typeof sets !== 'object' || sets === null) return {};
+  return Object.fromEntries(Object.entries(sets).filter((e): e is [string, object] => typeof e[1] === 'object' && e[1] !== null && e[0] !== ''));
 }
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
@@ -198,9 +211,10 @@ export class EmailCatalog {
           component: component as ComponentType<object>,
           previewProps: typeof previewProps === 'object' && previewProps !== null ? previewProps : {},
           hasPreviewProps: previewProps !== undefined,
+          propSets: propSetsOf(component, module),
         });
       } catch (error) {
-        catalog.templates.push({ name, file, previewProps: {}, hasPreviewProps: false, error: asError(error) });
+        catalog.templates.push({ name, file, previewProps: {}, hasPreviewProps: false, propSets: {}, error: asError(error) });
       }
     }
 
@@ -267,28 +281,35 @@ export async function previewView(view: PreviewableView, options: PreviewOptions
   }
 }
 
+/** The same view class built with other props (its constructor takes the props first, as MailView's does). */
+export function viewWithProps(sample: PreviewableView, props: unknown): PreviewableView {
+  const View = sample.constructor as new (props: unknown, options?: unknown) => PreviewableView;
+  return new View(props, (sample as { options?: unknown }).options);
+}
+
 /**
- * A template with its PreviewProps. When a registered view renders this template, the
+ * A template with its PreviewProps (or the props given: a named set, or edited in the page). When a registered view renders this template, the
  * page shows that view built with these props (its subject, headers and attachments);
  * otherwise the template alone, with the default priority.
  */
-export async function previewTemplate(entry: TemplateEntry, options: PreviewOptions & { i18n?: PreviewCatalogs } = {}): Promise<EmailPreview> {
+export async function previewTemplate(entry: TemplateEntry, options: PreviewOptions & { i18n?: PreviewCatalogs; props?: object } = {}): Promise<EmailPreview> {
   if (entry.error) throw renderErrorOf(`Template ${entry.name}`, entry.error);
+  const props = options.props ?? entry.previewProps;
   if (entry.view) {
     const sample = entry.view.make();
-    const View = sample.constructor as new (props: unknown) => PreviewableView;
     let view = sample;
     try {
-      view = new View(entry.previewProps);
-    } catch {
-      // a view whose constructor takes more than props: show it with its registered sample
+      view = viewWithProps(sample, props);
+    } catch (error) {
+      // a view whose constructor takes more than props: show it with its registered sample, unless props were asked for
+      if (options.props) throw renderErrorOf(sample.viewName ?? 'The view', error);
     }
     return previewView(view, options);
   }
   try {
     // No view: the template alone, in the app's catalogs when it has some (its useT() reads them).
     const localized = await localizeTemplate(options.i18n, options.locale);
-    const { html, text } = await renderTemplate(entry.component!, entry.previewProps as object, localized?.t);
+    const { html, text } = await renderTemplate(entry.component!, props as object, localized?.t);
     return {
       subject: null,
       headers: [...(localized ? [['Content-Language', localized.t.locale] as [string, string]] : []), [PRIORITY_HEADER, DEFAULT_PRIORITY]],

@@ -33,9 +33,7 @@ export const chrome = (c: Context, ctx: AppContext): Chrome => ({
   readOnly: ctx.readOnly,
 });
 
-type Width = 'desktop' | 'mobile';
-
-export const width = (c: Context): Width => (c.req.query('width') === 'mobile' ? 'mobile' : 'desktop');
+export { frameViewOf } from '../frame-view.js';
 
 export const notFound = (c: Context, ctx: AppContext, what = 'Not found') =>
   c.html(layout({ chrome: chrome(c, ctx), title: 'Not found', body: html`<h1>${what}</h1><p><a href="./">Templates</a> · <a href="outbox">Outbox</a></p>` }), 404);
@@ -44,8 +42,8 @@ export const notFound = (c: Context, ctx: AppContext, what = 'Not found') =>
 export const remoteImages = (c: Context): boolean => c.req.query('images') === '1';
 
 /** An email's own HTML, for the preview's sandboxed iframe; remote images only when asked for. */
-export const emailHtml = (c: Context, body: string, remote: boolean) =>
-  c.body(body, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': emailCsp(remote), 'X-Frame-Options': 'SAMEORIGIN', 'Referrer-Policy': 'no-referrer' });
+export const emailHtml = (c: Context, body: string, remote: boolean, template = false) =>
+  c.body(body, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': emailCsp(remote, template), 'X-Frame-Options': 'SAMEORIGIN', 'Referrer-Policy': 'no-referrer' });
 
 /** The `:index` of an attachment URL, or undefined when it is not a plain number. */
 export function attachmentIndex(c: Context): number | undefined {

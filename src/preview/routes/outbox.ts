@@ -7,7 +7,8 @@ import * as outbox from '../outbox.js';
 import { layout } from '../ui/layout.js';
 import { outboxPage } from '../ui/outbox-page.js';
 import { messagePage } from '../ui/message-page.js';
-import { attachmentIndex, chrome, emailHtml, notFound, remoteImages, width, type AppContext } from './context.js';
+import { emulateDarkMode } from '../dark-mode.js';
+import { attachmentIndex, chrome, emailHtml, notFound, remoteImages, frameViewOf, type AppContext } from './context.js';
 
 const NOTICES: Record<string, { text: string; bad?: boolean }> = {
   retried: { text: 'Due now: the next drain sends it.' },
@@ -73,7 +74,7 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
         row,
         parsed,
         attempts,
-        width: width(c),
+        view: frameViewOf(c),
         images: remoteImages(c),
         recipientsPage: Math.min(parseId(c.req.query('recipients')) ?? 1, 1_000_000),
         chrome: chrome(c, ctx),
@@ -87,7 +88,7 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
     const row = await message(c);
     if (!row || !ctx.db) return notFound(c, ctx);
     const parsed = await summary(ctx.db, row);
-    return emailHtml(c, parsed.html ?? '', remoteImages(c));
+    return emailHtml(c, c.req.query('scheme') === 'dark' ? emulateDarkMode(parsed.html ?? '') : (parsed.html ?? ''), remoteImages(c));
   });
 
   app.get('/outbox/:id/raw', async (c) => {

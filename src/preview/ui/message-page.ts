@@ -5,13 +5,14 @@ import { ACTIONS, type Action } from '../outbox.js';
 import type { StoredMessage } from '../stored-message.js';
 import { bytes, clipped, emailFrame, layout, shortList, when, widthSwitch, type Chrome, type Html } from './layout.js';
 import { stateBadge } from './outbox-page.js';
+import { frameQuery, type FrameView } from '../frame-view.js';
 
 export interface MessagePageOptions {
   chrome: Chrome;
   row: Omit<MessageRow, 'raw'>;
   parsed: StoredMessage;
   attempts: AttemptRow[];
-  width: 'desktop' | 'mobile';
+  view: FrameView;
   /** Which page of the recipients table (RECIPIENTS_PAGE each). */
   recipientsPage: number;
   /** Remote images load (the viewer asked); off by default, so tracking pixels do not fire. */
@@ -39,13 +40,19 @@ ${available.map(
 </div>`;
 }
 
+/** The frame's own query: remote images and the colour scheme, when asked for. */
+function frameSrcQuery(o: MessagePageOptions): string {
+  const query = new URLSearchParams({ ...(o.images ? { images: '1' } : {}), ...(o.view.dark ? { scheme: 'dark' } : {}) }).toString();
+  return query ? `?${query}` : '';
+}
+
 /** Recipients per page of the message's table: a message to 20,000 people shows them 100 at a time. */
 export const RECIPIENTS_PAGE = 100;
 
 function recipientsPager(o: MessagePageOptions, pages: number): Html {
   const page = Math.min(o.recipientsPage, pages);
   const link = (n: number) => {
-    const query = new URLSearchParams({ ...(o.width === 'mobile' ? { width: 'mobile' } : {}), ...(o.images ? { images: '1' } : {}), ...(n > 1 ? { recipients: String(n) } : {}) }).toString();
+    const query = new URLSearchParams({ ...frameQuery(o.view), ...(o.images ? { images: '1' } : {}), ...(n > 1 ? { recipients: String(n) } : {}) }).toString();
     return `outbox/${o.row.id}${query ? `?${query}` : ''}#recipients`;
   };
   return html`<nav class="pager" id="recipients-pager" aria-label="Recipient pages">
@@ -57,7 +64,7 @@ function recipientsPager(o: MessagePageOptions, pages: number): Html {
 
 /** "Load remote images" / "Block remote images": a link, so the choice is per view and lives in the URL. */
 function imagesToggle(o: MessagePageOptions): Html {
-  const query = new URLSearchParams({ ...(o.width === 'mobile' ? { width: 'mobile' } : {}), ...(o.images ? {} : { images: '1' }) }).toString();
+  const query = new URLSearchParams({ ...frameQuery(o.view), ...(o.images ? {} : { images: '1' }) }).toString();
   const href = `outbox/${o.row.id}${query ? `?${query}` : ''}`;
   return o.images
     ? html`<a id="images" class="images-toggle" href="${href}">Block remote images</a>`
@@ -110,8 +117,8 @@ ${
 }
 <p><a id="raw" href="outbox/${id}/raw">Download the raw message (.eml)</a></p>
 
-<div class="toolbar"><strong>HTML</strong>${widthSwitch(`outbox/${id}`, o.width, o.images ? { images: '1' } : {})}${imagesToggle(o)}</div>
-${parsed.html !== null ? emailFrame(`outbox/${id}/html${o.images ? '?images=1' : ''}`, o.width) : html`<p class="muted">This message has no HTML part.</p>`}
+<div class="toolbar"><strong>HTML</strong>${widthSwitch(`outbox/${id}`, o.view, o.images ? { images: '1' } : {})}${imagesToggle(o)}</div>
+${parsed.html !== null ? emailFrame(`outbox/${id}/html${frameSrcQuery(o)}`, o.view) : html`<p class="muted">This message has no HTML part.</p>`}
 
 <h2>Plain text</h2>
 <pre id="text">${parsed.text}</pre>
