@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -15,6 +15,23 @@ function workspace(): string {
   cpSync(join(REPO, 'emails'), dir, { recursive: true });
   cpSync(join(REPO, 'test', 'fixtures', 'preview-workspace'), dir, { recursive: true });
   writeFileSync(join(dir, 'broken.tsx'), 'import * as React from "react";\nexport default function Broken() {\n  return <div>oops</div\n}\n');
+  // A view of the nested template, with a header of its own (appended to the app's registrations).
+  appendFileSync(
+    join(dir, '_views', 'index.ts'),
+    `
+import DarkPromo, { type DarkPromoProps } from '../marketing/dark-promo.js';
+export class PromoMail extends AppMail<DarkPromoProps> {
+  readonly template = DarkPromo;
+  subject({ headline }: DarkPromoProps) {
+    return \`Promo: \${headline}\`;
+  }
+  override headers({ headline }: DarkPromoProps) {
+    return { 'X-Campaign': headline };
+  }
+}
+views.push({ name: 'promo', view: () => new PromoMail(DarkPromo.PreviewProps) } as never);
+`,
+  );
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../tsconfig.json', include: ['.'] }));
   return dir;
 }
@@ -59,6 +76,7 @@ describe('preview: working in a template', () => {
         'view:welcome',
         'view:password-reset',
         'view:invoice',
+        'view:promo',
       ]);
       expect(await page.locator('#sidebar li.folder summary').textContent()).toBe('marketing');
       expect(await page.locator('#sidebar a[aria-current="page"]').getAttribute('data-entry')).toBe('template:invoice');
@@ -249,6 +267,27 @@ describe('preview: props', () => {
       expect(await email.locator('h1').textContent()).toBe('Nothing below');
       expect(await page.locator('#widths a[data-width="320"]').getAttribute('href')).toContain('set=no+lines');
       expect((await page.goto(`${server.url}/templates/marketing%2Fdark-promo?set=nope`))!.status()).toBe(404);
+    });
+  });
+});
+
+describe('preview: through the sending path', () => {
+  it('shows a view as toMessage() and the queue’s composer build it, and refuses what send() would refuse', async () => {
+    await withPage(async (page) => {
+      await page.goto(`${server.url}/views/promo`);
+      const header = (name: string) => page.locator('table.headers tr', { has: page.locator(`th:text-is("${name}")`) }).locator('td').textContent();
+      expect(await header('From')).toBe('Mailroom Demo <hello@mailroom.test>');
+      expect(await header('Subject')).toBe('Promo: Autumn sale');
+      expect(await header('X-Campaign')).toBe('Autumn sale');
+      expect(await header('X-Mail-Queue-Priority')).toBe('normal');
+      const editor = page.locator('#props-editor');
+      // Non-ASCII survives the composer's encoding and is shown decoded, as a reader sees it.
+      await editor.fill(JSON.stringify({ headline: 'Rebaixes de tardor ☕ — Núria', lines: 1 }));
+      await expect.poll(() => header('X-Campaign'), { timeout: 20_000 }).toBe('Rebaixes de tardor ☕ — Núria');
+      // A header value with a line break could inject headers: the composer refuses it, here as in send().
+      await editor.fill(JSON.stringify({ headline: 'Sale\r\nBcc: everyone@example.com', lines: 1 }));
+      await expect.poll(() => page.locator('#props-status').getAttribute('data-state'), { timeout: 20_000 }).toBe('invalid');
+      expect(await page.locator('#props-status').textContent()).toContain('line break (CR/LF), which could inject headers');
     });
   });
 });
