@@ -53,6 +53,7 @@ afterAll(async () => {
 async function withPage<T>(body: (page: Page) => Promise<T>, viewport = { width: 1280, height: 900 }): Promise<T> {
   const context = await browser.newContext({ viewport });
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  context.setDefaultTimeout(90_000); // the machine may be loaded: the first render imports tsx, React and Prettier
   try {
     return await body(await context.newPage());
   } finally {

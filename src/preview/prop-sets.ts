@@ -14,7 +14,14 @@ export const MAX_PROPS_JSON = 8 * 1024;
 /** The page's choice, or why `?props=` cannot be used (not JSON, not an object, too long). */
 export function propsChoiceOf(c: Context): PropsChoice | { error: string } {
   const edited = c.req.query('props');
-  if (edited !== undefined && edited !== '') {
+  if (edited !== undefined && edited !== '') return propsChoiceFrom(edited);
+  const set = c.req.query('set');
+  return set ? { kind: 'set', name: set } : { kind: 'default' };
+}
+
+/** Edited props given as JSON text (a query parameter or a form field). */
+export function propsChoiceFrom(edited: string): PropsChoice | { error: string } {
+  {
     if (edited.length > MAX_PROPS_JSON) return { error: `The props are ${edited.length.toLocaleString('en')} characters of JSON; the editor takes up to ${MAX_PROPS_JSON.toLocaleString('en')}.` };
     let props: unknown;
     try {
@@ -25,8 +32,6 @@ export function propsChoiceOf(c: Context): PropsChoice | { error: string } {
     if (typeof props !== 'object' || props === null || Array.isArray(props)) return { error: 'The props must be a JSON object ({ … }), as a template takes them.' };
     return { kind: 'edited', props, json: JSON.stringify(props) };
   }
-  const set = c.req.query('set');
-  return set ? { kind: 'set', name: set } : { kind: 'default' };
 }
 
 /** The query that keeps this choice in links and the frame's URL. */

@@ -33,7 +33,7 @@ export interface PreviewableView {
 }
 
 /** The message a view sends, built as `send()` builds it (`toMessage`), or from its parts for a view without one. */
-async function messageOf(view: PreviewableView, locale?: string): Promise<ViewMessage> {
+export async function messageOf(view: PreviewableView, locale?: string): Promise<ViewMessage> {
   if (typeof view.toMessage === 'function') return view.toMessage(locale ? { locale } : {});
   const rendered = await (locale ? view.render({ locale }) : view.render());
   const { [PRIORITY_HEADER]: priority, ...headers } = rendered.headers;

@@ -13,8 +13,12 @@ import { sourceView, type SourceView } from '../source-view.js';
 import { compileErrorOf } from '../compile-error.js';
 import { sidebar } from '../ui/sidebar.js';
 import { propsEditor } from '../ui/props-editor.js';
-import { choiceKey, choiceQuery, propsChoiceOf, type PropsChoice } from '../prop-sets.js';
-import { viewWithProps, type PreviewableView } from '../templates.js';
+import { choiceKey, choiceQuery, propsChoiceFrom, propsChoiceOf, type PropsChoice } from '../prop-sets.js';
+import { messageOf, viewWithProps, type PreviewableView } from '../templates.js';
+import { InvalidMessageError } from '../../errors.js';
+import { csrfTokenMatches } from '../security.js';
+import { TEST_SENDS_PER_WINDOW, TestSendLimiter, composeTest, sendTest, testRecipient } from '../test-send.js';
+import { testSendForm, testSendRefused } from '../ui/test-send.js';
 import { renderErrorOf } from '../../views/render-error.js';
 import { errorBox, layout } from '../ui/layout.js';
 import { pageCatalogs, previewLocales } from '../../i18n/preview-locales.js';
@@ -24,6 +28,14 @@ import type { Context } from 'hono';
 const sidebarQuery = (view: Parameters<typeof frameQuery>[0]) => {
   const query = new URLSearchParams(frameQuery(view)).toString();
   return query ? `?${query}` : '';
+};
+
+/** After a test send: its outcome and the outbox message it was recorded as (`?test=sent&message=12`). */
+const testSentNotice = (c: Context) => {
+  const state = c.req.query('test');
+  if (!state || !/^[a-z]{1,16}$/.test(state)) return undefined;
+  const id = c.req.query('message');
+  return { state, id: id && /^[0-9]{1,16}$/.test(id) ? Number(id) : undefined };
 };
 
 /** A URL with the prop choice added to its query. */
@@ -73,7 +85,12 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
       const preview = (locale?: string) => cached(`t:${name}:${locale ?? ''}:${choiceKey(choice)}`, () => previewTemplate(entry, { locale, i18n, props }));
       const sets = Object.keys(entry.propSets);
       const currentProps = () => props ?? entry.previewProps;
-      return { kind, loaded, entry, locales: previewLocales(i18n), preview, sets, currentProps, validatedBy: entry.view?.className };
+      /** What `send()` would hand a transporter: only through the view that renders this template (it has the From and subject). */
+      const message = async (locale?: string) => {
+        if (!entry.view) throw new InvalidMessageError(`No mail view renders template “${name}”, so it has no sender or subject: send a test from a view that uses it.`);
+        return messageOf(viewWithProps(entry.view.make(), props ?? entry.previewProps), locale);
+      };
+      return { kind, loaded, entry, locales: previewLocales(i18n), preview, sets, currentProps, validatedBy: entry.view?.className, message };
     }
     const entry = loaded.views.find((v) => v.name === name);
     if (!entry) return null;
@@ -94,11 +111,16 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
         return previewView(view, { locale });
       });
     const currentProps = () => props ?? (entry.error ? {} : entry.make().props);
-    return { kind, loaded, entry, locales: previewLocales(pageCatalogs(entry, loaded.views)), preview, sets: Object.keys(propSets), currentProps, validatedBy: entry.className };
+    const message = async (locale?: string) => {
+      if (entry.error) throw entry.error;
+      return messageOf(make(), locale);
+    };
+    return { kind, loaded, entry, locales: previewLocales(pageCatalogs(entry, loaded.views)), preview, sets: Object.keys(propSets), currentProps, validatedBy: entry.className, message };
   }
 
   /** The props the page asked for, or a page saying why they cannot be used. */
   const choiceOr400 = (c: Context) => propsChoiceOf(c);
+  const testSends = new TestSendLimiter();
   const badProps = (c: Context, message: string) =>
     c.html(layout({ chrome: chrome(c, ctx), title: 'Bad props', body: errorBox('These props cannot be used', new Error(message)) }), 400);
 
@@ -171,7 +193,8 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
       try {
         const preview = await found.preview(locale);
         const side = compare ? { locale: compare, frameSrc: framed(`${url(name)}/html`, compare), preview: await found.preview(compare) } : undefined;
-        return c.html(emailPage({ ...options, extra: editor(), preview, source: await sourceOf(preview), compareWith: side }));
+        const testForm = testSendForm({ chrome: options.chrome, action: `${url(name)}/send-test`, keep: { ...(locale ? { locale } : {}), ...choiceQuery(choice) }, canSend: Boolean(ctx.smtp), sent: testSentNotice(c) });
+        return c.html(emailPage({ ...options, extra: editor(), afterHeaders: testForm, preview, source: await sourceOf(preview), compareWith: side }));
       } catch (error) {
         if (choice.kind !== 'edited') ctx.onError(error); // edited props the view refuses are the editor's business, not the log's
         // Edited props that fail validation: the editor stays, with the view's message.
@@ -193,6 +216,35 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
       } catch (error) {
         return c.json({ ok: false, error: oneLine(error) }, 422);
       }
+    });
+
+    /** "Send a test": this email, as shown, to one typed address through the app's own SMTP server. */
+    app.post(`${base}/:name/send-test`, async (c) => {
+      const name = c.req.param('name');
+      if (ctx.readOnly) return testSendRefused(c, ctx, 403, 'This preview is read-only (--read-only): test sends are off.');
+      const form = await c.req.parseBody();
+      if (!csrfTokenMatches(ctx.csrfToken, form._csrf)) return c.text('Forbidden: this form is out of date or came from another site. Reload the page.', 403);
+      if (!ctx.smtp) return testSendRefused(c, ctx, 503, 'No SMTP server is configured, so a test cannot be sent: start the preview with --smtp URL (or SMTP_URL, or smtp in mailroom.config).');
+      const field = (key: string) => (typeof form[key] === 'string' ? (form[key] as string) : undefined);
+      const choice: PropsChoice | { error: string } = field('props')
+        ? propsChoiceFrom(field('props')!)
+        : field('set') ? { kind: 'set', name: field('set')! } : { kind: 'default' };
+      if ('error' in choice) return testSendRefused(c, ctx, 400, choice.error);
+      const found = await find(kind, name, choice);
+      const locale = found ? (field('locale') && found.locales.includes(field('locale')!) ? field('locale') : undefined) : undefined;
+      if (!found) return notFound(c, ctx, `No ${kind} named “${name}”`);
+      const wait = testSends.take();
+      if (wait) return testSendRefused(c, ctx, 429, `Too many test sends: at most ${TEST_SENDS_PER_WINDOW} a minute. Try again in ${wait} s.`, { 'Retry-After': String(wait) });
+      let result;
+      try {
+        const to = testRecipient(form.to);
+        const composed = await composeTest(await found.message(locale), to, `${kind} ${name}${choice.kind === 'set' ? ` (${choice.name})` : choice.kind === 'edited' ? ' (edited props)' : ''}`);
+        result = await sendTest(ctx.db, ctx.smtp(), composed);
+      } catch (error) {
+        return testSendRefused(c, ctx, 400, `The test was not sent: ${oneLine(error)}`);
+      }
+      const back = new URLSearchParams({ ...(locale ? { locale } : {}), ...choiceQuery(choice), test: result.state, ...(result.id ? { message: String(result.id) } : {}) });
+      return c.redirect(`${ctx.base}/${url(name)}?${back}`, 303);
     });
 
     app.get(`${base}/:name/html`, async (c) => {

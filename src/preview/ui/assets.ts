@@ -214,6 +214,8 @@ form.custom-width input { width: 80px; padding: 3px 6px; border: 1px solid #d0d5
 form.custom-width input[aria-current="true"] { border-color: var(--accent); box-shadow: 0 0 0 1px var(--accent); }
 .frame.dark { background: #1f2430; }
 #source { max-height: 640px; }
+form.send-test { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin: 12px 0; padding: 8px 12px; background: #fff; border: 1px solid var(--line); }
+form.send-test input[type=email] { padding: 5px 8px; border: 1px solid #d0d5dd; font: inherit; min-width: 240px; }
 #props-editor { width: 100%; font: 12px/1.5 ui-monospace, SFMono-Regular, Menlo, monospace; padding: 8px; border: 1px solid #d0d5dd; background: #fff; resize: vertical; }
 #props-editor[aria-invalid="true"] { border-color: var(--bad); box-shadow: 0 0 0 1px var(--bad); }
 #props-status[data-state="invalid"] { color: var(--bad); }

@@ -34,8 +34,10 @@ export interface EmailPageOptions {
   compareWith?: { locale: string; frameSrc: string; preview: EmailPreview };
   /** Query parameters the page keeps in its links besides the frame's (the locale, the prop set). */
   keep?: Record<string, string>;
-  /** Extra sections after the headers (the props editor). */
+  /** Extra sections above the email (the props editor). */
   extra?: Html;
+  /** After the headers (the test send form). */
+  afterHeaders?: Html;
 }
 
 /** The page's locale choice, kept by the width links. */
@@ -71,6 +73,7 @@ ${missingWarning(p)}
 <h2>Subject and headers</h2>
 ${headersTable(p.headers)}
 ${p.subject === null ? html`<p class="muted">No registered mail view renders this template, so it has no subject yet: a view gives it one.</p>` : ''}
+${o.afterHeaders ?? ''}
 <div class="toolbar"><strong>HTML</strong>${widthSwitch(o.path, o.view, keep)}</div>
 <div class="render">
 <div class="render-html">
