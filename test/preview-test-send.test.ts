@@ -6,6 +6,7 @@ import { eq } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { startPreviewServer, type PreviewServer } from 'mailroom/preview';
 import { messages } from 'mailroom/schema';
+import { enqueueMail } from 'mailroom';
 import { pglite } from './helpers/databases.js';
 import { launchBrowser } from './helpers/browser.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp.js';
@@ -83,6 +84,35 @@ describe('preview: send a test', () => {
       expect(got.raw.toString('latin1')).toContain(row!.raw.toString('latin1').split('\r\n\r\n')[1]!.slice(0, 200));
       await page.click('#test-sent a');
       expect(new URL(page.url()).pathname).toBe(`/outbox/${id}`);
+      expect(await page.locator('#test-badge').textContent()).toBe('Test send: view welcome (edited props)');
+    });
+  });
+
+  it('sends a test copy of an outbox message: its stored bytes, marked, to the typed address only', async () => {
+    const { id } = await enqueueMail(created.database, {
+      from: 'billing@example.com',
+      to: ['customer@example.com', 'accounts@example.com'],
+      subject: 'Factura F-77 ☕',
+      text: 'Adjunta la factura.',
+      html: '<p id="body">Adjunta la factura.</p>',
+      sendAt: new Date(Date.now() + 86_400_000),
+    });
+    await withPage(async (page) => {
+      await page.goto(`${server.url}/outbox/${id}`);
+      expect(await page.locator('#test-badge').count()).toBe(0);
+      const before = smtp.received.length;
+      await page.fill('#test-to', 'qa@example.com');
+      await page.click('#send-test button[type=submit]');
+      await page.waitForURL(/done=test-sent/);
+      expect(await page.locator('#test-badge').textContent()).toBe(`Test send: outbox message ${id}`);
+      expect(smtp.received.length).toBe(before + 1);
+      const got = smtp.received.at(-1)!;
+      expect(got.to).toEqual(['qa@example.com']);
+      expect(got.parsed.subject).toBe('[Test] Factura F-77 ☕');
+      expect(got.parsed.text?.trim()).toBe('Adjunta la factura.');
+      const [original] = await created.database.db.select().from(messages).where(eq(messages.id, id));
+      expect(original!.state).toBe('queued'); // the original still waits for its own recipients
+      expect(got.parsed.messageId).not.toBe(original!.messageId);
     });
   });
 
@@ -105,8 +135,8 @@ describe('preview: send a test', () => {
         if (response.status() === 429) refused = (await page.locator('#test-refused').textContent())!;
       }
       expect(refused).toContain('Too many test sends: at most 5 a minute');
-      // The bad address and the first welcome test counted too: five sends in all this minute.
-      expect(smtp.received.length - before).toBe(3);
+      // The bad address and the two tests before counted too: five sends in all this minute.
+      expect(smtp.received.length - before).toBe(2);
     });
   });
 

@@ -15,6 +15,7 @@ import { LiveReload } from './live-reload.js';
 import { SCRIPT, STYLE } from './ui/assets.js';
 import { layout } from './ui/layout.js';
 import { highlightTheme } from './source-view.js';
+import { TestSendLimiter } from './test-send.js';
 import { html } from 'hono/html';
 import { chrome, notFound, type AppContext } from './routes/context.js';
 import { registerTemplateRoutes } from './routes/templates.js';
@@ -185,6 +186,7 @@ export function createPreviewHandler(options: PreviewHandlerOptions = {}): Previ
     auth,
     pageSize,
     onError: options.onError ?? printError,
+    testSends: new TestSendLimiter(),
   };
   const app = createApp(ctx, hosts, ready, options.clientAddress);
 

@@ -57,13 +57,15 @@ export function composeTest(message: ViewMessage, to: string, what: string): Pro
  * A stored message's test copy: its exact bytes, with the marker header added and the
  * subject prefixed, to the typed address (the stored recipients never see it).
  */
-export function rawTestCopy(raw: Buffer, what: string): Buffer {
+export function rawTestCopy(raw: Buffer, what: string, messageId: string): Buffer {
   const text = raw.toString('latin1'); // bytes kept as they are: only ASCII header names and a prefix are added
   const end = text.search(/\r?\n\r?\n/);
   const head = end === -1 ? text : text.slice(0, end);
   const body = end === -1 ? '' : text.slice(end);
   const subject = /^Subject:[ \t]?/im;
-  const marked = subject.test(head) ? head.replace(subject, (m) => `${m}${TEST_SUBJECT_PREFIX}`) : `Subject: ${TEST_SUBJECT_PREFIX.trim()}\r\n${head}`;
+  // A Message-ID of its own: a client that has the original would otherwise take the copy for it.
+  const withId = head.replace(/^Message-ID:[^\r\n]*(\r?\n[ \t][^\r\n]*)*/im, `Message-ID: ${messageId}`);
+  const marked = subject.test(withId) ? withId.replace(subject, (m) => `${m}${TEST_SUBJECT_PREFIX}`) : `Subject: ${TEST_SUBJECT_PREFIX.trim()}\r\n${withId}`;
   return Buffer.from(`${TEST_HEADER}: ${what.replace(/[^\x20-\x7e]/g, '?')}\r\n${marked}${body}`, 'latin1');
 }
 

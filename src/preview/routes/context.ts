@@ -7,6 +7,7 @@ import type { EmailCatalog } from '../templates.js';
 import type { LiveReload } from '../live-reload.js';
 import { layout, type Chrome } from '../ui/layout.js';
 import type { Auth } from '../auth/login.js';
+import type { TestSendLimiter } from '../test-send.js';
 
 /** What the route modules share: built once by createPreviewHandler, passed to each. */
 export interface AppContext {
@@ -23,6 +24,8 @@ export interface AppContext {
   auth: Auth | undefined;
   pageSize: number;
   onError: (error: unknown) => void;
+  /** Test sends of this server, all pages together. */
+  testSends: TestSendLimiter;
 }
 
 /** The page chrome for this request: base path, logged-in user, read-only badge. */

@@ -8,6 +8,10 @@ import { layout } from '../ui/layout.js';
 import { outboxPage } from '../ui/outbox-page.js';
 import { messagePage } from '../ui/message-page.js';
 import { emulateDarkMode } from '../dark-mode.js';
+import { randomUUID } from 'node:crypto';
+import { TEST_SENDS_PER_WINDOW, TEST_SUBJECT_PREFIX, rawTestCopy, sendTest, testRecipient } from '../test-send.js';
+import { testSendRefused } from '../ui/test-send.js';
+import { oneLine } from '../ui/layout.js';
 import { attachmentIndex, chrome, emailHtml, notFound, remoteImages, frameViewOf, type AppContext } from './context.js';
 
 const NOTICES: Record<string, { text: string; bad?: boolean }> = {
@@ -17,6 +21,10 @@ const NOTICES: Record<string, { text: string; bad?: boolean }> = {
   deferred: { text: 'The SMTP server deferred it: see the attempts below. It will be retried.', bad: true },
   failed: { text: 'It could not be delivered: see the attempts below.', bad: true },
   unchanged: { text: 'Nothing done: the message is no longer in a state that allows that.', bad: true },
+  'test-sent': { text: 'This is a test copy, sent to the address typed (the original’s recipients did not get it).' },
+  'test-deferred': { text: 'This test copy was deferred by the SMTP server: see the attempts below.', bad: true },
+  'test-failed': { text: 'This test copy could not be delivered: see the attempts below.', bad: true },
+  'test-sending': { text: 'This test copy is still being sent.' },
 };
 
 /** The outbox: the list, one message (its HTML, raw source, attachments) and its actions. */
@@ -80,6 +88,7 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
         chrome: chrome(c, ctx),
         notice: done ? NOTICES[done] : undefined,
         canDeliver: Boolean(ctx.smtp),
+        canSendTest: Boolean(ctx.smtp),
       }),
     );
   });
@@ -104,6 +113,39 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
     if (!(await summary(ctx.db, row)).attachments[index]) return notFound(c, ctx);
     const attachment = await openAttachment(outbox.rawChunks(ctx.db, row.id, row.rawSize), index);
     return attachment ? streamed(attachment.body, attachment.contentType, attachment.filename) : notFound(c, ctx);
+  });
+
+  /** "Send a test" of a stored message: its exact bytes, marked, to one typed address. */
+  app.post('/outbox/:id/send-test', async (c) => {
+    const id = parseId(c.req.param('id'));
+    if (!ctx.db || !id) return notFound(c, ctx);
+    if (ctx.readOnly) return testSendRefused(c, ctx, 403, 'This preview is read-only (--read-only): test sends are off.');
+    const form = await c.req.parseBody();
+    if (!csrfTokenMatches(ctx.csrfToken, form._csrf)) return c.text('Forbidden: this form is out of date or came from another site. Reload the page.', 403);
+    if (!ctx.smtp) return testSendRefused(c, ctx, 503, 'No SMTP server is configured, so a test cannot be sent: start the preview with --smtp URL (or SMTP_URL, or smtp in mailroom.config).');
+    const row = await message(c);
+    if (!row) return notFound(c, ctx, 'No such message');
+    const wait = ctx.testSends.take();
+    if (wait) return testSendRefused(c, ctx, 429, `Too many test sends: at most ${TEST_SENDS_PER_WINDOW} a minute. Try again in ${wait} s.`, { 'Retry-After': String(wait) });
+    let result;
+    try {
+      const to = testRecipient(form.to);
+      const chunks: Buffer[] = [];
+      for await (const chunk of outbox.rawChunks(ctx.db, row.id, row.rawSize)) chunks.push(chunk);
+      const messageId = `<test-${randomUUID()}@mailroom.invalid>`;
+      const raw = rawTestCopy(Buffer.concat(chunks), `outbox message ${row.id}`, messageId);
+      result = await sendTest(ctx.db, ctx.smtp(), {
+        messageId,
+        envelope: { from: row.envelopeFrom, to: [to] },
+        raw,
+        subject: `${TEST_SUBJECT_PREFIX}${row.subject}`,
+        from: row.envelopeFrom,
+        priority: 'normal',
+      });
+    } catch (error) {
+      return testSendRefused(c, ctx, 400, `The test was not sent: ${oneLine(error)}`);
+    }
+    return c.redirect(result.id ? `${ctx.base}/outbox/${result.id}?done=test-${result.state}` : `${ctx.base}/outbox/${id}`, 303);
   });
 
   app.post('/outbox/:id/:action', async (c) => {

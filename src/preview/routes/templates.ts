@@ -17,7 +17,7 @@ import { choiceKey, choiceQuery, propsChoiceFrom, propsChoiceOf, type PropsChoic
 import { messageOf, viewWithProps, type PreviewableView } from '../templates.js';
 import { InvalidMessageError } from '../../errors.js';
 import { csrfTokenMatches } from '../security.js';
-import { TEST_SENDS_PER_WINDOW, TestSendLimiter, composeTest, sendTest, testRecipient } from '../test-send.js';
+import { TEST_SENDS_PER_WINDOW, composeTest, sendTest, testRecipient } from '../test-send.js';
 import { testSendForm, testSendRefused } from '../ui/test-send.js';
 import { renderErrorOf } from '../../views/render-error.js';
 import { errorBox, layout } from '../ui/layout.js';
@@ -120,7 +120,6 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
 
   /** The props the page asked for, or a page saying why they cannot be used. */
   const choiceOr400 = (c: Context) => propsChoiceOf(c);
-  const testSends = new TestSendLimiter();
   const badProps = (c: Context, message: string) =>
     c.html(layout({ chrome: chrome(c, ctx), title: 'Bad props', body: errorBox('These props cannot be used', new Error(message)) }), 400);
 
@@ -233,7 +232,7 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
       const found = await find(kind, name, choice);
       const locale = found ? (field('locale') && found.locales.includes(field('locale')!) ? field('locale') : undefined) : undefined;
       if (!found) return notFound(c, ctx, `No ${kind} named “${name}”`);
-      const wait = testSends.take();
+      const wait = ctx.testSends.take();
       if (wait) return testSendRefused(c, ctx, 429, `Too many test sends: at most ${TEST_SENDS_PER_WINDOW} a minute. Try again in ${wait} s.`, { 'Retry-After': String(wait) });
       let result;
       try {

@@ -6,6 +6,8 @@ import type { StoredMessage } from '../stored-message.js';
 import { bytes, clipped, emailFrame, layout, shortList, when, widthSwitch, type Chrome, type Html } from './layout.js';
 import { stateBadge } from './outbox-page.js';
 import { frameQuery, type FrameView } from '../frame-view.js';
+import { testSendForm } from './test-send.js';
+import { TEST_HEADER } from '../test-send.js';
 
 export interface MessagePageOptions {
   chrome: Chrome;
@@ -20,6 +22,8 @@ export interface MessagePageOptions {
   notice?: { text: string; bad?: boolean };
   /** Whether "Send now" delivers at once (an SMTP server was given) or only makes it due. */
   canDeliver: boolean;
+  /** Whether "Send a test" can send (an SMTP server was given). */
+  canSendTest?: boolean;
 }
 
 const LABELS: Record<Action, string> = { retry: 'Retry', 'send-now': 'Send now', delete: 'Delete' };
@@ -44,6 +48,12 @@ ${available.map(
 function frameSrcQuery(o: MessagePageOptions): string {
   const query = new URLSearchParams({ ...(o.images ? { images: '1' } : {}), ...(o.view.dark ? { scheme: 'dark' } : {}) }).toString();
   return query ? `?${query}` : '';
+}
+
+/** What a test copy was a test of (its X-Mailroom-Test header), or undefined for a real message. */
+function testOf(o: MessagePageOptions): string | undefined {
+  const line = o.parsed.headerLines.find((h) => h.key === TEST_HEADER.toLowerCase())?.line;
+  return line ? line.slice(line.indexOf(':') + 1).trim() : undefined;
 }
 
 /** Recipients per page of the message's table: a message to 20,000 people shows them 100 at a time. */
@@ -101,7 +111,9 @@ export function messagePage(o: MessagePageOptions): Html {
 <h1>${parsed.subject || row.subject || '(no subject)'}</h1>
 <p class="muted">Message #${id} ${stateBadge(row.state)} · <a href="outbox">back to the outbox</a></p>
 ${o.notice ? html`<p class="notice${o.notice.bad ? ' bad' : ''}" role="status">${o.notice.text}</p>` : ''}
+${testOf(o) ? html`<p class="badge test-badge" id="test-badge">Test send: ${testOf(o)}</p>` : ''}
 ${actionForms(o)}
+${testSendForm({ chrome: o.chrome, action: `outbox/${o.row.id}/send-test`, keep: {}, canSend: Boolean(o.canSendTest) })}
 <table class="meta" id="meta">
 ${meta.map(([k, v]) => html`<tr><th scope="row">${k}</th><td class="wrap">${v}</td></tr>`)}
 </table>
