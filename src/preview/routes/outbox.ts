@@ -5,7 +5,7 @@ import { DOWNLOAD_CSP, contentDisposition, csrfTokenMatches, parseId } from '../
 import { openAttachment, summarizeMessage, type StoredMessage } from '../stored-message.js';
 import * as outbox from '../outbox.js';
 import { layout } from '../ui/layout.js';
-import { outboxPage } from '../ui/outbox-page.js';
+import { bulkConfirmPage, outboxPage } from '../ui/outbox-page.js';
 import { messagePage } from '../ui/message-page.js';
 import { emulateDarkMode } from '../dark-mode.js';
 import { randomUUID } from 'node:crypto';
@@ -27,6 +27,12 @@ const NOTICES: Record<string, { text: string; bad?: boolean }> = {
   'test-sending': { text: 'This test copy is still being sent.' },
 };
 
+/** The list's filters as a query string (empty ones left out). */
+function outboxQuery(filter: { state?: string | undefined; search?: string; view?: string | undefined; after?: string | undefined; before?: string | undefined }): string {
+  const pairs = Object.entries({ state: filter.state, q: filter.search, view: filter.view, after: filter.after, before: filter.before }).filter((e): e is [string, string] => Boolean(e[1]));
+  return new URLSearchParams(pairs).toString();
+}
+
 /** The outbox: the list, one message (its HTML, raw source, attachments) and its actions. */
 export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
   const needDb = (c: Context) =>
@@ -40,10 +46,49 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
     const search = (c.req.query('q') ?? '').replace(/\0/g, '').slice(0, 200);
     const page = Math.min(parseId(c.req.query('page')) ?? 1, 1_000_000);
     const view = (c.req.query('view') ?? '').slice(0, 255) || undefined;
-    const filter = { state, search, view, page, pageSize: ctx.pageSize };
+    const after = outbox.dayOf(c.req.query('after'));
+    const before = outbox.dayOf(c.req.query('before'));
+    const filter = { state, search, view, after, before, page, pageSize: ctx.pageSize };
     const { rows, total, counts } = await outbox.listOutbox(ctx.db, filter);
     const deleted = parseId(c.req.query('deleted'));
-    return c.html(outboxPage({ chrome: chrome(c, ctx), ...filter, rows, total, counts, notice: deleted ? `Message #${deleted} deleted.` : undefined }));
+    const bulk = c.req.query('bulk');
+    const changed = Number(c.req.query('changed') ?? NaN);
+    const notice = deleted
+      ? `Message #${deleted} deleted.`
+      : (bulk === 'retry' || bulk === 'delete') && Number.isSafeInteger(changed)
+        ? `${changed} message${changed === 1 ? '' : 's'} ${bulk === 'retry' ? 'made due again' : 'deleted'}.`
+        : undefined;
+    return c.html(outboxPage({ chrome: chrome(c, ctx), ...filter, rows, total, counts, notice }));
+  });
+
+  /**
+   * Retry or delete every message the list's filters select (in the states the action
+   * allows). The first POST only counts and asks; the second, carrying `confirmed` and the
+   * count it was shown, acts.
+   */
+  app.post('/outbox/bulk', async (c) => {
+    if (!ctx.db) return needDb(c);
+    if (ctx.readOnly) return c.text('Forbidden: this preview is read-only (--read-only); retry, delete and send now are off.', 403);
+    const form = await c.req.parseBody();
+    if (!csrfTokenMatches(ctx.csrfToken, form._csrf)) return c.text('Forbidden: this form is out of date or came from another site. Reload the page.', 403);
+    const text = (key: string) => (typeof form[key] === 'string' ? (form[key] as string) : undefined);
+    const action = text('action');
+    if (action !== 'retry' && action !== 'delete') return c.text('Unknown bulk action: retry or delete.', 400);
+    const stateText = text('state');
+    const filter = {
+      state: (MESSAGE_STATES as readonly string[]).includes(stateText ?? '') ? (stateText as MessageState) : undefined,
+      search: (text('q') ?? '').replace(/\0/g, '').slice(0, 200),
+      view: (text('view') ?? '').slice(0, 255) || undefined,
+      after: outbox.dayOf(text('after')),
+      before: outbox.dayOf(text('before')),
+    };
+    const query = outboxQuery(filter);
+    if (text('confirmed') !== '1') {
+      const n = await outbox.bulkCount(ctx.db, filter, action);
+      return c.html(bulkConfirmPage({ chrome: chrome(c, ctx), action, count: n, filter, back: `outbox${query ? `?${query}` : ''}` }));
+    }
+    const changed = await outbox.bulkApply(ctx.db, filter, action);
+    return c.redirect(`${ctx.base}/outbox?${new URLSearchParams([...new URLSearchParams(query)].concat([['bulk', action], ['changed', String(changed)]]))}`, 303);
   });
 
   /**
