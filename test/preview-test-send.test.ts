@@ -151,4 +151,23 @@ describe('preview: send a test', () => {
       expect(await response.text()).toContain('No SMTP server is configured, so a test cannot be sent: start the preview with --smtp URL');
     });
   });
+
+  it('refuses a cross-site or token-less POST, and props that are not a JSON object', async () => {
+    const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+    const headers = (origin: string) => ({ origin, 'content-type': 'application/x-www-form-urlencoded' });
+    const before = smtp.received.length;
+    const crossSite = await fetch(`${server.url}/views/welcome/send-test`, { method: 'POST', headers: headers('http://attacker.test'), body: form({ to: 'x@example.com' }) });
+    expect(crossSite.status).toBe(403);
+    const noToken = await fetch(`${server.url}/views/welcome/send-test`, { method: 'POST', headers: headers(server.url), body: form({ to: 'x@example.com' }) });
+    expect(noToken.status).toBe(403);
+    const bulk = await fetch(`${server.url}/outbox/bulk`, { method: 'POST', headers: headers(server.url), body: form({ action: 'delete', confirmed: '1' }) });
+    expect(bulk.status).toBe(403);
+    expect(smtp.received.length).toBe(before);
+    for (const props of ['[1,2]', '{"name":', '"text"', 'x'.repeat(9000)]) {
+      expect((await fetch(`${server.url}/views/welcome?props=${encodeURIComponent(props)}`)).status, props.slice(0, 20)).toBe(400);
+      const json = await fetch(`${server.url}/views/welcome/render.json?props=${encodeURIComponent(props)}`);
+      expect(json.status).toBe(400);
+      expect(((await json.json()) as { ok: boolean }).ok).toBe(false);
+    }
+  });
 });
