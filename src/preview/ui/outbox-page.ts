@@ -27,15 +27,13 @@ export function stateBadge(state: MessageState): Html {
 }
 
 /** `outbox?state=…&q=…&view=…&page=N`: links keep the others when one changes. */
-let dates: { after?: string | undefined; before?: string | undefined } = {};
-
-function outboxUrl(params: { state?: MessageState | undefined; q?: string; view?: string | undefined; page?: number }): string {
+function outboxUrl(params: { state?: MessageState | undefined; q?: string; view?: string | undefined; page?: number; after?: string | undefined; before?: string | undefined }): string {
   const query = new URLSearchParams();
   if (params.state) query.set('state', params.state);
   if (params.q) query.set('q', params.q);
   if (params.view) query.set('view', params.view);
-  if (dates.after) query.set('after', dates.after);
-  if (dates.before) query.set('before', dates.before);
+  if (params.after) query.set('after', params.after);
+  if (params.before) query.set('before', params.before);
   if (params.page && params.page > 1) query.set('page', String(params.page));
   const text = query.toString();
   return text ? `outbox?${text}` : 'outbox';
@@ -43,11 +41,12 @@ function outboxUrl(params: { state?: MessageState | undefined; q?: string; view?
 
 /** The queue, newest first: filter by state, search recipients and subjects, page through. */
 export function outboxPage(o: OutboxPageOptions): Html {
-  dates = { after: o.after, before: o.before }; // every link of this page keeps the date range
+  // Every link of this page keeps the date range.
+  const link = (params: Parameters<typeof outboxUrl>[0]) => outboxUrl({ ...params, after: o.after, before: o.before });
   const pages = Math.max(1, Math.ceil(o.total / o.pageSize));
   const all = Object.values(o.counts).reduce((a, b) => a + b, 0);
   const stateLink = (state: MessageState | undefined, label: string, n: number) =>
-    html`<a href="${outboxUrl({ state, q: o.search, view: o.view })}" aria-current="${o.state === state ? 'true' : 'false'}">${label} <span class="count">${n}</span></a>`;
+    html`<a href="${link({ state, q: o.search, view: o.view })}" aria-current="${o.state === state ? 'true' : 'false'}">${label} <span class="count">${n}</span></a>`;
   const body = html`
 <h1>Outbox</h1>
 <p class="muted">Every message in the queue, newest first: what was sent, and what will be.</p>
@@ -59,8 +58,8 @@ ${o.notice ? html`<p class="notice" role="status">${o.notice}</p>` : ''}
   <label>from <input type="date" name="after" id="after" value="${o.after ?? ''}"></label>
   <label>to <input type="date" name="before" id="before" value="${o.before ?? ''}"></label>
   <button type="submit">Search</button>
-  ${o.search ? html`<a href="${outboxUrl({ state: o.state, view: o.view })}">clear</a>` : ''}
-  ${o.view ? html`<span class="view-filter">view <strong>${o.view}</strong> <a href="${outboxUrl({ state: o.state, q: o.search })}">all views</a></span>` : ''}
+  ${o.search ? html`<a href="${link({ state: o.state, view: o.view })}">clear</a>` : ''}
+  ${o.view ? html`<span class="view-filter">view <strong>${o.view}</strong> <a href="${link({ state: o.state, q: o.search })}">all views</a></span>` : ''}
 </form>
 <nav class="states" aria-label="Filter by state">
   ${stateLink(undefined, 'all', all)}
@@ -87,7 +86,7 @@ ${o.rows.map(
   <td class="num">${m.id}</td>
   <td>${stateBadge(m.state)}</td>
   <td>${priorityFromRank(m.priority)}</td>
-  <td class="view">${m.view ? html`<a href="${outboxUrl({ state: o.state, q: o.search, view: m.view })}">${m.view}</a>` : ''}</td>
+  <td class="view">${m.view ? html`<a href="${link({ state: o.state, q: o.search, view: m.view })}">${m.view}</a>` : ''}</td>
   <td class="wrap"><a class="subject" href="${messageUrl(m.id)}">${m.subject || '(no subject)'}</a></td>
   <td class="wrap recipients">${shortList(m.recipients ?? [], m.recipientCount)}</td>
   <td class="nowrap">${when(m.createdAt)}</td>
@@ -100,9 +99,9 @@ ${o.rows.map(
     : html`<p class="empty">${o.search || o.state || o.view ? 'No message matches.' : 'The queue is empty: messages appear here as soon as an app queues them.'}</p>`
 }
 <nav class="pager" aria-label="Pages">
-  ${o.page > 1 ? html`<a rel="prev" href="${outboxUrl({ state: o.state, q: o.search, view: o.view, page: o.page - 1 })}">← Newer</a>` : ''}
+  ${o.page > 1 ? html`<a rel="prev" href="${link({ state: o.state, q: o.search, view: o.view, page: o.page - 1 })}">← Newer</a>` : ''}
   <span class="page-info">Page ${o.page} of ${pages} · ${o.total} message${o.total === 1 ? '' : 's'}</span>
-  ${o.page < pages ? html`<a rel="next" href="${outboxUrl({ state: o.state, q: o.search, view: o.view, page: o.page + 1 })}">Older →</a>` : ''}
+  ${o.page < pages ? html`<a rel="next" href="${link({ state: o.state, q: o.search, view: o.view, page: o.page + 1 })}">Older →</a>` : ''}
 </nav>`;
   return layout({ chrome: o.chrome, title: 'Outbox', section: 'outbox', body });
 }
