@@ -299,8 +299,8 @@ describe('preview: mounted in an app under its own auth', () => {
         await page.click(`#outbox tr[data-id="${ids.a}"] a.subject`);
         expect(new URL(page.url()).pathname).toBe(`/admin/mail/outbox/${ids.a}`);
         await expect.poll(() => page.frameLocator('iframe').locator('h1').textContent()).toBe('Reset 4c1d');
-        await page.click('.switch >> text=Mobile');
-        expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe(`/admin/mail/outbox/${ids.a}?width=mobile`);
+        await page.click('#widths a[data-width="375"]');
+        expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe(`/admin/mail/outbox/${ids.a}?width=375`);
         const [eml] = await Promise.all([page.waitForEvent('download'), page.click('#raw')]);
         expect(eml.url()).toBe(`${origin}/admin/mail/outbox/${ids.a}/raw`);
         await page.click('a:text-is("back to the outbox")');

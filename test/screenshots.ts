@@ -45,16 +45,27 @@ try {
   await page.goto(`${server.url}/templates/invoice`);
   await page.frameLocator('iframe').locator('h1').waitFor();
   await page.screenshot({ path: join(OUT, 'template.png') });
-  await page.goto(`${server.url}/templates/welcome?width=mobile`);
+  await page.goto(`${server.url}/templates/welcome?width=375`);
   await page.frameLocator('iframe').locator('h1').waitFor();
   await page.screenshot({ path: join(OUT, 'template-mobile.png') });
+  // Wide: the plain text beside the HTML; the props editor above, a view's own headers.
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  await page.goto(`${server.url}/views/invoice?width=600`);
+  await page.frameLocator('iframe').locator('h1').waitFor();
+  await page.locator('iframe[data-fitted]').waitFor();
+  await page.screenshot({ path: join(OUT, 'view-props.png') });
+  await page.goto(`${server.url}/templates/invoice?scheme=dark&width=600`);
+  await page.locator('iframe[data-fitted]').waitFor();
+  await page.locator('#source').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(OUT, 'source.png') });
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto(`${server.url}/outbox`);
   await page.screenshot({ path: join(OUT, 'outbox.png') });
   await page.goto(`${server.url}/outbox/2`);
   await page.frameLocator('iframe').locator('h1').waitFor();
   await page.screenshot({ path: join(OUT, 'message.png'), fullPage: false });
   await server.close();
-  console.log(`wrote ${OUT}/{template,template-mobile,outbox,message}.png`);
+  console.log(`wrote ${OUT}/{template,template-mobile,view-props,source,outbox,message}.png`);
 } finally {
   await browser.close();
   await smtp.close();

@@ -13,6 +13,7 @@ import { previewCommand } from './commands/preview.js';
 import { configCommand } from './commands/config.js';
 import { checkCommand } from './commands/check.js';
 import { newCommand } from './commands/new.js';
+import { exportCommand } from './commands/export.js';
 import { applyConfigFile } from './config-file.js';
 import { fail } from './run.js';
 import { forTerminal } from './terminal.js';
@@ -40,7 +41,7 @@ export function program(): Command {
     .hook('preAction', async (_root, command) => {
       await applyConfigFile(root, command);
     });
-  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), suppressCommand(), bouncesCommand(), ...pauseCommands(), previewCommand(), migrateCommand(), configCommand(), checkCommand(), newCommand()];
+  const commands = [sendCommand(), workerCommand(), statusCommand(), retryCommand(), purgeCommand(), blockCommand(), suppressCommand(), bouncesCommand(), ...pauseCommands(), previewCommand(), migrateCommand(), configCommand(), checkCommand(), exportCommand(), newCommand()];
   for (const command of commands) root.addCommand(strict(command));
   return root;
 }

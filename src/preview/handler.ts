@@ -14,6 +14,8 @@ import { EmailCatalog } from './templates.js';
 import { LiveReload } from './live-reload.js';
 import { SCRIPT, STYLE } from './ui/assets.js';
 import { layout } from './ui/layout.js';
+import { highlightTheme } from './source-view.js';
+import { TestSendLimiter } from './test-send.js';
 import { html } from 'hono/html';
 import { chrome, notFound, type AppContext } from './routes/context.js';
 import { registerTemplateRoutes } from './routes/templates.js';
@@ -118,6 +120,7 @@ function createApp(ctx: AppContext, hosts: HostPolicy | undefined, ready: Promis
   if (ctx.auth) registerAuth(app, ctx, ctx.auth, clientAddress);
 
   app.get('/assets/preview.css', (c) => c.body(STYLE, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
+  app.get('/assets/highlight.css', async (c) => c.body(await highlightTheme(), 200, { 'Content-Type': 'text/css; charset=utf-8' }));
   app.get('/assets/preview.js', (c) => c.body(SCRIPT, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
   app.get('/events', (c) => ctx.live.handle(c));
 
@@ -183,6 +186,7 @@ export function createPreviewHandler(options: PreviewHandlerOptions = {}): Previ
     auth,
     pageSize,
     onError: options.onError ?? printError,
+    testSends: new TestSendLimiter(),
   };
   const app = createApp(ctx, hosts, ready, options.clientAddress);
 

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, getTableColumns, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, gte, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../store/database.js';
 import { attempts, messages, type MessageState } from '../store/schema.js';
 import { retryMessages } from '../store/retry.js';
@@ -13,8 +13,19 @@ export interface OutboxFilter {
   search?: string;
   /** Only messages built by this mail view (its name). */
   view?: string | undefined;
+  /** Created on or after this day (UTC, `YYYY-MM-DD`). */
+  after?: string | undefined;
+  /** Created on or before this day (UTC, `YYYY-MM-DD`): the whole day counts. */
+  before?: string | undefined;
   page: number;
   pageSize: number;
+}
+
+/** A `YYYY-MM-DD` from the page, or undefined when it is anything else (never passed to SQL as text it did not check). */
+export function dayOf(value: string | undefined): string | undefined {
+  if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
+  const date = new Date(`${value}T00:00:00Z`);
+  return Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value ? undefined : value;
 }
 
 /** Recipients shown per message in the list. */
@@ -41,12 +52,14 @@ const listColumns = {
 /** `%`, `_` and `\` in what the user typed are literal characters, not LIKE wildcards. */
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-function where(filter: OutboxFilter): SQL | undefined {
+export function where(filter: Omit<OutboxFilter, 'page' | 'pageSize'>): SQL | undefined {
   const search = filter.search?.trim();
   const pattern = search ? likePattern(search) : undefined;
   return and(
     filter.state ? eq(messages.state, filter.state) : undefined,
     filter.view ? eq(messages.view, filter.view) : undefined,
+    filter.after ? gte(messages.createdAt, new Date(`${filter.after}T00:00:00Z`)) : undefined,
+    filter.before ? lt(messages.createdAt, new Date(new Date(`${filter.before}T00:00:00Z`).getTime() + 86_400_000)) : undefined,
     pattern
       ? or(ilike(messages.subject, pattern), sql`array_to_string(${messages.recipients}, ' ') ilike ${pattern}`)
       : undefined,
@@ -69,7 +82,7 @@ export async function listOutbox(db: Db, filter: OutboxFilter) {
       .limit(filter.pageSize)
       .offset((filter.page - 1) * filter.pageSize),
     stateCounts(db),
-    filter.search?.trim() || filter.view ? db.select({ n: count() }).from(messages).where(condition) : undefined,
+    filter.search?.trim() || filter.view || filter.after || filter.before ? db.select({ n: count() }).from(messages).where(condition) : undefined,
   ]);
   const total = searched
     ? Number(searched[0]?.n ?? 0)
@@ -149,3 +162,21 @@ export async function makeDue(db: Db, id: number): Promise<boolean> {
 
 /** The "send now" button with an SMTP server: the drain sends it at once (see drain/send-now.ts). */
 export const sendNow = sendStoredNow;
+
+/** The bulk actions on a filtered selection, and the states each applies to. */
+export const BULK = { retry: ['deferred', 'failed'], delete: ['queued', 'deferred'] } as const satisfies Record<string, readonly MessageState[]>;
+export type BulkAction = keyof typeof BULK;
+
+/** How many messages of the selection the action would change (shown before it is confirmed). */
+export async function bulkCount(db: Db, filter: Omit<OutboxFilter, 'page' | 'pageSize'>, action: BulkAction): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(messages).where(and(where(filter), inArray(messages.state, [...BULK[action]])));
+  return Number(row?.n ?? 0);
+}
+
+/** Retries or deletes every message of the selection in the states the action allows; returns how many changed. */
+export async function bulkApply(db: Db, filter: Omit<OutboxFilter, 'page' | 'pageSize'>, action: BulkAction): Promise<number> {
+  const condition = and(where(filter), inArray(messages.state, [...BULK[action]]));
+  if (action === 'delete') return (await db.delete(messages).where(condition).returning({ id: messages.id })).length;
+  const ids = (await db.select({ id: messages.id }).from(messages).where(condition)).map((r) => r.id);
+  return ids.length ? retryMessages(db, { failed: true, ids }) : 0;
+}

@@ -20,6 +20,14 @@ export const PAGE_CSP = [
 export const IFRAME_SANDBOX = 'allow-popups allow-popups-to-escape-sandbox';
 
 /**
+ * The app's own template (never a stored message): same origin as the page, so the
+ * page's script can read the rendered height and size the frame to it. Still no
+ * allow-scripts and a CSP with no script source, so nothing in the frame can run: the
+ * pair MDN warns about is allow-scripts with allow-same-origin, and this is one of them.
+ */
+export const TEMPLATE_IFRAME_SANDBOX = `${IFRAME_SANDBOX} allow-same-origin`;
+
+/**
  * An email's HTML (a template's, or a stored message's, which may be hostile). The
  * `sandbox` directive (no allow-scripts, no allow-same-origin) holds even when the URL
  * is opened directly rather than in the page's sandboxed iframe; on top of it no
@@ -27,10 +35,10 @@ export const IFRAME_SANDBOX = 'allow-popups allow-popups-to-escape-sandbox';
  * what an email needs to look right. Remote images and fonts only when asked for
  * (`remote`): as in a mail client, opening a message must not fire its tracking pixels.
  */
-export function emailCsp(remote: boolean): string {
+export function emailCsp(remote: boolean, template = false): string {
   const sources = remote ? 'data: https: http:' : 'data:';
   return [
-    `sandbox ${IFRAME_SANDBOX}`,
+    `sandbox ${template ? TEMPLATE_IFRAME_SANDBOX : IFRAME_SANDBOX}`,
     "default-src 'none'",
     "style-src 'unsafe-inline'",
     `img-src ${sources}`,

@@ -5,13 +5,12 @@ import { pathToFileURL } from 'node:url';
 import type { ComponentType } from 'react';
 import { nearestTsconfig } from './nearest-tsconfig.js';
 import { renderTemplate } from '../views/mail-view.js';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Attachment } from 'nodemailer';
 import { renderErrorOf } from '../views/render-error.js';
 import { DEFAULT_PRIORITY, PRIORITY_HEADER, type Priority } from '../views/priority.js';
 import type { ViewMessage } from '../views/mail-view.js';
 import { parseMessage, type MessageAttachment } from './message.js';
-import { headerText } from '../transport/compose.js';
+import { composeMail } from '../transport/compose.js';
 import { localizeTemplate, type PreviewCatalogs } from '../i18n/preview-locales.js';
 
 /**
@@ -34,7 +33,7 @@ export interface PreviewableView {
 }
 
 /** The message a view sends, built as `send()` builds it (`toMessage`), or from its parts for a view without one. */
-async function messageOf(view: PreviewableView, locale?: string): Promise<ViewMessage> {
+export async function messageOf(view: PreviewableView, locale?: string): Promise<ViewMessage> {
   if (typeof view.toMessage === 'function') return view.toMessage(locale ? { locale } : {});
   const rendered = await (locale ? view.render({ locale }) : view.render());
   const { [PRIORITY_HEADER]: priority, ...headers } = rendered.headers;
@@ -64,6 +63,8 @@ export interface TemplateEntry {
   component?: ComponentType<object>;
   previewProps: object;
   hasPreviewProps: boolean;
+  /** Named sample props besides PreviewProps (`PreviewPropSets`), each its own URL (`?set=name`). */
+  propSets: Record<string, object>;
   /** The file could not be imported (syntax error, throwing import). */
   error?: Error;
   /** The registered view that renders this template, if any. */
@@ -129,6 +130,17 @@ function templateFiles(dir: string, root = dir): string[] {
     else if (stat?.isFile() && TEMPLATE_FILE.test(name)) files.push(path);
   }
   return files;
+}
+
+/**
+ * A template's named prop sets: `PreviewPropSets` on the component (as react-email puts
+ * `PreviewProps`) or exported beside it, `{ 'long name': {...}, 'empty cart': {...} }`.
+ * Entries that are not objects are left out.
+ */
+function propSetsOf(component: unknown, module: Record<string, unknown>): Record<string, object> {
+  const sets = (component as { PreviewPropSets?: unknown }).PreviewPropSets ?? module.PreviewPropSets;
+  if (typeof sets !== 'object' || sets === null) return {};
+  return Object.fromEntries(Object.entries(sets).filter((e): e is [string, object] => typeof e[1] === 'object' && e[1] !== null && e[0] !== ''));
 }
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
@@ -198,9 +210,10 @@ export class EmailCatalog {
           component: component as ComponentType<object>,
           previewProps: typeof previewProps === 'object' && previewProps !== null ? previewProps : {},
           hasPreviewProps: previewProps !== undefined,
+          propSets: propSetsOf(component, module),
         });
       } catch (error) {
-        catalog.templates.push({ name, file, previewProps: {}, hasPreviewProps: false, error: asError(error) });
+        catalog.templates.push({ name, file, previewProps: {}, hasPreviewProps: false, propSets: {}, error: asError(error) });
       }
     }
 
@@ -229,66 +242,86 @@ export class EmailCatalog {
   }
 }
 
+/** Who a preview is addressed to: the composer needs a recipient, and the page shows none. */
+const PREVIEW_RECIPIENT = 'recipient@preview.invalid';
+/** The sender used when a view has none (each send must then give one; the page says so). */
+const PREVIEW_SENDER = 'no-from@preview.invalid';
+/** Headers of the built message the page does not list: MIME structure, and what differs per send. */
+const NOT_SHOWN = new Set(['content-type', 'mime-version', 'content-transfer-encoding', 'message-id', 'date', 'to', 'from', 'subject']);
+
 /**
- * Renders a view the way `send` would: the message `toMessage()` builds (From, Subject,
- * the view's headers, and the priority the queue transport reads, which is not sent),
- * and its attachments as nodemailer would encode them (built into a message and parsed
- * back, so names, types and bytes are what a recipient gets).
+ * Renders a view through the sending path: the message `toMessage()` builds (what `send()`
+ * hands a transporter), composed by the queue transport's own composer (`composeMail`: the
+ * same validation, priority handling and MIME building as a queued message), then parsed
+ * back. So the page shows the bytes `send()` would store: From, Subject, the view's headers as
+ * encoded and decoded, the text and HTML parts, the attachments; and a message `send()` would
+ * refuse is refused here with the same error.
  */
 export async function previewView(view: PreviewableView, options: PreviewOptions = {}): Promise<EmailPreview> {
   const what = view.viewName ?? view.constructor?.name ?? 'The view';
+  let message: ViewMessage;
   try {
-    const message = await messageOf(view, options.locale);
-    // The language it came out in and the strings that fell back: only a localized view has them.
-    const localized = view.i18n ? await view.render(options.locale ? { locale: options.locale } : undefined) : undefined;
-    const subject = headerText(message.subject);
-    const { subject: _, html, text, attachments } = message;
-    const built = await new MailComposer({ subject, text, html, attachments }).compile().build();
-    const parsed = await parseMessage(built);
-    const from = headerText(message.from);
-    const headers = Object.entries((message.headers ?? {}) as Record<string, unknown>).map(([k, v]) => [k, headerText(v)] as [string, string]);
-    return {
-      subject,
-      headers: [
-        ...(from ? [['From', from] as [string, string]] : []),
-        ['Subject', subject],
-        ...headers,
-        [PRIORITY_HEADER, message.queuePriority ?? DEFAULT_PRIORITY],
-      ],
-      html: String(html ?? ''),
-      text: String(text ?? ''),
-      attachments: parsed.attachments,
-      viewClass: what,
-      locale: localized?.locale,
-      missingTranslations: localized?.missingTranslations ?? [],
-    };
+    message = await messageOf(view, options.locale);
   } catch (error) {
     throw renderErrorOf(what, error);
   }
+  // The language it came out in and the strings that fell back: only a localized view has them.
+  const localized = view.i18n ? await view.render(options.locale ? { locale: options.locale } : undefined).catch(() => undefined) : undefined;
+  const hasFrom = message.from !== undefined && message.from !== null && message.from !== '';
+  const { sendAt: _sendAt, idempotencyKey: _key, ...sendable } = message;
+  // A send's own recipients and envelope are not the view's: the preview's placeholder stands in.
+  const composed = await composeMail({ ...sendable, to: PREVIEW_RECIPIENT, cc: undefined, bcc: undefined, envelope: undefined, from: hasFrom ? message.from : PREVIEW_SENDER });
+  const parsed = await parseMessage(composed.raw);
+  const values = parsed.headerValues ?? new Map<string, string>();
+  const own = Object.keys((message.headers ?? {}) as Record<string, unknown>).map((k) => k.toLowerCase());
+  const shown = [...new Set(own)].filter((k) => !NOT_SHOWN.has(k) && values.has(k));
+  const names = new Map(parsed.headerLines.map((h) => [h.key, h.line.slice(0, h.line.indexOf(':'))]));
+  return {
+    subject: parsed.subject,
+    headers: [
+      ['From', hasFrom ? (values.get('from') ?? parsed.from) : '(none: this view sets no from, so each send must give one)'],
+      ['Subject', parsed.subject],
+      ...shown.map((k) => [names.get(k) ?? k, values.get(k)!] as [string, string]),
+      [PRIORITY_HEADER, composed.priority],
+    ],
+    html: parsed.html ?? '',
+    text: parsed.text,
+    attachments: parsed.attachments,
+    viewClass: what,
+    locale: localized?.locale,
+    missingTranslations: localized?.missingTranslations ?? [],
+  };
+}
+
+/** The same view class built with other props (its constructor takes the props first, as MailView's does). */
+export function viewWithProps(sample: PreviewableView, props: unknown): PreviewableView {
+  const View = sample.constructor as new (props: unknown, options?: unknown) => PreviewableView;
+  return new View(props, (sample as { options?: unknown }).options);
 }
 
 /**
- * A template with its PreviewProps. When a registered view renders this template, the
+ * A template with its PreviewProps (or the props given: a named set, or edited in the page). When a registered view renders this template, the
  * page shows that view built with these props (its subject, headers and attachments);
  * otherwise the template alone, with the default priority.
  */
-export async function previewTemplate(entry: TemplateEntry, options: PreviewOptions & { i18n?: PreviewCatalogs } = {}): Promise<EmailPreview> {
+export async function previewTemplate(entry: TemplateEntry, options: PreviewOptions & { i18n?: PreviewCatalogs; props?: object } = {}): Promise<EmailPreview> {
   if (entry.error) throw renderErrorOf(`Template ${entry.name}`, entry.error);
+  const props = options.props ?? entry.previewProps;
   if (entry.view) {
     const sample = entry.view.make();
-    const View = sample.constructor as new (props: unknown) => PreviewableView;
     let view = sample;
     try {
-      view = new View(entry.previewProps);
-    } catch {
-      // a view whose constructor takes more than props: show it with its registered sample
+      view = viewWithProps(sample, props);
+    } catch (error) {
+      // a view whose constructor takes more than props: show it with its registered sample, unless props were asked for
+      if (options.props) throw renderErrorOf(sample.viewName ?? 'The view', error);
     }
     return previewView(view, options);
   }
   try {
     // No view: the template alone, in the app's catalogs when it has some (its useT() reads them).
     const localized = await localizeTemplate(options.i18n, options.locale);
-    const { html, text } = await renderTemplate(entry.component!, entry.previewProps as object, localized?.t);
+    const { html, text } = await renderTemplate(entry.component!, props as object, localized?.t);
     return {
       subject: null,
       headers: [...(localized ? [['Content-Language', localized.t.locale] as [string, string]] : []), [PRIORITY_HEADER, DEFAULT_PRIORITY]],

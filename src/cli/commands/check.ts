@@ -5,9 +5,10 @@ import { say, jsonForTerminal } from '../terminal.js';
 import { ConfigError } from '../../errors.js';
 import { runChecks, type Check } from '../../check/check.js';
 import { translationsCheck } from '../../i18n/check-translations.js';
+import { contentCheck } from '../../check/content.js';
 
 /** Every check `mailroom check` runs, in order. A new check is one module and one line here. */
-export const CHECKS: Check[] = [translationsCheck];
+export const CHECKS: Check[] = [translationsCheck, contentCheck];
 
 interface CheckFlags {
   emails: string;

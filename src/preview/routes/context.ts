@@ -7,6 +7,7 @@ import type { EmailCatalog } from '../templates.js';
 import type { LiveReload } from '../live-reload.js';
 import { layout, type Chrome } from '../ui/layout.js';
 import type { Auth } from '../auth/login.js';
+import type { TestSendLimiter } from '../test-send.js';
 
 /** What the route modules share: built once by createPreviewHandler, passed to each. */
 export interface AppContext {
@@ -23,6 +24,8 @@ export interface AppContext {
   auth: Auth | undefined;
   pageSize: number;
   onError: (error: unknown) => void;
+  /** Test sends of this server, all pages together. */
+  testSends: TestSendLimiter;
 }
 
 /** The page chrome for this request: base path, logged-in user, read-only badge. */
@@ -33,9 +36,7 @@ export const chrome = (c: Context, ctx: AppContext): Chrome => ({
   readOnly: ctx.readOnly,
 });
 
-type Width = 'desktop' | 'mobile';
-
-export const width = (c: Context): Width => (c.req.query('width') === 'mobile' ? 'mobile' : 'desktop');
+export { frameViewOf } from '../frame-view.js';
 
 export const notFound = (c: Context, ctx: AppContext, what = 'Not found') =>
   c.html(layout({ chrome: chrome(c, ctx), title: 'Not found', body: html`<h1>${what}</h1><p><a href="./">Templates</a> · <a href="outbox">Outbox</a></p>` }), 404);
@@ -44,8 +45,8 @@ export const notFound = (c: Context, ctx: AppContext, what = 'Not found') =>
 export const remoteImages = (c: Context): boolean => c.req.query('images') === '1';
 
 /** An email's own HTML, for the preview's sandboxed iframe; remote images only when asked for. */
-export const emailHtml = (c: Context, body: string, remote: boolean) =>
-  c.body(body, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': emailCsp(remote), 'X-Frame-Options': 'SAMEORIGIN', 'Referrer-Policy': 'no-referrer' });
+export const emailHtml = (c: Context, body: string, remote: boolean, template = false) =>
+  c.body(body, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': emailCsp(remote, template), 'X-Frame-Options': 'SAMEORIGIN', 'Referrer-Policy': 'no-referrer' });
 
 /** The `:index` of an attachment URL, or undefined when it is not a plain number. */
 export function attachmentIndex(c: Context): number | undefined {

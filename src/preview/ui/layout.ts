@@ -1,5 +1,6 @@
 import { html } from 'hono/html';
-import { IFRAME_SANDBOX } from '../security.js';
+import { IFRAME_SANDBOX, TEMPLATE_IFRAME_SANDBOX } from '../security.js';
+import { WIDTH_PRESETS, MIN_WIDTH, MAX_WIDTH, frameQuery, type FrameView } from '../frame-view.js';
 
 /** A fragment of escaped HTML: every `${value}` in `html\`…\`` is escaped unless it is itself a fragment. */
 export type Html = ReturnType<typeof html>;
@@ -23,6 +24,8 @@ export interface Page {
   section?: 'templates' | 'outbox';
   /** Live-reload generation the page was rendered at; pages about templates set it. */
   generation?: number;
+  /** The templates and views beside the page (template and view pages). */
+  sidebar?: Html;
   body: Html;
 }
 
@@ -30,7 +33,7 @@ export interface Page {
  * Links in the pages are relative to `<base href>`: mounted under a prefix
  * (`/admin/mail/`), every link, form, frame and the event stream follow it.
  */
-export function layout({ chrome, title, section, generation, body }: Page): Html {
+export function layout({ chrome, title, section, generation, sidebar, body }: Page): Html {
   const current = (name: Page['section']) => (section === name ? html` aria-current="page"` : '');
   return html`<!doctype html>
 <html lang="en">
@@ -41,6 +44,7 @@ export function layout({ chrome, title, section, generation, body }: Page): Html
 <base href="${chrome.base}/">
 <title>${title} · mailroom</title>
 <link rel="stylesheet" href="assets/preview.css">
+<link rel="stylesheet" href="assets/highlight.css">
 <script src="assets/preview.js" defer></script>
 </head>
 <body data-generation="${generation ?? ''}">
@@ -57,9 +61,9 @@ export function layout({ chrome, title, section, generation, body }: Page): Html
       : ''
   }
 </header>
-<main>
+${sidebar ? html`<div class="with-sidebar">${sidebar}<main>${body}</main></div>` : html`<main>
 ${body}
-</main>
+</main>`}
 </body>
 </html>`;
 }
@@ -88,20 +92,44 @@ export function bytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** An email's HTML, framed: no scripts, its own opaque origin, the width the viewer picked. */
-export function emailFrame(src: string, width: 'desktop' | 'mobile'): Html {
-  return html`<div class="frame ${width}" data-width="${width}">
-  <iframe title="Rendered email" sandbox="${IFRAME_SANDBOX}" referrerpolicy="no-referrer" src="${src}"></iframe>
+/**
+ * An email's HTML, framed: no scripts, the width the viewer picked. `fit`: the app's own
+ * template, whose frame may share the preview's origin (still no script may run in it)
+ * so the page can size the frame to its content; a stored message keeps an opaque origin.
+ */
+export function emailFrame(src: string, view: FrameView, fit = false): Html {
+  const width = view.width === 'full' ? 'full' : String(view.width);
+  return html`<div class="frame${view.dark ? ' dark' : ''}" data-width="${width}" data-scheme="${view.dark ? 'dark' : 'light'}">
+  <iframe title="Rendered email" sandbox="${fit ? TEMPLATE_IFRAME_SANDBOX : IFRAME_SANDBOX}" referrerpolicy="no-referrer" src="${src}"${
+    view.width === 'full' ? '' : html` width="${width}"`
+  }${fit ? html` data-fit="content"` : ''}></iframe>
 </div>`;
 }
 
-/** Desktop / Mobile links: the choice lives in the URL, so reloads and links keep it. */
-export function widthSwitch(path: string, width: 'desktop' | 'mobile', extra: Record<string, string> = {}): Html {
-  const link = (w: 'desktop' | 'mobile', label: string) => {
-    const query = new URLSearchParams({ ...extra, ...(w === 'mobile' ? { width: 'mobile' } : {}) }).toString();
-    return html`<a href="${query ? `${path}?${query}` : path}" aria-current="${w === width ? 'true' : 'false'}">${label}</a>`;
+/**
+ * Width presets (full, 600, 375, 320), a custom width and the dark-mode toggle: links and
+ * a GET form, so the choice lives in the URL and reloads and shared links keep it.
+ */
+export function widthSwitch(path: string, view: FrameView, extra: Record<string, string> = {}): Html {
+  const href = (v: FrameView) => {
+    const query = new URLSearchParams({ ...extra, ...frameQuery(v) }).toString();
+    return query ? `${path}?${query}` : path;
   };
-  return html`<span class="switch" role="group" aria-label="Width">${link('desktop', 'Desktop')}${link('mobile', 'Mobile')}</span>`;
+  const link = (width: FrameView['width'], label: string) =>
+    html`<a href="${href({ ...view, width })}" data-width="${String(width)}" aria-current="${width === view.width ? 'true' : 'false'}">${label}</a>`;
+  const custom = view.width !== 'full' && !(WIDTH_PRESETS as readonly number[]).includes(view.width) ? view.width : undefined;
+  const keep = { ...extra, ...(view.dark ? { scheme: 'dark' } : {}) };
+  return html`<span class="switch" role="group" aria-label="Width" id="widths">${link('full', 'Full')}${WIDTH_PRESETS.slice()
+    .reverse()
+    .map((w) => link(w, String(w)))}</span>
+<form class="custom-width" method="get" action="${path}" aria-label="Custom width">${Object.entries(keep).map(
+    ([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`,
+  )}<input type="number" name="width" id="custom-width" min="${MIN_WIDTH}" max="${MAX_WIDTH}" step="1" placeholder="px" value="${custom ?? ''}" aria-label="Custom width in pixels"${
+    custom ? html` aria-current="true"` : ''
+  }><button type="submit">Set</button></form>
+<span class="switch" role="group" aria-label="Colour scheme" id="scheme"><a href="${href({ ...view, dark: !view.dark })}" id="dark-toggle" role="switch" aria-checked="${
+    view.dark ? 'true' : 'false'
+  }">${view.dark ? '☾ Dark' : '☀ Light'}</a></span>`;
 }
 
 export function headersTable(headers: [string, string][]): Html {

@@ -1,6 +1,7 @@
 import { html } from 'hono/html';
 import type { EmailPreview } from '../templates.js';
 import { emailFrame, type Html } from './layout.js';
+import { frameQuery, type FrameView } from '../frame-view.js';
 
 /** The locales a page can show, which one it shows, and the one beside it (`?compare=`). */
 export interface PageLocales {
@@ -22,11 +23,11 @@ function nativeName(locale: string): string {
  * Links to this page in each locale (each its own URL, so it can be shared and reloads
  * keep it), and a second row that shows another locale side by side with this one.
  */
-export function localeSwitch(path: string, locales: PageLocales, width: 'desktop' | 'mobile'): Html {
+export function localeSwitch(path: string, locales: PageLocales, view: FrameView): Html {
   if (locales.available.length === 0) return html``;
   const current = locales.current ?? locales.available[0];
   const href = (query: Record<string, string | undefined>) => {
-    const params = new URLSearchParams(Object.entries({ ...query, width: width === 'mobile' ? 'mobile' : undefined }).filter((e): e is [string, string] => e[1] !== undefined));
+    const params = new URLSearchParams(Object.entries({ ...query, ...frameQuery(view) }).filter((e): e is [string, string] => e[1] !== undefined));
     return params.size ? `${path}?${params}` : path;
   };
   const link = (locale: string, query: Record<string, string | undefined>, selected: boolean) =>
@@ -60,12 +61,12 @@ export function missingWarning(preview: EmailPreview | undefined): Html {
 export function sideBySide(
   left: { locale: string; frameSrc: string; preview: EmailPreview },
   right: { locale: string; frameSrc: string; preview: EmailPreview },
-  width: 'desktop' | 'mobile',
+  view: FrameView,
 ): Html {
   const column = (side: typeof left, id: string) => html`<section class="side" id="${id}" data-locale="${side.locale}">
 <h3 lang="${side.locale}" dir="auto"><span class="code">${side.locale}</span> ${side.preview.subject ?? ''}</h3>
 ${missingWarning(side.preview)}
-${emailFrame(side.frameSrc, width)}
+${emailFrame(side.frameSrc, view, true)}
 </section>`;
   return html`<div class="side-by-side">${column(left, 'side-a')}${column(right, 'side-b')}</div>`;
 }

@@ -5,13 +5,16 @@ import { ACTIONS, type Action } from '../outbox.js';
 import type { StoredMessage } from '../stored-message.js';
 import { bytes, clipped, emailFrame, layout, shortList, when, widthSwitch, type Chrome, type Html } from './layout.js';
 import { stateBadge } from './outbox-page.js';
+import { frameQuery, type FrameView } from '../frame-view.js';
+import { testSendForm } from './test-send.js';
+import { TEST_HEADER } from '../test-send.js';
 
 export interface MessagePageOptions {
   chrome: Chrome;
   row: Omit<MessageRow, 'raw'>;
   parsed: StoredMessage;
   attempts: AttemptRow[];
-  width: 'desktop' | 'mobile';
+  view: FrameView;
   /** Which page of the recipients table (RECIPIENTS_PAGE each). */
   recipientsPage: number;
   /** Remote images load (the viewer asked); off by default, so tracking pixels do not fire. */
@@ -19,6 +22,8 @@ export interface MessagePageOptions {
   notice?: { text: string; bad?: boolean };
   /** Whether "Send now" delivers at once (an SMTP server was given) or only makes it due. */
   canDeliver: boolean;
+  /** Whether "Send a test" can send (an SMTP server was given). */
+  canSendTest?: boolean;
 }
 
 const LABELS: Record<Action, string> = { retry: 'Retry', 'send-now': 'Send now', delete: 'Delete' };
@@ -39,13 +44,25 @@ ${available.map(
 </div>`;
 }
 
+/** The frame's own query: remote images and the colour scheme, when asked for. */
+function frameSrcQuery(o: MessagePageOptions): string {
+  const query = new URLSearchParams({ ...(o.images ? { images: '1' } : {}), ...(o.view.dark ? { scheme: 'dark' } : {}) }).toString();
+  return query ? `?${query}` : '';
+}
+
+/** What a test copy was a test of (its X-Mailroom-Test header), or undefined for a real message. */
+function testOf(o: MessagePageOptions): string | undefined {
+  const line = o.parsed.headerLines.find((h) => h.key === TEST_HEADER.toLowerCase())?.line;
+  return line ? line.slice(line.indexOf(':') + 1).trim() : undefined;
+}
+
 /** Recipients per page of the message's table: a message to 20,000 people shows them 100 at a time. */
 export const RECIPIENTS_PAGE = 100;
 
 function recipientsPager(o: MessagePageOptions, pages: number): Html {
   const page = Math.min(o.recipientsPage, pages);
   const link = (n: number) => {
-    const query = new URLSearchParams({ ...(o.width === 'mobile' ? { width: 'mobile' } : {}), ...(o.images ? { images: '1' } : {}), ...(n > 1 ? { recipients: String(n) } : {}) }).toString();
+    const query = new URLSearchParams({ ...frameQuery(o.view), ...(o.images ? { images: '1' } : {}), ...(n > 1 ? { recipients: String(n) } : {}) }).toString();
     return `outbox/${o.row.id}${query ? `?${query}` : ''}#recipients`;
   };
   return html`<nav class="pager" id="recipients-pager" aria-label="Recipient pages">
@@ -57,7 +74,7 @@ function recipientsPager(o: MessagePageOptions, pages: number): Html {
 
 /** "Load remote images" / "Block remote images": a link, so the choice is per view and lives in the URL. */
 function imagesToggle(o: MessagePageOptions): Html {
-  const query = new URLSearchParams({ ...(o.width === 'mobile' ? { width: 'mobile' } : {}), ...(o.images ? {} : { images: '1' }) }).toString();
+  const query = new URLSearchParams({ ...frameQuery(o.view), ...(o.images ? {} : { images: '1' }) }).toString();
   const href = `outbox/${o.row.id}${query ? `?${query}` : ''}`;
   return o.images
     ? html`<a id="images" class="images-toggle" href="${href}">Block remote images</a>`
@@ -94,7 +111,9 @@ export function messagePage(o: MessagePageOptions): Html {
 <h1>${parsed.subject || row.subject || '(no subject)'}</h1>
 <p class="muted">Message #${id} ${stateBadge(row.state)} · <a href="outbox">back to the outbox</a></p>
 ${o.notice ? html`<p class="notice${o.notice.bad ? ' bad' : ''}" role="status">${o.notice.text}</p>` : ''}
+${testOf(o) ? html`<p class="badge test-badge" id="test-badge">Test send: ${testOf(o)}</p>` : ''}
 ${actionForms(o)}
+${testSendForm({ chrome: o.chrome, action: `outbox/${o.row.id}/send-test`, keep: {}, canSend: Boolean(o.canSendTest) })}
 <table class="meta" id="meta">
 ${meta.map(([k, v]) => html`<tr><th scope="row">${k}</th><td class="wrap">${v}</td></tr>`)}
 </table>
@@ -110,8 +129,8 @@ ${
 }
 <p><a id="raw" href="outbox/${id}/raw">Download the raw message (.eml)</a></p>
 
-<div class="toolbar"><strong>HTML</strong>${widthSwitch(`outbox/${id}`, o.width, o.images ? { images: '1' } : {})}${imagesToggle(o)}</div>
-${parsed.html !== null ? emailFrame(`outbox/${id}/html${o.images ? '?images=1' : ''}`, o.width) : html`<p class="muted">This message has no HTML part.</p>`}
+<div class="toolbar"><strong>HTML</strong>${widthSwitch(`outbox/${id}`, o.view, o.images ? { images: '1' } : {})}${imagesToggle(o)}</div>
+${parsed.html !== null ? emailFrame(`outbox/${id}/html${frameSrcQuery(o)}`, o.view) : html`<p class="muted">This message has no HTML part.</p>`}
 
 <h2>Plain text</h2>
 <pre id="text">${parsed.text}</pre>

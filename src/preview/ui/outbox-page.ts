@@ -13,6 +13,8 @@ export interface OutboxPageOptions {
   search: string;
   /** Only this mail view's messages. */
   view?: string | undefined;
+  after?: string | undefined;
+  before?: string | undefined;
   page: number;
   pageSize: number;
   notice?: string;
@@ -25,11 +27,13 @@ export function stateBadge(state: MessageState): Html {
 }
 
 /** `outbox?state=…&q=…&view=…&page=N`: links keep the others when one changes. */
-function outboxUrl(params: { state?: MessageState | undefined; q?: string; view?: string | undefined; page?: number }): string {
+function outboxUrl(params: { state?: MessageState | undefined; q?: string; view?: string | undefined; page?: number; after?: string | undefined; before?: string | undefined }): string {
   const query = new URLSearchParams();
   if (params.state) query.set('state', params.state);
   if (params.q) query.set('q', params.q);
   if (params.view) query.set('view', params.view);
+  if (params.after) query.set('after', params.after);
+  if (params.before) query.set('before', params.before);
   if (params.page && params.page > 1) query.set('page', String(params.page));
   const text = query.toString();
   return text ? `outbox?${text}` : 'outbox';
@@ -37,10 +41,12 @@ function outboxUrl(params: { state?: MessageState | undefined; q?: string; view?
 
 /** The queue, newest first: filter by state, search recipients and subjects, page through. */
 export function outboxPage(o: OutboxPageOptions): Html {
+  // Every link of this page keeps the date range.
+  const link = (params: Parameters<typeof outboxUrl>[0]) => outboxUrl({ ...params, after: o.after, before: o.before });
   const pages = Math.max(1, Math.ceil(o.total / o.pageSize));
   const all = Object.values(o.counts).reduce((a, b) => a + b, 0);
   const stateLink = (state: MessageState | undefined, label: string, n: number) =>
-    html`<a href="${outboxUrl({ state, q: o.search, view: o.view })}" aria-current="${o.state === state ? 'true' : 'false'}">${label} <span class="count">${n}</span></a>`;
+    html`<a href="${link({ state, q: o.search, view: o.view })}" aria-current="${o.state === state ? 'true' : 'false'}">${label} <span class="count">${n}</span></a>`;
   const body = html`
 <h1>Outbox</h1>
 <p class="muted">Every message in the queue, newest first: what was sent, and what will be.</p>
@@ -49,14 +55,27 @@ ${o.notice ? html`<p class="notice" role="status">${o.notice}</p>` : ''}
   ${o.state ? html`<input type="hidden" name="state" value="${o.state}">` : ''}
   ${o.view ? html`<input type="hidden" name="view" value="${o.view}">` : ''}
   <input type="search" name="q" value="${o.search}" placeholder="Recipient or subject" aria-label="Search recipients and subjects">
+  <label>from <input type="date" name="after" id="after" value="${o.after ?? ''}"></label>
+  <label>to <input type="date" name="before" id="before" value="${o.before ?? ''}"></label>
   <button type="submit">Search</button>
-  ${o.search ? html`<a href="${outboxUrl({ state: o.state, view: o.view })}">clear</a>` : ''}
-  ${o.view ? html`<span class="view-filter">view <strong>${o.view}</strong> <a href="${outboxUrl({ state: o.state, q: o.search })}">all views</a></span>` : ''}
+  ${o.search ? html`<a href="${link({ state: o.state, view: o.view })}">clear</a>` : ''}
+  ${o.view ? html`<span class="view-filter">view <strong>${o.view}</strong> <a href="${link({ state: o.state, q: o.search })}">all views</a></span>` : ''}
 </form>
 <nav class="states" aria-label="Filter by state">
   ${stateLink(undefined, 'all', all)}
   ${MESSAGE_STATES.map((s) => stateLink(s, s, o.counts[s]))}
 </nav>
+${
+  o.chrome.readOnly || !o.rows.length
+    ? ''
+    : html`<form method="post" action="outbox/bulk" id="bulk" class="actions">
+  <input type="hidden" name="_csrf" value="${o.chrome.csrfToken}">
+  ${filterFields(o)}
+  <button type="submit" name="action" value="retry">Retry all these…</button>
+  <button type="submit" name="action" value="delete" class="danger">Delete all these…</button>
+  <span class="muted">every message the filters select, not only this page: you confirm the count first</span>
+</form>`
+}
 ${
   o.rows.length
     ? html`<table id="outbox">
@@ -67,7 +86,7 @@ ${o.rows.map(
   <td class="num">${m.id}</td>
   <td>${stateBadge(m.state)}</td>
   <td>${priorityFromRank(m.priority)}</td>
-  <td class="view">${m.view ? html`<a href="${outboxUrl({ state: o.state, q: o.search, view: m.view })}">${m.view}</a>` : ''}</td>
+  <td class="view">${m.view ? html`<a href="${link({ state: o.state, q: o.search, view: m.view })}">${m.view}</a>` : ''}</td>
   <td class="wrap"><a class="subject" href="${messageUrl(m.id)}">${m.subject || '(no subject)'}</a></td>
   <td class="wrap recipients">${shortList(m.recipients ?? [], m.recipientCount)}</td>
   <td class="nowrap">${when(m.createdAt)}</td>
@@ -80,9 +99,44 @@ ${o.rows.map(
     : html`<p class="empty">${o.search || o.state || o.view ? 'No message matches.' : 'The queue is empty: messages appear here as soon as an app queues them.'}</p>`
 }
 <nav class="pager" aria-label="Pages">
-  ${o.page > 1 ? html`<a rel="prev" href="${outboxUrl({ state: o.state, q: o.search, view: o.view, page: o.page - 1 })}">← Newer</a>` : ''}
+  ${o.page > 1 ? html`<a rel="prev" href="${link({ state: o.state, q: o.search, view: o.view, page: o.page - 1 })}">← Newer</a>` : ''}
   <span class="page-info">Page ${o.page} of ${pages} · ${o.total} message${o.total === 1 ? '' : 's'}</span>
-  ${o.page < pages ? html`<a rel="next" href="${outboxUrl({ state: o.state, q: o.search, view: o.view, page: o.page + 1 })}">Older →</a>` : ''}
+  ${o.page < pages ? html`<a rel="next" href="${link({ state: o.state, q: o.search, view: o.view, page: o.page + 1 })}">Older →</a>` : ''}
 </nav>`;
   return layout({ chrome: o.chrome, title: 'Outbox', section: 'outbox', body });
+}
+
+/** The filters as hidden fields, so a form acts on exactly what the list shows. */
+function filterFields(f: { state?: string | undefined; search?: string; view?: string | undefined; after?: string | undefined; before?: string | undefined }): Html {
+  const fields = Object.entries({ state: f.state, q: f.search, view: f.view, after: f.after, before: f.before }).filter((e): e is [string, string] => Boolean(e[1]));
+  return html`${fields.map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}`;
+}
+
+/** "Retry 37 messages?": what a bulk action would change, before it does. */
+export function bulkConfirmPage(o: {
+  chrome: Chrome;
+  action: 'retry' | 'delete';
+  count: number;
+  filter: { state?: string | undefined; search?: string; view?: string | undefined; after?: string | undefined; before?: string | undefined };
+  back: string;
+}): Html {
+  const verb = o.action === 'retry' ? 'Retry' : 'Delete';
+  const states = o.action === 'retry' ? 'deferred or failed' : 'queued or deferred';
+  const body = html`<h1>${verb} ${o.count} message${o.count === 1 ? '' : 's'}?</h1>
+<p id="bulk-summary">${o.count} ${states} message${o.count === 1 ? '' : 's'} match the filters${
+    o.action === 'retry' ? ' and will be due now (failed ones with a fresh attempt budget)' : ' and will be removed from the queue for good'
+  }. Others the filters select are left as they are.</p>
+${
+  o.count
+    ? html`<form method="post" action="outbox/bulk" class="actions" id="bulk-confirm">
+  <input type="hidden" name="_csrf" value="${o.chrome.csrfToken}">
+  <input type="hidden" name="action" value="${o.action}">
+  <input type="hidden" name="confirmed" value="1">
+  ${filterFields(o.filter)}
+  <button type="submit" class="${o.action === 'delete' ? 'danger' : 'primary'}">${verb} ${o.count}</button>
+  <a href="${o.back}">Cancel</a>
+</form>`
+    : html`<p><a href="${o.back}">Back to the outbox</a></p>`
+}`;
+  return layout({ chrome: o.chrome, title: `${verb} messages`, section: 'outbox', body });
 }

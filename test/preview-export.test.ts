@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { simpleParser } from 'mailparser';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from './helpers/browser.js';
+import { mailroom } from './helpers/cli.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+/** Every file under `dir`, by relative path, with its bytes. */
+function tree(dir: string, root = dir): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) for (const [k, v] of tree(path, root)) files.set(k, v);
+    else files.set(relative(root, path), readFileSync(path));
+  }
+  return files;
+}
+
+let dir: string;
+let emails: string;
+let browser: Browser;
+beforeAll(async () => {
+  mkdirSync(join(REPO, 'test-results'), { recursive: true });
+  dir = mkdtempSync(join(REPO, 'test-results', 'preview-export-'));
+  emails = join(dir, 'emails');
+  cpSync(join(REPO, 'emails'), emails, { recursive: true });
+  cpSync(join(REPO, 'test', 'fixtures', 'preview-workspace'), emails, { recursive: true });
+  writeFileSync(join(emails, 'tsconfig.json'), JSON.stringify({ extends: '../../../tsconfig.json', include: ['.'] }));
+  browser = await launchBrowser();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('mailroom export', () => {
+  it('writes .html, .txt and .eml per template, view and prop set, the same bytes every time, browsable offline', async () => {
+    const first = join(dir, 'first');
+    const second = join(dir, 'second');
+    const a = await mailroom(['export', '--out', first, '--emails', emails]);
+    expect(a.stderr + a.stdout).toContain('written to');
+    expect(a.code).toBe(0);
+    expect((await mailroom(['export', '--out', second, '--emails', emails])).code).toBe(0);
+
+    const one = tree(first);
+    const two = tree(second);
+    expect([...one.keys()].sort()).toEqual([...two.keys()].sort());
+    for (const [path, bytes] of one) expect(bytes.equals(two.get(path)!), path).toBe(true);
+    for (const path of [
+      'index.html',
+      'templates/marketing/dark-promo.html',
+      'templates/marketing/dark-promo.dark.html',
+      'templates/marketing/dark-promo.txt',
+      'templates/marketing/dark-promo--long-headline.html',
+      'templates/marketing/dark-promo--no-lines.txt',
+      'templates/welcome.eml',
+      'views/invoice.eml',
+      'views/invoice.html',
+    ]) {
+      expect(one.has(path), path).toBe(true);
+    }
+    expect(one.has('templates/marketing/dark-promo.eml')).toBe(false); // no view: no sender, no message
+    // The .eml is the queue's message: From, Subject, the PDF, a fixed Date and Message-ID.
+    const eml = await simpleParser(one.get('views/invoice.eml')!);
+    expect(eml.from?.text).toContain('hello@mailroom.test');
+    expect(eml.subject).toBe('Invoice F-2026-0042');
+    expect(eml.date?.toISOString()).toBe('2000-01-01T00:00:00.000Z');
+    expect(eml.messageId).toBe('<view.invoice.default@export.mailroom.invalid>');
+    expect(eml.attachments.map((x) => x.contentType)).toEqual(['application/pdf']);
+    expect(one.get('templates/marketing/dark-promo--long-headline.html')!.toString()).toContain('The longest autumn sale headline');
+
+    // Opened from disk: the list, the widths, the dark toggle.
+    const page = await browser.newPage();
+    page.setDefaultTimeout(60_000);
+    try {
+      await page.goto(pathToFileURL(join(first, 'index.html')).href);
+      expect(await page.locator('#templates a').count()).toBe(6);
+      await page.click('#templates a:has-text("marketing/dark-promo")');
+      const frame = () => page.frames().find((f) => f.url().includes('dark-promo'))!;
+      await expect.poll(() => frame()?.url()).toMatch(/dark-promo\.html$/);
+      const card = () => frame().evaluate(`getComputedStyle(document.getElementById('card')).backgroundColor`);
+      await expect.poll(card).toBe('rgb(255, 255, 255)');
+      await page.click('#dark-toggle');
+      await expect.poll(() => frame()?.url()).toMatch(/dark-promo\.dark\.html$/);
+      await expect.poll(card).toBe('rgb(16, 24, 40)');
+      await page.click('#widths [data-width="320"]');
+      await expect.poll(async () => (await page.locator('#email').boundingBox())?.width).toBe(320);
+      expect(await page.locator('#subject').textContent()).toBe('No view renders this template: no subject.');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('refuses to write into a folder that holds something else', async () => {
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'notes.txt'), 'mine');
+    const result = await mailroom(['export', '--out', other, '--emails', emails]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('is not empty and holds no earlier export');
+    expect(readdirSync(other)).toEqual(['notes.txt']);
+  });
+});
