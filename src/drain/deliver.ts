@@ -1,6 +1,7 @@
 import type { Transporter } from 'nodemailer';
 import type { RecipientStatus } from '../store/schema.js';
 import { cleanReply, replyCode } from './reply.js';
+import { sendStored, type SentInfo } from './raw-send.js';
 
 /** An attempt's result: accepted, worth retrying later, or refused for good. */
 export type Outcome = 'sent' | 'deferred' | 'failed';
@@ -72,13 +73,11 @@ export async function deliver(
   const recipients = message.recipients;
   const status: RecipientStatus = {};
   try {
-    const info = (await transporter.sendMail({
-      envelope: { from: message.envelopeFrom, to: recipients },
-      raw: message.raw,
-      // Not written (the raw bytes carry their own); reported back, and spares nodemailer
-      // from making up an id for a raw message, five randomBytes calls per send.
-      messageId: message.messageId,
-    })) as { accepted?: (string | { address: string })[]; response?: string; rejectedErrors?: SmtpError[] };
+    // The Message-ID is not written (the raw bytes carry their own); it is reported back,
+    // and spares nodemailer from making up an id for a raw message.
+    const info = (await sendStored(transporter, { from: message.envelopeFrom, to: recipients }, message.raw, message.messageId)) as SentInfo & {
+      rejectedErrors?: SmtpError[];
+    };
     const reply = cleanReply(info.response ?? '');
     for (const accepted of info.accepted ?? []) {
       status[typeof accepted === 'string' ? accepted : accepted.address] = { state: 'sent', reply };

@@ -3,6 +3,7 @@ import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
 import { ConfigError, SmtpConnectionError } from '../errors.js';
 import { redact } from '../store/redact.js';
 import { decodeCredential } from '../store/url-credentials.js';
+import { ownPool } from './raw-send.js';
 
 /** Limits of the pool `createSmtpTransport` makes (unused for a transporter passed in). */
 export interface SmtpOptions {
@@ -87,7 +88,7 @@ function isTransporter(value: SmtpConfig): value is Transporter {
 export function createSmtpTransport(config: SmtpConfig, options: SmtpOptions = {}): Transporter {
   if (isTransporter(config)) return config;
   const base = typeof config === 'string' ? parseSmtpUrl(config) : config;
-  return nodemailer.createTransport({
+  return ownPool(nodemailer.createTransport({
     connectionTimeout: options.connectionTimeout ?? 15_000,
     greetingTimeout: options.connectionTimeout ?? 15_000,
     socketTimeout: options.socketTimeout ?? 60_000,
@@ -95,7 +96,7 @@ export function createSmtpTransport(config: SmtpConfig, options: SmtpOptions = {
     pool: true,
     maxConnections: options.concurrency ?? base.maxConnections ?? 5,
     maxMessages: Infinity,
-  });
+  }));
 }
 
 /**
