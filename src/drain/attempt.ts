@@ -14,6 +14,7 @@ export async function attemptMessage(
   smtp: Transporter,
   message: Pick<ClaimedMessage, 'messageId' | 'envelopeFrom' | 'recipients' | 'recipientStatus'> & { raw: Buffer },
   blocked: Map<string, string>,
+  endAfter?: Promise<unknown>,
 ): Promise<Delivery> {
   const pending = pendingRecipients(message);
   const refused: Delivery['status'] = {};
@@ -25,6 +26,6 @@ export async function attemptMessage(
   if (allowed.length === 0) {
     return { outcome: 'failed', code: null, reply: 'all recipients are blocked', recipients: pending, status: refused };
   }
-  const delivery = await deliver(smtp, { messageId: message.messageId, envelopeFrom: message.envelopeFrom, recipients: allowed, raw: message.raw });
+  const delivery = await deliver(smtp, { messageId: message.messageId, envelopeFrom: message.envelopeFrom, recipients: allowed, raw: message.raw }, endAfter);
   return { ...delivery, status: { ...refused, ...delivery.status }, recipients: pending };
 }

@@ -65,17 +65,21 @@ function summarize(status: RecipientStatus, recipients: string[]): Outcome {
   return states.includes('sent') ? 'sent' : 'failed';
 }
 
-/** Sends the stored bytes to the recipients not yet done, and classifies the reply. */
+/**
+ * Sends the stored bytes to the recipients not yet done, and classifies the reply.
+ * `endAfter`: the message is completed only once it settles (see sendStored).
+ */
 export async function deliver(
   transporter: Transporter,
   message: { messageId: string; envelopeFrom: string; recipients: string[]; raw: Buffer },
+  endAfter?: Promise<unknown>,
 ): Promise<Delivery> {
   const recipients = message.recipients;
   const status: RecipientStatus = {};
   try {
     // The Message-ID is not written (the raw bytes carry their own); it is reported back,
     // and spares nodemailer from making up an id for a raw message.
-    const info = (await sendStored(transporter, { from: message.envelopeFrom, to: recipients }, message.raw, message.messageId)) as SentInfo & {
+    const info = (await sendStored(transporter, { from: message.envelopeFrom, to: recipients }, message.raw, message.messageId, endAfter)) as SentInfo & {
       rejectedErrors?: SmtpError[];
     };
     const reply = cleanReply(info.response ?? '');

@@ -53,8 +53,12 @@ function directPool(transporter: Transporter): RawTransport | undefined {
   return typeof mail.transporter?.send === 'function' ? (mail.transporter as RawTransport) : undefined;
 }
 
-/** A message already built: what a nodemailer transport reads from `mail`. */
-function builtMail(envelope: { from: string; to: string[] }, raw: Buffer, messageId: string) {
+/**
+ * A message already built: what a nodemailer transport reads from `mail`. The stream
+ * gives the bytes at once and ends (which sends the final dot) once `endAfter` settles:
+ * the server has the whole message but takes it only with the dot.
+ */
+function builtMail(envelope: { from: string; to: string[] }, raw: Buffer, messageId: string, endAfter: Promise<unknown> | undefined) {
   return {
     data: {},
     message: {
@@ -63,13 +67,22 @@ function builtMail(envelope: { from: string; to: string[] }, raw: Buffer, messag
       getHeader: (key: string) => (key.toLowerCase() === 'message-id' ? messageId : undefined),
       // A fresh stream per call: the pool sends again on a new connection when a reused
       // one turns out closed before a byte was read (readableDidRead), as for sendMail.
-      createReadStream: () =>
-        new Readable({
+      createReadStream: () => {
+        let started = false;
+        return new Readable({
           read() {
+            if (started) return;
+            started = true;
             this.push(raw);
-            this.push(null);
+            if (!endAfter) return void this.push(null);
+            // A refused wait ends the stream with its error: the message is abandoned before its dot.
+            endAfter.then(
+              () => this.push(null),
+              (error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))),
+            );
           },
-        }),
+        });
+      },
     },
   };
 }
@@ -78,11 +91,25 @@ function builtMail(envelope: { from: string; to: string[] }, raw: Buffer, messag
  * Sends stored bytes to `envelope`: straight to the SMTP pool for our own transporters,
  * through `sendMail` for any other. Resolves with the transport's answer (accepted,
  * rejectedErrors, response), rejects with its error, as `sendMail` does.
+ *
+ * `endAfter`: the message is not completed before it settles. On our own pools the
+ * envelope and the bytes go out at once and only the final dot (what makes the server
+ * take the message) waits; other transporters wait before sending anything. Rejected,
+ * the message is not sent, and the send rejects.
  */
-export function sendStored(transporter: Transporter, envelope: { from: string; to: string[] }, raw: Buffer, messageId: string): Promise<SentInfo> {
+export async function sendStored(
+  transporter: Transporter,
+  envelope: { from: string; to: string[] },
+  raw: Buffer,
+  messageId: string,
+  endAfter?: Promise<unknown>,
+): Promise<SentInfo> {
   const pool = directPool(transporter);
-  if (!pool) return transporter.sendMail({ envelope, raw, messageId }) as Promise<SentInfo>;
+  if (!pool) {
+    await endAfter;
+    return (await transporter.sendMail({ envelope, raw, messageId })) as SentInfo;
+  }
   return new Promise((resolve, reject) => {
-    pool.send(builtMail(envelope, raw, messageId), (error, info) => (error ? reject(error) : resolve(info ?? {})));
+    pool.send(builtMail(envelope, raw, messageId, endAfter), (error, info) => (error ? reject(error) : resolve(info ?? {})));
   });
 }
