@@ -104,6 +104,8 @@ export async function sendStored(
   messageId: string,
   endAfter?: Promise<unknown>,
 ): Promise<SentInfo> {
+  // Read only once the server has said 354: refused before that, it is handled here, not unhandled.
+  endAfter?.catch(() => {});
   const pool = directPool(transporter);
   if (!pool) {
     await endAfter;
