@@ -14,6 +14,7 @@ export async function attemptMessage(
   smtp: Transporter,
   message: Pick<ClaimedMessage, 'messageId' | 'envelopeFrom' | 'recipients' | 'recipientStatus'> & { raw: Buffer; topic?: string | null },
   suppressed: SuppressedAmong,
+  endAfter?: Promise<unknown>,
 ): Promise<Delivery> {
   const pending = pendingRecipients(message);
   const refused: Delivery['status'] = {};
@@ -29,6 +30,6 @@ export async function attemptMessage(
     const reply = onlyBlocks ? 'all recipients are blocked' : `all recipients are suppressed: ${Object.values(refused)[0]!.reply}`;
     return { outcome: 'failed', code: null, reply, recipients: pending, status: refused };
   }
-  const delivery = await deliver(smtp, { messageId: message.messageId, envelopeFrom: message.envelopeFrom, recipients: allowed, raw: message.raw });
+  const delivery = await deliver(smtp, { messageId: message.messageId, envelopeFrom: message.envelopeFrom, recipients: allowed, raw: message.raw }, endAfter);
   return { ...delivery, status: { ...refused, ...delivery.status }, recipients: pending };
 }

@@ -16,7 +16,7 @@ export interface ClaimSettings {
   db: Db;
   owner: string;
   batchSize: number;
-  /** Lanes: the next batch is claimed once no more than this many messages wait. */
+  /** Lanes: the next batch is claimed once no more than this many messages plus half a batch wait. */
   concurrency: number;
   leaseSeconds: number;
   maxAttempts: number;
@@ -66,7 +66,10 @@ export class ClaimAhead {
   }
 
   private claimAhead(): void {
-    if (!this.claiming && !this.exhausted && this.waiting.length <= this.settings.concurrency) {
+    // Half a batch ahead of the lanes: a claim carries the batch's bytes (a 50-message claim
+    // took longer than one round of sends), and lanes that find nothing waiting sit idle.
+    const lowWater = this.settings.concurrency + Math.floor(this.settings.batchSize / 2);
+    if (!this.claiming && !this.exhausted && this.waiting.length <= lowWater) {
       this.claiming = this.claimBatch().finally(() => (this.claiming = undefined));
       this.claiming.catch(() => {}); // the guard holds the failure; lanes see it via lanesStop
     }

@@ -1,6 +1,7 @@
 import type { Transporter } from 'nodemailer';
 import type { RecipientStatus } from '../store/schema.js';
 import { cleanReply, replyCode } from './reply.js';
+import { sendStored, type SentInfo } from './raw-send.js';
 
 /** An attempt's result: accepted, worth retrying later, or refused for good. */
 export type Outcome = 'sent' | 'deferred' | 'failed';
@@ -66,23 +67,25 @@ function summarize(status: RecipientStatus, recipients: string[]): Outcome {
   return states.includes('sent') ? 'sent' : 'failed';
 }
 
-/** Sends the stored bytes to the recipients not yet done, and classifies the reply. */
+/**
+ * Sends the stored bytes to the recipients not yet done, and classifies the reply.
+ * `endAfter`: the message is completed only once it settles (see sendStored).
+ */
 export async function deliver(
   transporter: Transporter,
   message: { messageId: string; envelopeFrom: string; recipients: string[]; raw: Buffer },
+  endAfter?: Promise<unknown>,
 ): Promise<Delivery> {
   const recipients = message.recipients;
   const status: RecipientStatus = {};
   const started = performance.now();
   const ms = () => Math.round((performance.now() - started) * 10) / 10;
   try {
-    const info = (await transporter.sendMail({
-      envelope: { from: message.envelopeFrom, to: recipients },
-      raw: message.raw,
-      // Not written (the raw bytes carry their own); reported back, and spares nodemailer
-      // from making up an id for a raw message, five randomBytes calls per send.
-      messageId: message.messageId,
-    })) as { accepted?: (string | { address: string })[]; response?: string; rejectedErrors?: SmtpError[] };
+    // The Message-ID is not written (the raw bytes carry their own); it is reported back,
+    // and spares nodemailer from making up an id for a raw message.
+    const info = (await sendStored(transporter, { from: message.envelopeFrom, to: recipients }, message.raw, message.messageId, endAfter)) as SentInfo & {
+      rejectedErrors?: SmtpError[];
+    };
     const reply = cleanReply(info.response ?? '');
     for (const accepted of info.accepted ?? []) {
       status[typeof accepted === 'string' ? accepted : accepted.address] = { state: 'sent', reply };

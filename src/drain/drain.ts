@@ -146,5 +146,13 @@ function outcomeWriter(db: Db, owner: string, guard: QueryGuard, result: DrainRe
     const until = Date.now() + retrySeconds * 1000;
     const { unrecorded } = await guard.run(() => whileLost(() => recordSafely(db, owner, planned), until));
     result.unrecorded += unrecorded.length;
-  });
+  }, sideBySide(db) ? 2 : 1);
+}
+
+/**
+ * Whether `db` runs statements side by side: a Postgres server through postgres.js (its
+ * client is a function) does; PGlite runs one at a time, and another driver is not assumed to.
+ */
+function sideBySide(db: Db): boolean {
+  return typeof (db as { $client?: unknown }).$client === 'function';
 }

@@ -65,10 +65,18 @@ export interface LaneContext {
   onDelivery?: ((message: ClaimedMessage, delivery: Delivery) => void) | undefined;
 }
 
-/** Sends one message; resolves when the send is done, its outcome write in `written`. */
-async function sendOne(lane: LaneContext, message: ClaimedMessage, blocked: WaitingMessage['blocked']): Promise<{ written: Promise<void> }> {
+/**
+ * Sends one message; resolves when the send is done, its outcome write in `written`.
+ * The message is completed (its final dot sent) only once `endAfter` settles.
+ */
+async function sendOne(
+  lane: LaneContext,
+  message: ClaimedMessage,
+  blocked: WaitingMessage['blocked'],
+  endAfter: Promise<void>,
+): Promise<{ written: Promise<void> }> {
   const startedAt = new Date();
-  const sendWith = (raw: Buffer) => attemptMessage(lane.smtp, { ...message, raw }, blocked);
+  const sendWith = (raw: Buffer) => attemptMessage(lane.smtp, { ...message, raw }, blocked, endAfter);
   const delivery = message.raw
     ? await sendWith(message.raw)
     : await lane.large.run(async () => sendWith(await lane.guard.run(() => loadRaw(lane.db, message.id))));
@@ -85,11 +93,18 @@ async function sendOne(lane: LaneContext, message: ClaimedMessage, blocked: Wait
 /**
  * One lane: a connection's loop, taking messages from the claim-ahead queue until it
  * is empty or a stop rule holds. Resolves once every message it took is sent and its
- * outcome written. At most one unwritten outcome per lane: a killed drain resends at
- * most its in-flight sends plus that many, all with their Message-IDs.
+ * outcome written.
+ *
+ * At most one unwritten outcome per lane besides the message it is sending: a killed
+ * drain resends at most two messages per lane, all with their Message-IDs. A message
+ * counts from its final dot (before it the server keeps nothing), so the next message's
+ * envelope and bytes go out while the last outcome but one is still being written, and
+ * only its dot waits for that write: the lane overlaps the commit instead of waiting
+ * for it (other transporters wait before sending, see sendStored).
  */
 export async function runLane(lane: LaneContext): Promise<void> {
-  let previous: Promise<void> = Promise.resolve();
+  let last: Promise<void> = Promise.resolve();
+  let beforeLast: Promise<void> = Promise.resolve();
   for (;;) {
     if (lane.pacer) {
       await lane.pacer.turn();
@@ -101,9 +116,11 @@ export async function runLane(lane: LaneContext): Promise<void> {
       if (lane.lease.holds(item.message.id)) lane.late.push(item.message.id); // else another drain's now
       continue;
     }
-    const { written } = await sendOne(lane, item.message, item.blocked);
-    await previous;
-    previous = written;
+    const { written } = await sendOne(lane, item.message, item.blocked, beforeLast);
+    await beforeLast; // a write that failed stops the lane here
+    beforeLast = last;
+    last = written;
   }
-  await previous;
+  await beforeLast;
+  await last;
 }

@@ -4,6 +4,7 @@ import { ConfigError, SmtpConnectionError } from '../errors.js';
 import { redact } from '../store/redact.js';
 import { decodeCredential } from '../store/url-credentials.js';
 import { signWithDkim, type DkimKey } from './dkim.js';
+import { ownPool } from './raw-send.js';
 
 /** Limits of the pool `createSmtpTransport` makes (unused for a transporter passed in). */
 export interface SmtpOptions {
@@ -90,7 +91,7 @@ function isTransporter(value: SmtpConfig): value is Transporter {
 export function createSmtpTransport(config: SmtpConfig, options: SmtpOptions = {}): Transporter {
   if (isTransporter(config)) return signWithDkim(config, options.dkim ?? []);
   const base = typeof config === 'string' ? parseSmtpUrl(config) : config;
-  const transporter = nodemailer.createTransport({
+  const transporter = ownPool(nodemailer.createTransport({
     connectionTimeout: options.connectionTimeout ?? 15_000,
     greetingTimeout: options.connectionTimeout ?? 15_000,
     socketTimeout: options.socketTimeout ?? 60_000,
@@ -98,7 +99,7 @@ export function createSmtpTransport(config: SmtpConfig, options: SmtpOptions = {
     pool: true,
     maxConnections: options.concurrency ?? base.maxConnections ?? 5,
     maxMessages: Infinity,
-  });
+  }));
   return signWithDkim(transporter, options.dkim ?? []);
 }
 
