@@ -156,12 +156,12 @@ describe('preview: templates', () => {
       const edited = original.replace("{t('welcome.body')}", 'Edited while the page was open.');
       expect(edited).not.toBe(original);
       writeFileSync(file, edited);
-      await expect.poll(() => email.locator('body').textContent(), { timeout: 15_000 }).toContain('Edited while the page was open.');
+      await expect.poll(() => email.locator('body').textContent(), { timeout: 60_000 }).toContain('Edited while the page was open.');
       expect(await page.locator('#text').textContent()).toContain('Edited while the page was open.');
 
       await page.waitForSelector('html[data-live="connected"]');
       writeFileSync(file, original.replace(/^export default function Welcome\(.*\) \{$/m, "$&\n  if (name) throw new Error('Template exploded on purpose');"));
-      await page.waitForSelector('.error', { timeout: 15_000 });
+      await page.waitForSelector('.error', { timeout: 60_000 });
       expect(await page.locator('.error').textContent()).toContain('Template exploded on purpose');
       expect(await page.locator('iframe').count()).toBe(0);
 
