@@ -199,7 +199,7 @@ describe.each(ALL)('input safety on $name', (backend) => {
 
   it('missing tables are one line naming `mailroom migrate`, with nothing of the message', async () => {
     queue = nodemailer.createTransport(createQueueTransport({ database: fx.database }));
-    await fx.database.db.execute(sql`drop table mailroom_attempts, mailroom_messages`);
+    await fx.database.db.execute(sql`drop table mailroom_attempts, mailroom_messages cascade`);
     const composed = await composeMail(base);
     const sends = { ...entries(), enqueueMany: () => enqueueMany(fx.database, [{ message: composed }, { message: composed, idempotencyKey: 'k' }]) };
     for (const [entry, send] of Object.entries(sends)) {
