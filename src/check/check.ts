@@ -2,7 +2,7 @@ import type { Catalog } from '../preview/templates.js';
 
 /**
  * `mailroom check`: checks an app's emails before they ship (in CI). Each check is one
- * module with a name and a `run`; add a check by adding it to CHECKS in
+ * module with a name and a `run`; add a check by adding it to checks() in
  * src/cli/commands/check.ts. Errors fail the command, warnings are printed only.
  */
 export interface Problem {

@@ -3,12 +3,17 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { say, jsonForTerminal } from '../terminal.js';
 import { ConfigError } from '../../errors.js';
-import { runChecks, type Check } from '../../check/check.js';
-import { translationsCheck } from '../../i18n/check-translations.js';
-import { contentCheck } from '../../check/content.js';
+import type { Check } from '../../check/check.js';
 
-/** Every check `mailroom check` runs, in order. A new check is one module and one line here. */
-export const CHECKS: Check[] = [translationsCheck, contentCheck];
+/**
+ * Every check `mailroom check` runs, in order. A new check is one module and one line here.
+ * Loaded when the command runs: checks render templates (React, the composer, mailparser),
+ * which no other command may load.
+ */
+async function checks(): Promise<Check[]> {
+  const [{ translationsCheck }, { contentCheck }] = await Promise.all([import('../../i18n/check-translations.js'), import('../../check/content.js')]);
+  return [translationsCheck, contentCheck];
+}
 
 interface CheckFlags {
   emails: string;
@@ -17,16 +22,16 @@ interface CheckFlags {
 
 export const checkCommand = () =>
   new Command('check')
-    .description(`check the emails folder before it ships (${CHECKS.map((c) => c.name).join(', ')}); exits 1 on any error`)
+    .description('check the emails folder before it ships (translations, content); exits 1 on any error')
     .option('--emails <dir>', 'folder of React Email templates, with _views/index.ts registering mail views', 'emails')
     .option('--json', 'print the problems as JSON')
     .action(async (flags: CheckFlags) => {
       const emailsDir = resolve(flags.emails);
       if (!existsSync(emailsDir)) throw new ConfigError(`No emails folder at ${emailsDir}: pass --emails DIR.`);
-      const { EmailCatalog } = await import('../../preview/templates.js');
+      const [{ EmailCatalog }, { runChecks }] = await Promise.all([import('../../preview/templates.js'), import('../../check/check.js')]);
       const loader = new EmailCatalog(emailsDir);
       try {
-        const reports = await runChecks(CHECKS, { emailsDir, catalog: await loader.load() });
+        const reports = await runChecks(await checks(), { emailsDir, catalog: await loader.load() });
         const problems = reports.flatMap((r) => r.problems.map((p) => ({ check: r.check, ...p })));
         const errors = problems.filter((p) => p.severity === 'error').length;
         if (flags.json) say(jsonForTerminal(problems));
