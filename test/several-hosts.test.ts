@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'drizzle-orm';
 import type { ChildProcess } from 'node:child_process';
 import { backends, hasPostgres } from './helpers/databases.js';
 import { sharedPostgres } from './helpers/shared-postgres.js';
@@ -53,13 +52,9 @@ describe.runIf(POSTGRES && !unavailable)('drains on several hosts', () => {
     const workers = hosts.map((host) => workerOn(host, server.port));
     const db = shared.db();
     try {
-      // Every worker is connected (each holds its LISTEN connection) before there is anything to send.
-      await waitFor(
-        async () => (await db.execute<{ n: number }>(sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`))[0]!.n >= hosts.length,
-        'the three workers to connect',
-        120_000,
-        100,
-      );
+      // Every worker is connected (each holds its LISTEN connection, seen at the proxy from its
+      // host's address) before there is anything to send.
+      await waitFor(() => hosts.every((h) => proxy.peers().has(h.address)), 'the three workers to connect', 120_000, 100);
       await seedMessages(db, COUNT);
       const cutHost = hosts[0]!;
       const fromCut = () => server.delivered.filter((d) => d.peer === cutHost.address).length;
@@ -70,10 +65,11 @@ describe.runIf(POSTGRES && !unavailable)('drains on several hosts', () => {
       await waitFor(async () => (await stateCounts(db)).sent === COUNT, 'every message to be sent by the other hosts', 180_000, 200);
       const counts = await stateCounts(db);
       expect(counts).toEqual({ sent: COUNT });
-      // Each host's share, as the receiver saw them, and what the cut host sent after the cut (nothing can pass).
+      // Each host's share, as the receiver saw them, and what was read from the cut host after the cut.
       const share = hosts.map((h) => server.delivered.filter((d) => d.peer === h.address).length);
       console.log(`[several hosts] ${COUNT} messages; received per host ${share.join('/')}; cut after ${sentByCutBefore} from host 0; duplicates ${server.duplicates().length}`);
-      expect(fromCut()).toBe(sentByCutBefore);
+      // After the cut only what was already on this side of the link can still be read: at most one message per connection.
+      expect(fromCut() - sentByCutBefore).toBeLessThanOrEqual(CONCURRENCY);
       for (const n of share.slice(1)) expect(n).toBeGreaterThan(0);
       // Every message arrived; a second copy only of what the cut host had in flight (sent, outcome never recorded).
       expect(server.counts.size).toBe(COUNT);

@@ -7,6 +7,8 @@ export interface TcpProxy {
   accepted: number;
   /** Connections open now. */
   open(): number;
+  /** The client addresses of the connections open now. */
+  peers(): Set<string>;
   /** Destroys every open connection, both ends. */
   cut(): void;
   /** The database goes away: every connection is cut and new ones are refused (ECONNREFUSED). */
@@ -60,6 +62,7 @@ export async function startTcpProxy(target: { host: string; port: number }, { li
     port: typeof address === 'object' && address ? address.port : 0,
     accepted: 0,
     open: () => pairs.size,
+    peers: () => new Set([...pairs].map(([client]) => client.remoteAddress ?? '')),
     cut() {
       for (const [client, upstream] of [...pairs]) {
         client.destroy();
