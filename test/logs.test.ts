@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import nodemailer from 'nodemailer';
 import { createQueueTransport } from 'mailroom';
 import { backends } from './helpers/databases.js';
@@ -7,6 +6,7 @@ import { startSmtp, smtpError, type TestSmtp } from './helpers/smtp.js';
 import { mailroom } from './helpers/cli.js';
 import { spawnMailroom } from './helpers/spawn-drain.js';
 import { waitFor } from './helpers/wait.js';
+import { closedPort } from './helpers/closed-port.js';
 
 /**
  * `--log json`: every line on stdout is one JSON object (pino), one per delivery with its
@@ -20,13 +20,6 @@ const DB_SECRET = 'DB-SECRET-93';
 const BODY = 'BODY-MARKER-7f3a Núria';
 const SUBJECT = 'SUBJECT-MARKER-c1';
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Every stdout line parsed; a line that is not JSON fails the test. */
 function lines(stdout: string): Record<string, unknown>[] {

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import nodemailer from 'nodemailer';
 import { eq } from 'drizzle-orm';
 import { createQueueTransport } from 'mailroom';
@@ -14,6 +13,7 @@ import { startTcpProxy } from './helpers/tcp-proxy.js';
 import { seedMessages } from './helpers/seed.js';
 import { mailroom } from './helpers/cli.js';
 import { waitFor } from './helpers/wait.js';
+import { closedPort } from './helpers/closed-port.js';
 
 /**
  * Several transports behind the drain: SMTP servers in failover order (a server that fails
@@ -23,14 +23,6 @@ import { waitFor } from './helpers/wait.js';
 
 const ALL = await backends();
 
-/** A port nothing listens on: connecting is refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const MESSAGE = { envelope: { from: 'a@example.com', to: ['b@example.com'] }, raw: 'From: a@example.com\r\nTo: b@example.com\r\nSubject: x\r\n\r\nx\r\n' };
 
