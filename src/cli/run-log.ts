@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import type { ClaimedMessage } from '../drain/claim.js';
 import type { Delivery } from '../drain/deliver.js';
+import { loadOptional } from '../optional.js';
 import { redact } from '../store/redact.js';
 import { say } from './terminal.js';
 
@@ -61,7 +62,7 @@ export async function createRunLog(format: LogFormat, level: LogLevel, print: (l
       },
     };
   }
-  const { pino } = await import('pino');
+  const { pino } = await loadOptional(() => import('pino'), '--log json', ['pino']); // an optional peer
   const logger = pino(
     {
       level,

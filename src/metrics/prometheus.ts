@@ -5,6 +5,10 @@ import { getSetting, PAUSED } from '../store/settings.js';
 import type { ClaimedMessage } from '../drain/claim.js';
 import type { Delivery } from '../drain/deliver.js';
 import { domainClass } from './domain-class.js';
+import { loadOptional } from '../optional.js';
+
+/** prom-client is an optional peer: only metrics load it, and only they need it installed. */
+const promClient = () => loadOptional(() => import('prom-client'), 'Prometheus metrics', ['prom-client']);
 
 /**
  * Prometheus metrics with prom-client (loaded only by `status --prometheus` and
@@ -44,7 +48,7 @@ function addQueueGauges(client: PromClient, registry: Registry, db: Db): void {
 
 /** `mailroom status --prometheus`: the queue gauges once, in the text exposition format. */
 export async function queueMetricsText(db: Db): Promise<string> {
-  const client = await import('prom-client');
+  const client = await promClient();
   const registry = new client.Registry();
   addQueueGauges(client, registry, db);
   return registry.metrics();
@@ -62,7 +66,7 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
 /** The worker's registry: the queue gauges, delivery counters, SMTP latency and Node's process metrics. */
 export async function workerMetrics(db: Db): Promise<WorkerMetrics> {
-  const client = await import('prom-client');
+  const client = await promClient();
   const registry = new client.Registry();
   addQueueGauges(client, registry, db);
   client.collectDefaultMetrics({ register: registry, prefix: 'mailroom_' }); // mailroom_process_…, mailroom_nodejs_…
