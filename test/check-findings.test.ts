@@ -39,7 +39,7 @@ export default function Promo() {
     join(emails, 'notice.tsx'),
     `import { Html, Body, Preview, Text, Img } from '@react-email/components';
 export default function Notice({ name }: { name: string }) {
-  return <Html><Preview>A notice for {name}</Preview><Body><Text>Hello {name}</Text><Img src="cid:chart" alt="Chart" /></Body></Html>;
+  return <Html><Preview>A notice for {name}</Preview><Body><Text>Hello {name}</Text><Img src="cid:chart" alt="Chart" />{name === 'Nobody' ? <Img src="cid:nobody" alt="" /> : null}</Body></Html>;
 }
 Notice.PreviewProps = { name: 'Ana' };
 `,
@@ -125,6 +125,17 @@ describe('mailroom check: more content findings', () => {
       const notice = await page('/views/notice');
       expect(notice).toContain('mailroom check: 0 errors, 1 warning');
       expect(notice).toContain('data-rule="from"');
+    });
+
+    it('update the list when the props editor re-renders (render.json)', async () => {
+      const render = async (props: object) =>
+        (await (await preview(new Request(`http://localhost/views/notice/render.json?${new URLSearchParams({ props: JSON.stringify(props) })}`))).json()) as { ok: boolean; findings: string };
+      const fine = await render({ name: 'Bo' });
+      expect(fine.ok).toBe(true);
+      expect(fine.findings).not.toContain('data-rule="cid"');
+      const broken = await render({ name: 'Nobody' });
+      expect(broken.findings).toContain('data-rule="cid"');
+      expect(broken.findings).toContain('cid:nobody');
     });
   });
 });

@@ -214,7 +214,9 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
       try {
         const preview = await found.preview(locale);
         const source = await sourceOf(preview);
-        return c.json({ ok: true, subject: preview.subject, headers: preview.headers, text: preview.text, source: source.highlighted });
+        // The findings as the page shows them (escaped by Hono's html), so edited props update the list too.
+        const findings = String(await checkFindings(await contentProblems(c.req.param('name'), preview)));
+        return c.json({ ok: true, subject: preview.subject, headers: preview.headers, text: preview.text, source: source.highlighted, findings });
       } catch (error) {
         return c.json({ ok: false, error: oneLine(error) }, 422);
       }

@@ -152,6 +152,8 @@ export const SCRIPT = `'use strict';
     if (text) text.textContent = answer.text;
     const source = document.querySelector('#source code');
     if (source) source.innerHTML = answer.source; // highlight.js's markup: every character of the source escaped
+    const findings = document.getElementById('check-findings-slot');
+    if (findings) findings.innerHTML = answer.findings; // server-rendered with every value escaped
     history.replaceState(null, '', url('', json));
     say('Rendered', 'ok');
   };

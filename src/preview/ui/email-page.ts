@@ -72,7 +72,7 @@ ${
       ? errorBox(`This ${o.kind} could not be rendered`, o.error)
       : html`
 ${missingWarning(p)}
-${o.findings ?? ''}
+<div id="check-findings-slot">${o.findings ?? ''}</div>
 <h2>Subject and headers</h2>
 ${headersTable(p.headers)}
 ${p.subject === null ? html`<p class="muted">No registered mail view renders this template, so it has no subject yet: a view gives it one.</p>` : ''}
