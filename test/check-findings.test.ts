@@ -39,7 +39,7 @@ export default function Promo() {
     join(emails, 'notice.tsx'),
     `import { Html, Body, Preview, Text, Img } from '@react-email/components';
 export default function Notice({ name }: { name: string }) {
-  return <Html><Preview>A notice for {name}</Preview><Body><Text>Hello {name}</Text><Img src="cid:chart" alt="Chart" />{name === 'Nobody' ? <Img src="cid:nobody" alt="" /> : null}</Body></Html>;
+  return <Html><Preview>A notice for {name}</Preview><Body><Text>Hello {name}</Text><Img src="cid:chart" alt="Chart" /><a href="cid:terms">Terms</a>{name === 'Nobody' ? <Img src="cid:nobody" alt="" /> : null}</Body></Html>;
 }
 Notice.PreviewProps = { name: 'Ana' };
 `,
@@ -54,6 +54,7 @@ export class NoticeMail extends MailView<{ name: string }> {
   override attachments() {
     return [
       { filename: 'chart.png', content: Buffer.from('89504e47', 'hex'), cid: 'chart' },
+      { filename: 'terms.txt', content: 'The terms.', cid: 'terms' }, // not an image: mailparser leaves its cid: link as is
       { filename: 'data.bin', content: Buffer.alloc(6 * 1024, 7) },
     ];
   }
@@ -81,7 +82,7 @@ describe('mailroom check: more content findings', () => {
       '  warning: promo: CSS "display: grid" is ignored by Gmail, Yahoo, Outlook for Windows (https://www.caniemail.com/features/css-display-grid/) (docs/checks.md#css-support)',
     );
     expect(out).toContain('  warning: notice: the view sets no from: every send must give one, or it is refused (docs/checks.md#from)');
-    // The view attaches cid:chart, so its image is matched; the default limit (10 MB) is far off.
+    // The view attaches cid:chart and cid:terms, so both are matched; the default limit (10 MB) is far off.
     expect(result.stdout).not.toMatch(/notice: .*(cid|message is|preheader|CSS)/);
     expect(result.stdout).toContain('1 error, 5 warnings');
     expect(result.code).toBe(1);

@@ -60,8 +60,10 @@ export async function contentProblems(where: string, preview: EmailPreview, opti
     const why = badUrl(decodeAmp(url!));
     if (why) problems.push({ severity: 'warning', where, message: `${attribute} "${url!.slice(0, 120)}" is ${why} ${rule('urls')}` });
   }
-  // The preview's HTML is parsed back from the message: a cid: that matched an inline attachment is a data: URL by now.
-  const cids = [...new Set([...preview.html.matchAll(/=\s*["']?cid:([^"'\s>]*)/gi)].map((m) => m[1]!))];
+  // The preview's HTML is parsed back from the message: a cid: of an inline image is a data: URL by now, and
+  // any other is checked against the attachments' Content-IDs (a non-image part keeps its cid: link).
+  const attached = new Set(preview.attachments.map((a) => a.cid).filter(Boolean));
+  const cids = [...new Set([...preview.html.matchAll(/\bcid:([^'"\s)>]{1,256})/gi)].map((m) => m[1]!))].filter((cid) => !attached.has(cid));
   if (cids.length) {
     problems.push({ severity: 'error', where, message: `cid: reference${cids.length === 1 ? '' : 's'} without a matching inline attachment: ${cids.map((c) => `cid:${c}`).join(', ')} ${rule('cid')}` });
   }
