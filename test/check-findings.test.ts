@@ -90,12 +90,12 @@ describe('mailroom check: more content findings', () => {
 
   it('fails a message over --max-message-size, and takes the limit from the config file', async () => {
     const flagged = await mailroom(['check', '--emails', emails, '--max-message-size', '4KB']);
-    expect(lines(flagged.stdout)).toContainEqual(expect.stringMatching(/^ {2}error: notice: the message is \d+\.\d KB, over the 4\.0 KB limit \(--max-message-size\) \(docs\/checks\.md#message-size\)$/));
+    expect(lines(flagged.stdout)).toContainEqual(expect.stringMatching(/^ {2}error: notice: the message is \d+\.\d KB, over the 4\.0 KB \(4,096 bytes\) limit \(--max-message-size\) \(docs\/checks\.md#message-size\)$/));
 
     writeFileSync(join(dir, 'mailroom.config.mjs'), `export default { check: { maxMessageSize: '5KB' } };\n`);
     try {
       const configured = await mailroom(['check', '--emails', emails], {}, dir);
-      expect(configured.stdout).toContain('over the 5.0 KB limit');
+      expect(configured.stdout).toContain('over the 5.0 KB (5,120 bytes) limit');
       const config = await mailroom(['config'], {}, dir);
       expect(config.stdout).toMatch(/check\.maxMessageSize\s+5120\s+\(config file /);
     } finally {

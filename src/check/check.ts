@@ -13,8 +13,7 @@ export interface Problem {
 }
 
 /**
- * Default for `--max-message-size`: 10 MB, Postfix's default `message_size_limit`
- * (10,240,000 bytes), the smallest limit common among receiving servers (Gmail takes 25 MB,
+ * Default for `--max-message-size`: 10,240,000 bytes (9.8 MB), Postfix's default `message_size_limit`, the smallest limit common among receiving servers (Gmail takes 25 MB,
  * Outlook.com 20 MB after encoding). The size is the stored message, attachments
  * base64-encoded, as the receiving server counts it.
  */

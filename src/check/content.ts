@@ -33,6 +33,7 @@ export interface ContentOptions {
   maxMessageBytes?: number;
 }
 
+/** KB and MB are 1024-based here, as `--max-message-size` reads them and mail clients show sizes. */
 const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${(bytes / 1024).toFixed(1)} KB`);
 const decodeAmp = (url: string) => url.replace(/&amp;/g, '&');
 
@@ -50,7 +51,7 @@ export async function contentProblems(where: string, preview: EmailPreview, opti
   }
   const maxMessage = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   if (preview.size !== undefined && preview.size > maxMessage) {
-    problems.push({ severity: 'error', where, message: `the message is ${sizeText(preview.size)}, over the ${sizeText(maxMessage)} limit (--max-message-size) ${rule('message-size')}` });
+    problems.push({ severity: 'error', where, message: `the message is ${sizeText(preview.size)}, over the ${sizeText(maxMessage)} (${maxMessage.toLocaleString('en')} bytes) limit (--max-message-size) ${rule('message-size')}` });
   }
   if (preview.hasFrom === false) problems.push({ severity: 'warning', where, message: `the view sets no from: every send must give one, or it is refused ${rule('from')}` });
   const imgs = preview.html.match(/<img\b[^>]*>/gi) ?? [];

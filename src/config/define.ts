@@ -72,7 +72,7 @@ export interface MailroomConfig {
   };
   /** `mailroom check`. */
   check?: {
-    /** Largest whole message (attachments encoded): bytes, or `500KB`, `10MB`. Default 10 MB (10,240,000 bytes, Postfix's default limit). */
+    /** Largest whole message (attachments encoded): bytes, or `500KB`, `10MB`. Default 10,240,000 bytes (Postfix's default limit); KB and MB are 1024-based. */
     maxMessageSize?: number | string;
   };
 }
