@@ -11,28 +11,28 @@ beforeAll(() => {
   mkdirSync(join(REPO, 'test-results'), { recursive: true });
   dir = mkdtempSync(join(REPO, 'test-results', 'check-content-'));
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../tsconfig.json', include: ['.'] }));
-  // Over Gmail's 102 KB: 1,200 paragraphs of ~100 characters.
+  // Over Gmail's 102 KB: 1,200 paragraphs of ~100 characters. Each has a <Preview>, so only what a test names is found.
   writeFileSync(
     join(dir, 'huge.tsx'),
-    `import { Html, Body, Text } from '@react-email/components';
+    `import { Html, Body, Preview, Text } from '@react-email/components';
 export default function Huge() {
-  return <Html><Body>{Array.from({ length: 1200 }, (_, i) => <Text key={i}>Paragraph {i}: a sentence long enough to add up to more than Gmail shows.</Text>)}</Body></Html>;
+  return <Html><Preview>Long</Preview><Body>{Array.from({ length: 1200 }, (_, i) => <Text key={i}>Paragraph {i}: a sentence long enough to add up to more than Gmail shows.</Text>)}</Body></Html>;
 }
 `,
   );
   writeFileSync(
     join(dir, 'pictures.tsx'),
-    `import { Html, Body, Img, Link, Text } from '@react-email/components';
+    `import { Html, Body, Img, Link, Preview, Text } from '@react-email/components';
 export default function Pictures() {
-  return <Html><Body><Text>Look</Text><Img src="https://cdn.example.com/a.png" alt="A chart" /><Img src="https://cdn.example.com/b.png" /><Link href="http://localhost:3000/login">Sign in</Link></Body></Html>;
+  return <Html><Preview>Pictures</Preview><Body><Text>Look</Text><Img src="https://cdn.example.com/a.png" alt="A chart" /><Img src="https://cdn.example.com/b.png" /><Link href="http://localhost:3000/login">Sign in</Link></Body></Html>;
 }
 `,
   );
   writeFileSync(
     join(dir, 'fine.tsx'),
-    `import { Html, Body, Text, Link } from '@react-email/components';
+    `import { Html, Body, Preview, Text, Link } from '@react-email/components';
 export default function Fine() {
-  return <Html><Body><Text>All good</Text><Link href="https://example.com">Open</Link></Body></Html>;
+  return <Html><Preview>All good</Preview><Body><Text>All good</Text><Link href="https://example.com">Open</Link></Body></Html>;
 }
 `,
   );

@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 describe('mailroom export', () => {
-  it('writes .html, .txt and .eml per template, view and prop set, the same bytes every time, browsable offline', async () => {
+  it('writes .html, .txt and .eml per template, view, prop set and locale, the same bytes every time, browsable offline', async () => {
     const first = join(dir, 'first');
     const second = join(dir, 'second');
     const a = await mailroom(['export', '--out', first, '--emails', emails]);
@@ -63,7 +63,23 @@ describe('mailroom export', () => {
     ]) {
       expect(one.has(path), path).toBe(true);
     }
-    expect(one.has('templates/marketing/dark-promo.eml')).toBe(false); // no view: no sender, no message
+    // No view sends dark-promo: its .eml is the template alone, marked so, with placeholder From and Subject.
+    const alone = await simpleParser(one.get('templates/marketing/dark-promo.eml')!);
+    expect(alone.headers.get('x-mailroom-export')).toMatch(/^template only: no mail view sends it/);
+    expect(alone.subject).toBe('[template only] marketing/dark-promo');
+    expect(alone.from?.text).toBe('no-from@export.invalid');
+    expect(alone.html).toContain('id="card"');
+    expect(one.get('templates/marketing/dark-promo--no-lines@ca.eml')).toBeDefined();
+    // Every locale of the app, not only the default: the first keeps the plain name, the others add @LOCALE.
+    for (const locale of ['ar', 'ca', 'es', 'ja']) {
+      for (const ext of ['html', 'dark.html', 'txt', 'eml']) expect(one.has(`views/invoice@${locale}.${ext}`), `views/invoice@${locale}.${ext}`).toBe(true);
+    }
+    const ca = await simpleParser(one.get('views/welcome@ca.eml')!);
+    expect(ca.headers.get('content-language')).toBe('ca');
+    expect(ca.subject).toMatch(/^Et donem la benvinguda/);
+    expect(ca.messageId).toBe('<view.welcome.default.ca@export.mailroom.invalid>');
+    expect((await simpleParser(one.get('views/welcome.eml')!)).headers.get('content-language')).toBe('en');
+    expect(one.get('templates/welcome@ar.html')!.toString()).toMatch(/<html dir="rtl" lang="ar">/);
     // The .eml is the queue's message: From, Subject, the PDF, a fixed Date and Message-ID.
     const eml = await simpleParser(one.get('views/invoice.eml')!);
     expect(eml.from?.text).toContain('hello@mailroom.test');
@@ -78,8 +94,9 @@ describe('mailroom export', () => {
     page.setDefaultTimeout(60_000);
     try {
       await page.goto(pathToFileURL(join(first, 'index.html')).href);
-      expect(await page.locator('#templates a').count()).toBe(6);
-      await page.click('#templates a:has-text("marketing/dark-promo")');
+      expect(await page.locator('#templates a').count()).toBe(6 * 5); // 6 templates and prop sets, 5 locales each
+      expect(await page.locator('#views a .locale').allTextContents()).toEqual(Array(3).fill(['en', 'ar', 'ca', 'es', 'ja']).flat());
+      await page.locator('#templates a:has-text("marketing/dark-promo")').first().click();
       const frame = () => page.frames().find((f) => f.url().includes('dark-promo'))!;
       await expect.poll(() => frame()?.url()).toMatch(/dark-promo\.html$/);
       const card = () => frame().evaluate(`getComputedStyle(document.getElementById('card')).backgroundColor`);
@@ -90,6 +107,7 @@ describe('mailroom export', () => {
       await page.click('#widths [data-width="320"]');
       await expect.poll(async () => (await page.locator('#email').boundingBox())?.width).toBe(320);
       expect(await page.locator('#subject').textContent()).toBe('No view renders this template: no subject.');
+      expect(await page.locator('#eml-note').isVisible()).toBe(true);
     } finally {
       await page.close();
     }

@@ -44,4 +44,13 @@ describe.each(TARGETS)('outbox view column on $name', (target) => {
     expect(body).toContain('<input type="hidden" name="view" value="InvoiceMail">');
     expect(subjects(await page('/outbox?view=NoSuchMail'))).toEqual([]);
   });
+
+  it('shows on the message page which view built the message, linked to the outbox filtered on it', async () => {
+    const list = await page('/outbox');
+    const idOf = (subject: string) => new RegExp(`href="outbox/(\\d+)"[^>]*>${subject}<`).exec(list)?.[1];
+    const welcome = await page(`/outbox/${idOf('Welcome, Ana!')}`);
+    expect(welcome).toMatch(/<th scope="row">View<\/th><td class="wrap"><a id="message-view" href="outbox\?view=WelcomeMail">WelcomeMail<\/a><\/td>/);
+    const plain = await page(`/outbox/${idOf('Plain nodemailer')}`);
+    expect(plain).toContain('<span class="muted" id="message-view">none: not sent through a mail view</span>');
+  });
 });

@@ -12,10 +12,19 @@ export interface Problem {
   message: string;
 }
 
+/**
+ * Default for `--max-message-size`: 10,240,000 bytes (9.8 MB), Postfix's default `message_size_limit`, the smallest limit common among receiving servers (Gmail takes 25 MB,
+ * Outlook.com 20 MB after encoding). The size is the stored message, attachments
+ * base64-encoded, as the receiving server counts it.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 10_240_000;
+
 /** What every check gets: the emails folder as the preview loads it (templates, views). */
 export interface CheckContext {
   emailsDir: string;
   catalog: Catalog;
+  /** Limits given on the command line or in the config (`check.maxMessageSize`). */
+  options?: { maxMessageBytes?: number };
 }
 
 export interface Check {

@@ -62,6 +62,20 @@ export function durationBetween(minSeconds: number, maxSeconds: number) {
   };
 }
 
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 * 1024 };
+
+/** `10MB`, `500KB`, `2.5MB` or bare bytes into bytes, within [min, max] (KB and MB are 1024-based, as mail clients show them). */
+export function sizeBetween(min: number, max: number) {
+  return (value: string): number => {
+    const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb)?$/i.exec(value.trim());
+    const bytes = match ? Math.round(Number(match[1]) * SIZE_UNITS[(match[2] ?? '').toLowerCase()]!) : Number.NaN;
+    if (!Number.isFinite(bytes) || bytes < min || bytes > max) {
+      throw new InvalidArgumentError(`"${value}" is not a size from ${min} bytes to ${max / 1024 / 1024} MB: use e.g. 10MB, 500KB or a number of bytes.`);
+    }
+    return bytes;
+  };
+}
+
 /** Ids and counts: 1 or more, exact in JavaScript. */
 export const positiveInt = wholeNumber(1, Number.MAX_SAFE_INTEGER);
 /** A delay a timer waits for: at least 0.1 s, at most 24 days. */

@@ -70,6 +70,11 @@ export interface MailroomConfig {
     /** Mark the login cookie Secure, for TLS ending at a proxy in front. Default false. */
     secureCookie?: boolean;
   };
+  /** `mailroom check`. */
+  check?: {
+    /** Largest whole message (attachments encoded): bytes, or `500KB`, `10MB`. Default 10,240,000 bytes (Postfix's default limit); KB and MB are 1024-based. */
+    maxMessageSize?: number | string;
+  };
 }
 
 /**

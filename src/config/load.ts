@@ -52,13 +52,14 @@ function unwrapDefault(value: unknown): unknown {
   return config;
 }
 
-const TYPE_NAMES = { string: 'a string', number: 'a number', duration: 'a number of seconds or a duration such as "90s"', boolean: 'true or false', 'string[]': 'an array of strings' };
+const TYPE_NAMES = { string: 'a string', number: 'a number', duration: 'a number of seconds or a duration such as "90s"', boolean: 'true or false', 'string[]': 'an array of strings', size: 'a number of bytes or a size such as "10MB"' };
 
 function hasType(value: unknown, type: Setting['type']): boolean {
   switch (type) {
     case 'string[]':
       return Array.isArray(value) && value.every((v) => typeof v === 'string');
     case 'duration':
+    case 'size':
       return typeof value === 'number' || typeof value === 'string';
     default:
       return typeof value === type;

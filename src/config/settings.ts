@@ -3,7 +3,7 @@
  * stands for (the option's attribute name), and the JSON type it must have. A value is
  * then parsed by the flag's own parser, so a file obeys exactly the flag's range.
  */
-export type SettingType = 'string' | 'number' | 'duration' | 'boolean' | 'string[]';
+export type SettingType = 'string' | 'number' | 'duration' | 'boolean' | 'string[]' | 'size';
 
 export interface Setting {
   /** `drain.lease`, as written in the file. */
@@ -41,7 +41,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'preview.allowedHosts', flag: 'allowedHost', type: 'string[]' },
   { path: 'preview.readOnly', flag: 'readOnly', type: 'boolean' },
   { path: 'preview.secureCookie', flag: 'secureCookie', type: 'boolean' },
+  { path: 'check.maxMessageSize', flag: 'maxMessageSize', type: 'size' },
 ];
 
-/** The sections that group settings (`drain`, `preview`). */
+/** The sections that group settings (`drain`, `preview`, `check`). */
 export const SECTIONS = new Set(SETTINGS.filter((s) => s.path.includes('.')).map((s) => s.path.split('.')[0]!));

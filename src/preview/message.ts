@@ -10,6 +10,8 @@ export interface MessageAttachment {
   content: Buffer;
   /** An inline part of the HTML (cid: image) rather than a separate file. */
   related: boolean;
+  /** Its Content-ID without the angle brackets, which the HTML references as `cid:…`. */
+  cid?: string;
 }
 
 /** A stored RFC 822 message, parsed for display. */
@@ -88,6 +90,7 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
       size: a.content.length,
       content: a.content,
       related: Boolean(a.related),
+      ...(a.cid ? { cid: a.cid } : {}),
     })),
   };
 }

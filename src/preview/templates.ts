@@ -104,6 +104,10 @@ export interface EmailPreview {
   locale?: string;
   /** `locale:key` of strings missing from its catalog, shown from a fallback one. */
   missingTranslations?: string[];
+  /** The whole message's size in bytes as the queue would store it (only through a view: a template alone is no message). */
+  size?: number;
+  /** Whether the view sets a From (undefined for a template no view renders). */
+  hasFrom?: boolean;
 }
 
 /** Which locale to show (the page's `?locale=`); unset: the message's own. */
@@ -290,6 +294,8 @@ export async function previewView(view: PreviewableView, options: PreviewOptions
     viewClass: what,
     locale: localized?.locale,
     missingTranslations: localized?.missingTranslations ?? [],
+    size: composed.raw.length,
+    hasFrom,
   };
 }
 

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { say, jsonForTerminal } from '../terminal.js';
 import { ConfigError } from '../../errors.js';
-import type { Check } from '../../check/check.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, type Check } from '../../check/check.js';
+import { sizeBetween } from '../options.js';
 
 /**
  * Every check `mailroom check` runs, in order. A new check is one module and one line here.
@@ -18,6 +19,7 @@ async function checks(): Promise<Check[]> {
 interface CheckFlags {
   emails: string;
   json?: boolean;
+  maxMessageSize: number;
 }
 
 export const checkCommand = () =>
@@ -25,13 +27,14 @@ export const checkCommand = () =>
     .description('check the emails folder before it ships (translations, content); exits 1 on any error')
     .option('--emails <dir>', 'folder of React Email templates, with _views/index.ts registering mail views', 'emails')
     .option('--json', 'print the problems as JSON')
+    .option('--max-message-size <size>', 'largest whole message, attachments encoded (10MB, 500KB, bytes)', sizeBetween(1024, 1024 * 1024 * 1024), DEFAULT_MAX_MESSAGE_BYTES)
     .action(async (flags: CheckFlags) => {
       const emailsDir = resolve(flags.emails);
       if (!existsSync(emailsDir)) throw new ConfigError(`No emails folder at ${emailsDir}: pass --emails DIR.`);
       const [{ EmailCatalog }, { runChecks }] = await Promise.all([import('../../preview/templates.js'), import('../../check/check.js')]);
       const loader = new EmailCatalog(emailsDir);
       try {
-        const reports = await runChecks(await checks(), { emailsDir, catalog: await loader.load() });
+        const reports = await runChecks(await checks(), { emailsDir, catalog: await loader.load(), options: { maxMessageBytes: flags.maxMessageSize } });
         const problems = reports.flatMap((r) => r.problems.map((p) => ({ check: r.check, ...p })));
         const errors = problems.filter((p) => p.severity === 'error').length;
         if (flags.json) say(jsonForTerminal(problems));

@@ -7,11 +7,12 @@ import { jsonForTerminal, say } from '../terminal.js';
 import { sendCommand } from './send.js';
 import { workerCommand } from './worker.js';
 import { previewCommand } from './preview.js';
+import { checkCommand } from './check.js';
 
-/** The options of send, worker and preview that a config file can set, once each: the file obeys their parsers, and `config` shows what they would use. */
+/** The options of send, worker, preview and check that a config file can set, once each: the file obeys their parsers, and `config` shows what they would use. */
 export function settingOptions(): Option[] {
   const byFlag = new Map<string, Option>();
-  for (const source of [sendCommand(), workerCommand(), previewCommand()]) {
+  for (const source of [sendCommand(), workerCommand(), previewCommand(), checkCommand()]) {
     for (const option of source.options) {
       const flag = option.attributeName();
       if (!byFlag.has(flag) && SETTINGS.some((s) => s.flag === flag)) byFlag.set(flag, option);

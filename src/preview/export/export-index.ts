@@ -1,10 +1,14 @@
 import { WIDTH_PRESETS } from '../frame-view.js';
 
-/** One exported email: its files are `base` + `.html`, `.dark.html`, `.txt` and (from a view) `.eml`. */
+/** One exported email: its files are `base` + `.html`, `.dark.html`, `.txt` and `.eml`. */
 export interface ExportEntry {
   kind: 'template' | 'view';
   name: string;
   set?: string;
+  /** The language it was rendered in, when the app is localized. */
+  locale?: string;
+  /** No view sends this template: its .eml is the template alone, with placeholder From and Subject. */
+  templateOnly?: boolean;
   subject: string | null;
   base: string;
   eml: boolean;
@@ -22,7 +26,7 @@ export function exportIndex(entries: ExportEntry[]): string {
   const item = (e: ExportEntry, i: number) =>
     `<li><a href="${escapeHtml(encodeURI(`${e.base}.html`))}" data-index="${i}" data-base="${escapeHtml(encodeURI(e.base))}" data-eml="${e.eml ? '1' : ''}">${escapeHtml(e.name)}${
       e.set === undefined ? '' : ` <span class="set">${escapeHtml(e.set)}</span>`
-    }</a></li>`;
+    }${e.locale === undefined ? '' : ` <span class="locale">${escapeHtml(e.locale)}</span>`}</a></li>`;
   const group = (kind: ExportEntry['kind'], title: string) =>
     `<h2>${title}</h2><ul id="${kind}s">${entries.map((e, i) => (e.kind === kind ? item(e, i) : '')).join('')}</ul>`;
   return `<!doctype html>
@@ -38,7 +42,8 @@ nav h2 { font-size: 11px; text-transform: uppercase; color: #667085; margin: 16p
 nav ul { list-style: none; margin: 0; padding: 0; }
 nav a { display: block; padding: 3px 8px; border-radius: 4px; color: #1d2330; text-decoration: none; }
 nav a[aria-current="page"] { background: #2754c5; color: #fff; }
-.set { font-size: 11px; opacity: .75; }
+.set, .locale { font-size: 11px; opacity: .75; }
+.locale { font-family: ui-monospace, monospace; }
 main { padding: 16px 24px; min-width: 0; }
 .toolbar { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; margin-bottom: 12px; }
 .toolbar button { font: inherit; padding: 3px 12px; border: 1px solid #d0d5dd; background: #fff; cursor: pointer; }
@@ -64,6 +69,7 @@ ${group('view', 'Views')}
 <input type="number" id="custom-width" min="200" max="2400" placeholder="px" aria-label="Custom width in pixels">
 <button type="button" id="dark-toggle" role="switch" aria-checked="false">Dark</button>
 <a id="text-link" href="#">Plain text</a> <a id="eml-link" href="#">.eml</a>
+<span id="eml-note" hidden>(the template alone: no view sends it, so From and Subject are placeholders)</span>
 </div>
 <div class="frame" id="frame"><iframe id="email" title="Rendered email" sandbox="allow-popups"></iframe></div>
 </main>
@@ -79,8 +85,9 @@ function show() {
   frame.src = base + (dark ? '.dark.html' : '.html');
   frame.style.width = width === 'full' ? '100%' : width + 'px';
   document.getElementById('frame').classList.toggle('dark', dark);
-  document.getElementById('title').textContent = e.kind + ' ' + e.name + (e.set === undefined ? '' : ' · ' + e.set);
+  document.getElementById('title').textContent = e.kind + ' ' + e.name + (e.set === undefined ? '' : ' · ' + e.set) + (e.locale === undefined ? '' : ' · ' + e.locale);
   document.getElementById('subject').textContent = e.subject === null ? 'No view renders this template: no subject.' : 'Subject: ' + e.subject;
+  document.getElementById('eml-note').hidden = !e.templateOnly;
   document.getElementById('text-link').href = base + '.txt';
   const eml = document.getElementById('eml-link');
   eml.hidden = !e.eml;

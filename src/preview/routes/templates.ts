@@ -23,6 +23,8 @@ import { renderErrorOf } from '../../views/render-error.js';
 import { errorBox, layout } from '../ui/layout.js';
 import { pageCatalogs, previewLocales } from '../../i18n/preview-locales.js';
 import type { Context } from 'hono';
+import { contentProblems } from '../../check/content.js';
+import { checkFindings } from '../ui/check-findings.js';
 
 /** The sidebar's links keep the frame's width and scheme, so switching templates keeps the view. */
 const sidebarQuery = (view: Parameters<typeof frameQuery>[0]) => {
@@ -193,7 +195,8 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
         const preview = await found.preview(locale);
         const side = compare ? { locale: compare, frameSrc: framed(`${url(name)}/html`, compare), preview: await found.preview(compare) } : undefined;
         const testForm = testSendForm({ chrome: options.chrome, action: `${url(name)}/send-test`, keep: { ...(locale ? { locale } : {}), ...choiceQuery(choice) }, canSend: Boolean(ctx.smtp), sent: testSentNotice(c) });
-        return c.html(emailPage({ ...options, extra: editor(), afterHeaders: testForm, preview, source: await sourceOf(preview), compareWith: side }));
+        const findings = checkFindings(await contentProblems(name, preview));
+        return c.html(emailPage({ ...options, extra: editor(), afterHeaders: testForm, findings, preview, source: await sourceOf(preview), compareWith: side }));
       } catch (error) {
         if (choice.kind !== 'edited') ctx.onError(error); // edited props the view refuses are the editor's business, not the log's
         // Edited props that fail validation: the editor stays, with the view's message.
@@ -211,7 +214,9 @@ export function registerTemplateRoutes(app: Hono, ctx: AppContext): void {
       try {
         const preview = await found.preview(locale);
         const source = await sourceOf(preview);
-        return c.json({ ok: true, subject: preview.subject, headers: preview.headers, text: preview.text, source: source.highlighted });
+        // The findings as the page shows them (escaped by Hono's html), so edited props update the list too.
+        const findings = String(await checkFindings(await contentProblems(c.req.param('name'), preview)));
+        return c.json({ ok: true, subject: preview.subject, headers: preview.headers, text: preview.text, source: source.highlighted, findings });
       } catch (error) {
         return c.json({ ok: false, error: oneLine(error) }, 422);
       }

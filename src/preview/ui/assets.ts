@@ -152,6 +152,8 @@ export const SCRIPT = `'use strict';
     if (text) text.textContent = answer.text;
     const source = document.querySelector('#source code');
     if (source) source.innerHTML = answer.source; // highlight.js's markup: every character of the source escaped
+    const findings = document.getElementById('check-findings-slot');
+    if (findings) findings.innerHTML = answer.findings; // server-rendered with every value escaped
     history.replaceState(null, '', url('', json));
     say('Rendered', 'ok');
   };
@@ -267,6 +269,11 @@ form.login input { padding: 6px 10px; border: 1px solid #d0d5dd; font: inherit; 
 .error pre { max-height: none; }
 ul.files { list-style: none; padding: 0; margin: 0; }
 ul.files li { padding: 4px 0; }
+.check-findings { padding: 8px 12px; background: #fffaeb; border: 1px solid #fedf89; margin: 12px 0; }
+.check-findings.has-errors { background: #fef3f2; border-color: #fecdca; }
+.check-findings ul { margin: 4px 0 0; padding-left: 20px; }
+.finding-error > strong:first-child { color: #b42318; }
+.finding-warning > strong:first-child { color: #93370d; }
 .warning { padding: 8px 12px; background: #fffaeb; border: 1px solid #fedf89; color: #93370d; margin: 12px 0; }
 .locales .code, .side .code { font: 11px ui-monospace, monospace; color: var(--muted); }
 .switch a[aria-current="true"] .code { color: #dbe4ff; }

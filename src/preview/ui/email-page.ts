@@ -38,6 +38,8 @@ export interface EmailPageOptions {
   extra?: Html;
   /** After the headers (the test send form). */
   afterHeaders?: Html;
+  /** What `mailroom check` finds in this email, shown above it. */
+  findings?: Html;
 }
 
 /** The page's locale choice, kept by the width links. */
@@ -70,6 +72,7 @@ ${
       ? errorBox(`This ${o.kind} could not be rendered`, o.error)
       : html`
 ${missingWarning(p)}
+<div id="check-findings-slot">${o.findings ?? ''}</div>
 <h2>Subject and headers</h2>
 ${headersTable(p.headers)}
 ${p.subject === null ? html`<p class="muted">No registered mail view renders this template, so it has no subject yet: a view gives it one.</p>` : ''}

@@ -96,6 +96,8 @@ export function messagePage(o: MessagePageOptions): Html {
     ['Subject', parsed.subject],
     ['Date', when(parsed.date)],
     ['Message-ID', parsed.messageId],
+    // The mail view that built it (its class name), linked to the outbox filtered on it; none for plain nodemailer messages.
+    ['View', row.view ? html`<a id="message-view" href="outbox?${new URLSearchParams({ view: row.view }).toString()}">${row.view}</a>` : html`<span class="muted" id="message-view">none: not sent through a mail view</span>`],
     ['Priority', priorityFromRank(row.priority)],
     ['State', stateBadge(row.state)],
     ['Envelope', html`from ${row.envelopeFrom || '<>'} to ${shortList(row.recipients, row.recipients.length, 3)}`],
