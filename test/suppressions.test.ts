@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { eq, sql } from 'drizzle-orm';
-import { createQueueTransport, enqueueMail, openDatabase, SuppressedRecipientError, type Database } from 'mailroom';
+import { createQueueTransport, enqueueMail, enqueueMailMany, openDatabase, SuppressedRecipientError, type Database } from 'mailroom';
 import { messages, suppressions } from 'mailroom/schema';
 import { createSmtpTransport, drain, suppress, unsuppress, listSuppressions, blockAddress, listBlocked } from 'mailroom/drain';
 import { migrateMailroom } from '../src/store/migrations.js';
@@ -96,6 +96,39 @@ describe.each(ALL)('the suppression list on $name', (backend) => {
       expect(smtp.received.find((m) => m.to.includes('stays@example.com'))!.to).toEqual(['stays@example.com']);
       expect(() => createQueueTransport({ database, suppressed: 'maybe' as never })).toThrow('"suppressed" must be "drain", "refuse" or "store"');
       queue.close();
+    } finally {
+      await drop();
+    }
+  });
+
+  it('enqueueMailMany takes the same choice: refuse stores none of the batch, store fails only the suppressed', async () => {
+    const { database, drop } = await backend.create();
+    const db = database.db;
+    try {
+      smtp.received.length = 0;
+      await suppress(db, { address: 'gone@example.com', reason: 'hard-bounce' });
+      await suppress(db, { address: 'left@example.com', topic: 'newsletter', reason: 'unsubscribed' });
+      const batch = [
+        { from: 'a@example.com', to: 'one@example.com', subject: '1', text: 'x', queueTopic: 'newsletter' },
+        { from: 'a@example.com', to: ['Left@example.com', 'two@example.com'], subject: '2', text: 'x', queueTopic: 'newsletter' },
+        { from: 'a@example.com', to: 'GONE@example.com', subject: '3', text: 'x' },
+        { from: 'a@example.com', to: 'left@example.com', subject: '4', text: 'transactional: not in the topic' },
+      ];
+      const refused = enqueueMailMany(database, batch, { suppressed: 'refuse' });
+      await expect(refused).rejects.toBeInstanceOf(SuppressedRecipientError);
+      await expect(enqueueMailMany(database, batch, { suppressed: 'refuse' })).rejects.toThrow(
+        'Not queued (message 2 of 4; none of the 4 was stored): Left@example.com (suppressed (unsubscribed from topic newsletter)), GONE@example.com (suppressed (hard-bounce))',
+      );
+      expect(await db.select().from(messages)).toHaveLength(0);
+      expect(await enqueueMailMany(database, [batch[0]!, batch[3]!], { suppressed: 'refuse' })).toHaveLength(2);
+
+      const stored = await enqueueMailMany(database, batch, { suppressed: 'store' });
+      expect(stored.map((q) => q.state)).toEqual(['queued', 'queued', 'failed', 'queued']);
+      const [third] = await db.select().from(messages).where(eq(messages.id, stored[2]!.id));
+      expect(third).toMatchObject({ state: 'failed', recipientStatus: { 'GONE@example.com': { state: 'failed', reply: 'suppressed (hard-bounce)' } } });
+      await expect(enqueueMailMany(database, batch, { suppressed: 'sometimes' as never })).rejects.toThrow('"suppressed" must be "drain", "refuse" or "store"');
+      expect(await sendAll(db)).toMatchObject({ sent: 5, failed: 0 });
+      expect(smtp.received.flatMap((m) => m.to).sort()).toEqual(['left@example.com', 'left@example.com', 'one@example.com', 'one@example.com', 'two@example.com']);
     } finally {
       await drop();
     }

@@ -106,8 +106,18 @@ export function suppressionReply(row: Pick<SuppressionRow, 'reason' | 'topic' | 
 export type SuppressedAtEnqueue = 'drain' | 'refuse' | 'store';
 
 /** The recipients of a message that the list stops, each with its suppression. */
-export async function suppressedRecipients(db: Db, recipients: string[], topic: string | null): Promise<{ address: string; row: SuppressionRow }[]> {
-  const among = await suppressedAmong(db, recipients);
+export async function suppressedRecipients(db: Db, recipients: string[], topic: string | null): Promise<SuppressedRecipient[]> {
+  return suppressedIn(await suppressedAmong(db, recipients), recipients, topic);
+}
+
+/** A recipient the list stops, with the suppression that stops it. */
+export interface SuppressedRecipient {
+  address: string;
+  row: SuppressionRow;
+}
+
+/** `suppressedRecipients` against suppressions already read (one query for a whole bulk enqueue). */
+export function suppressedIn(among: SuppressedAmong, recipients: string[], topic: string | null): SuppressedRecipient[] {
   return recipients.flatMap((address) => {
     const row = suppressionFor(among, address, topic);
     return row ? [{ address, row }] : [];
@@ -119,7 +129,7 @@ export async function suppressedRecipients(db: Db, recipients: string[], topic: 
  * they are failed with the reason, and a message left with no one to send to is failed
  * outright. Only while still queued: a drain that took it meanwhile checks the list itself.
  */
-export async function markSuppressed(db: Db, id: number, recipients: string[], hits: { address: string; row: SuppressionRow }[]): Promise<void> {
+export async function markSuppressed(db: Db, id: number, recipients: string[], hits: SuppressedRecipient[]): Promise<void> {
   const status = Object.fromEntries(hits.map((h) => [h.address, { state: 'failed' as const, reply: suppressionReply(h.row) }]));
   const everyone = recipients.every((r) => status[r]);
   await db

@@ -14,7 +14,7 @@ import type { SmtpConfig } from '../drain/smtp.js';
 import { NOW_TIMEOUT_MS, checkNowTimeout, nowTransport } from '../drain/now-transport.js';
 import type { Priority } from '../views/priority.js';
 import type { MailroomMessageOptions } from '../views/message-options.js';
-import { markSuppressed, suppressedRecipients, suppressionReply, type SuppressedAtEnqueue } from '../store/suppressions.js';
+import { markSuppressed, suppressedAmong, suppressedIn, suppressedRecipients, suppressionReply, type SuppressedAtEnqueue, type SuppressedRecipient } from '../store/suppressions.js';
 import { ConfigError, SuppressedRecipientError } from '../errors.js';
 
 /** The name nodemailer reports for this transport. */
@@ -94,13 +94,7 @@ async function queueMessage(
 ): Promise<QueuedInfo> {
   const options = { idempotencyKey: data.idempotencyKey, sendAt: data.sendAt, view: data.view };
   const hits = suppressed === 'drain' ? [] : await suppressedRecipients(db, message.envelope.to, message.topic);
-  if (hits.length > 0 && suppressed === 'refuse') {
-    const list = hits.map((h) => `${h.address} (${suppressionReply(h.row)})`).join(', ');
-    throw new SuppressedRecipientError(
-      `Not queued: ${list} ${hits.length === 1 ? 'is' : 'are'} on the suppression list. Remove ${hits.length === 1 ? 'it' : 'them'} from the message, or lift it with \`mailroom suppress remove\`.`,
-      hits.map((h) => ({ address: h.address, topic: h.row.topic, reason: h.row.reason })),
-    );
-  }
+  if (hits.length > 0 && suppressed === 'refuse') throw refusal(hits);
   const info = (queued: Enqueued): QueuedInfo => ({
     ...queued,
     envelope: message.envelope,
@@ -129,6 +123,15 @@ async function queueMessage(
     rejected: Object.keys(delivery.status).filter((r) => delivery.status[r]?.state !== 'sent'),
     response: delivery.reply,
   };
+}
+
+/** `suppressed: 'refuse'`: the error naming every suppressed recipient and how to go on. */
+function refusal(hits: SuppressedRecipient[], where = ''): SuppressedRecipientError {
+  const list = hits.map((h) => `${h.address} (${suppressionReply(h.row)})`).join(', ');
+  return new SuppressedRecipientError(
+    `Not queued${where}: ${list} ${hits.length === 1 ? 'is' : 'are'} on the suppression list. Remove ${hits.length === 1 ? 'it' : 'them'} from the message, or lift it with \`mailroom suppress remove\`.`,
+    hits.map((h) => ({ address: h.address, topic: h.row.topic, reason: h.row.reason })),
+  );
 }
 
 function checkSuppressedMode(mode: unknown): SuppressedAtEnqueue {
@@ -206,12 +209,27 @@ export async function enqueueMail(
 export async function enqueueMailMany(
   db: DrizzleDb | Database,
   mails: QueueMailOptions[],
-  options: BulkOptions & ComposeOptions = {},
+  options: BulkOptions & ComposeOptions & Pick<QueueTransportOptions, 'suppressed'> = {},
 ): Promise<Enqueued[]> {
+  const suppressed = checkSuppressedMode(options.suppressed);
   const items: BulkItem[] = [];
   for (const data of mails) {
     const message = await composeMail(data, options);
     items.push({ message, idempotencyKey: data.idempotencyKey, sendAt: data.sendAt, view: data.view });
   }
-  return enqueueMany(db, items, options);
+  if (suppressed === 'drain') return enqueueMany(db, items, options);
+  // One query for every recipient of the batch; a refusal stores none of it.
+  const among = await suppressedAmong(dbOf(db), items.flatMap((item) => item.message.envelope.to));
+  const hits = items.map((item) => suppressedIn(among, item.message.envelope.to, item.message.topic));
+  const first = hits.findIndex((h) => h.length > 0);
+  if (first >= 0 && suppressed === 'refuse') throw refusal(hits.flat(), ` (message ${first + 1} of ${items.length}; none of the ${items.length} was stored)`);
+  const queued = await enqueueMany(db, items, options);
+  for (const [i, row] of queued.entries()) {
+    const found = hits[i]!;
+    if (found.length === 0 || row.duplicate) continue;
+    const to = items[i]!.message.envelope.to;
+    await markSuppressed(dbOf(db), row.id, to, found);
+    if (found.length === to.length) queued[i] = { ...row, state: 'failed' };
+  }
+  return queued;
 }
