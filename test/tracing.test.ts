@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,13 +9,14 @@ import { eq, sql } from 'drizzle-orm';
 import { createElement } from 'react';
 import { context, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createQueueTransport, enqueueMailMany, MailView } from 'mailroom';
 import { createSmtpTransport, drain } from 'mailroom/drain';
 import { messages } from 'mailroom/schema';
 import { backends } from './helpers/databases.js';
 import { startSmtp, smtpError, type TestSmtp } from './helpers/smtp.js';
 import { TRACEPARENT_HEADER } from '../src/tracing/traceparent.js';
+import { mailroom } from './helpers/cli.js';
 
 /**
  * OpenTelemetry traces where the app has a tracer, with the real SDK: the enqueue span
@@ -121,6 +122,57 @@ describe('traces with a registered tracer', () => {
     }
   });
 
+  it('`mailroom send` started with the app\'s set-up preloaded (NODE_OPTIONS=--import) links its delivery spans to enqueues made in another process', async () => {
+    const backend = ALL[ALL.length - 1]!;
+    const { url, database, drop } = await backend.create();
+    const dir = mkdtempSync(join(tmpdir(), 'mailroom-otel-cli-'));
+    smtp.received.length = 0;
+    try {
+      const queue = nodemailer.createTransport(createQueueTransport({ database }));
+      await trace.getTracer('app').startActiveSpan('POST /invite', async (span) => {
+        await new Receipt({ name: 'Grace' }).send(queue, { from: 'shop@example.com', to: 'grace@example.com' });
+        span.end();
+      });
+      const [enqueued] = named(exporter.getFinishedSpans(), 'mailroom enqueue');
+      await database.close();
+      const spans = join(dir, 'spans.jsonl');
+      const setup = new URL('./helpers/otel-setup.mjs', import.meta.url).href;
+      const result = await mailroom(['send', '--smtp', smtp.url, '--database', url], { NODE_OPTIONS: `--import ${setup}`, OTEL_TEST_SPANS: spans });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(smtp.received).toHaveLength(1);
+      expect(smtp.received[0]!.raw.includes(TRACEPARENT_HEADER)).toBe(false);
+      const written = readFileSync(spans, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { name: string; kind: number; attributes: Record<string, unknown>; links: { traceId: string; spanId: string }[] });
+      const delivers = written.filter((s) => s.name === 'mailroom deliver');
+      expect(delivers).toHaveLength(1);
+      expect(delivers[0]!.kind).toBe(SpanKind.CONSUMER);
+      expect(delivers[0]!.attributes).toMatchObject({ 'mailroom.outcome': 'sent', 'mailroom.smtp.reply_code': 250, 'mailroom.attempt': 1, 'mailroom.recipient_domains': ['example.com'] });
+      expect(delivers[0]!.links).toEqual([expect.objectContaining({ traceId: enqueued!.spanContext().traceId, spanId: enqueued!.spanContext().spanId })]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await drop();
+    }
+  });
+
+  it('a `now` message: its delivery span runs inside the enqueue span (the caller waits for it) and links to it', async () => {
+    const { database, drop } = await ALL[0]!.create();
+    smtp.received.length = 0;
+    try {
+      const queue = nodemailer.createTransport(createQueueTransport({ database, smtp: smtp.url }));
+      const info = await queue.sendMail({ from: 'shop@example.com', to: 'ada@example.com', subject: 'Your code', text: '123456', headers: { 'X-Mail-Queue-Priority': 'now' } });
+      expect(info.state).toBe('sent');
+      const [enqueued] = named(exporter.getFinishedSpans(), 'mailroom enqueue');
+      const [delivered] = named(exporter.getFinishedSpans(), 'mailroom deliver');
+      expect(enqueued!.attributes).toMatchObject({ 'mailroom.priority': 'now', 'mailroom.id': info.id });
+      expect(delivered!.parentSpanContext?.spanId).toBe(enqueued!.spanContext().spanId);
+      expect(delivered!.links[0]!.context.spanId).toBe(enqueued!.spanContext().spanId);
+      expect(delivered!.attributes).toMatchObject({ 'mailroom.outcome': 'sent', 'mailroom.attempt': 1 });
+      expect(smtp.received[0]!.raw.includes(TRACEPARENT_HEADER)).toBe(false);
+    } finally {
+      await drop();
+    }
+  });
+
   it('a bulk enqueue is one span; each of its messages keeps its traceparent and its delivery links to it', async () => {
     const { database, drop } = await ALL[0]!.create();
     try {
@@ -151,6 +203,22 @@ describe('without a tracer', () => {
       const [row] = await database.db.select({ raw: messages.raw }).from(messages);
       expect(row!.raw.includes(TRACEPARENT_HEADER)).toBe(false);
     } finally {
+      await drop();
+    }
+  });
+
+  it('a tracer that samples nothing: no traceparent is kept (there is no span to link to)', async () => {
+    const exporter = new InMemorySpanExporter();
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ sampler: new AlwaysOffSampler(), spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    const { database, drop } = await ALL[0]!.create();
+    try {
+      const queue = nodemailer.createTransport(createQueueTransport({ database }));
+      await queue.sendMail({ from: 'shop@example.com', to: 'ada@example.com', subject: 's', text: 'x' });
+      const [row] = await database.db.select({ raw: messages.raw }).from(messages);
+      expect(row!.raw.includes(TRACEPARENT_HEADER)).toBe(false);
+      expect(exporter.getFinishedSpans()).toHaveLength(0);
+    } finally {
+      trace.disable();
       await drop();
     }
   });
