@@ -26,6 +26,7 @@ export function otel(): Promise<Otel | undefined> | undefined {
     (api) => api as Otel,
     (error: unknown) => {
       // A tracer is there but mailroom cannot reach the API (installed elsewhere, or not at all).
+      // A warning, not loadOptional's error: tracing must never stop mail from being queued or sent.
       process.emitWarning(
         `mailroom: a tracer provider is registered but @opentelemetry/api could not be loaded from mailroom (${(error as Error)?.message ?? error}), so mail is not traced. Install @opentelemetry/api in the app (npm install @opentelemetry/api).`,
         { code: 'MAILROOM_OTEL_API' },
