@@ -9,6 +9,7 @@ import { startSmtp, smtpError, type TestSmtp } from './helpers/smtp.js';
 import { mailroom } from './helpers/cli.js';
 import { spawnMailroom } from './helpers/spawn-drain.js';
 import { waitFor } from './helpers/wait.js';
+import { openDatabase } from '../src/store/database.js';
 
 /**
  * Prometheus metrics: `mailroom status --prometheus` prints the queue's gauges for cron
@@ -125,6 +126,52 @@ describe.each(ALL)('metrics on $name', (backend) => {
       const exit = await worker.exited;
       expect(exit.code).toBe(0);
       expect(exit.stderr).toBe('');
+    } finally {
+      await drop();
+    }
+  });
+  it('lease expiries: a message taken back from a drain whose lease ran out is counted, by the worker (its own) and in `status --prometheus` (every drain\'s)', async () => {
+    const { url, database, drop } = await backend.create();
+    try {
+      const queue = nodemailer.createTransport(createQueueTransport({ database }));
+      for (let i = 0; i < 5; i++) await queue.sendMail({ from: 'a@example.com', to: `r${i}@example.com`, subject: `m${i}`, text: 'x' });
+      const [a, b, c, held] = (await database.db.select({ id: messages.id }).from(messages).orderBy(messages.id)).map((r) => r.id);
+      const db = database.db;
+      const dead = { state: 'sending' as const, leaseOwner: 'dead-drain', attempts: 1 };
+      await db.update(messages).set({ ...dead, leaseExpiresAt: sql`now() - interval '5 seconds'` }).where(inArray(messages.id, [a!, b!]));
+      // Still leased (its drain is alive): neither taken nor counted.
+      await db.update(messages).set({ ...dead, leaseOwner: 'live-drain', leaseExpiresAt: sql`now() + interval '1 hour'` }).where(inArray(messages.id, [held!]));
+      await db.update(messages).set({ nextAttemptAt: sql`now() + interval '1 hour'` }).where(inArray(messages.id, [c!]));
+      await database.close();
+
+      const before = await mailroom(['status', '--prometheus', '--database', url]);
+      expect(before.stdout).toContain('# TYPE mailroom_lease_expiries_total counter');
+      expect(sample(before.stdout, 'mailroom_lease_expiries_total')).toBe(0);
+
+      const worker = spawnMailroom(url, ['worker', '--smtp', smtp.url, '--metrics-port', '0', '--log', 'json', '--poll', '0.5']);
+      try {
+        const started = await waitFor(() => /"event":"metrics".*"url":"([^"]+)"/.exec(worker.stdout())?.[1], 'the metrics URL');
+        // The two expired ones and the plain queued one are sent; only the two count.
+        await waitFor(() => (worker.stdout().match(/"event":"delivery"/g) ?? []).length >= 3, 'three deliveries');
+        expect(worker.stdout()).toMatch(/"event":"lease-expiries".*"count":2/);
+        const text = await (await fetch(started)).text();
+        expect(text).toContain('# TYPE mailroom_lease_expiries_total counter');
+        expect(sample(text, 'mailroom_lease_expiries_total')).toBe(2);
+        expect(sample(text, 'mailroom_expired_leases')).toBe(0); // the gauge: none is expired any more
+      } finally {
+        worker.kill('SIGTERM');
+      }
+      expect((await worker.exited).code).toBe(0);
+
+      // Another drain (a cron `send`) takes one more back: the stored total is every drain's.
+      const again = await openDatabase(url);
+      await again.db.update(messages).set({ ...dead, nextAttemptAt: sql`now()`, leaseExpiresAt: sql`now() - interval '1 second'` }).where(inArray(messages.id, [c!]));
+      await again.close();
+      const send = await mailroom(['send', '--smtp', smtp.url, '--database', url]);
+      expect(send.code).toBe(0);
+      const after = await mailroom(['status', '--prometheus', '--database', url]);
+      expect(sample(after.stdout, 'mailroom_lease_expiries_total')).toBe(3);
+      expect(sample(after.stdout, 'mailroom_messages{state="sending"}')).toBe(1); // the live drain's, untouched
     } finally {
       await drop();
     }

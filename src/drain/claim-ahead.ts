@@ -39,8 +39,8 @@ export class ClaimAhead {
     private readonly guard: QueryGuard,
     private readonly lease: LeaseKeeper,
     private readonly stop: StopRules,
-    /** Called with the number of due messages failed at the claim: no attempt left. */
-    private readonly onSpent: (count: number) => void,
+    /** Called after each claim: due messages failed at the claim (no attempt left), and those taken back after another drain's lease ran out. */
+    private readonly onClaimed: (counts: { spent: number; takenOver: number }) => void,
   ) {}
 
   /** The next message for a lane, claiming ahead as needed; undefined when the lanes should stop. */
@@ -83,8 +83,8 @@ export class ClaimAhead {
       return;
     }
     const claimedAt = Date.now();
-    const { messages: batch, spent } = await this.guard.run(() => claim(db, owner, want, leaseSeconds, maxAttempts));
-    this.onSpent(spent);
+    const { messages: batch, spent, takenOver } = await this.guard.run(() => claim(db, owner, want, leaseSeconds, maxAttempts));
+    this.onClaimed({ spent, takenOver });
     this.stop.took(spent);
     if (batch.length === 0) {
       this.exhausted = spent === 0;

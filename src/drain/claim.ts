@@ -5,6 +5,7 @@ import { leaseUntil } from '../store/clock.js';
 import { stateSql, WAITING_STATES } from '../store/states.js';
 import { InvariantError } from '../errors.js';
 import { retryConflicts } from './guard.js';
+import { countLeaseExpiries } from '../store/lease-expiries.js';
 
 /** A message as a claim returns it: what sending it and recording its outcome need. */
 export type ClaimedMessage = Pick<
@@ -76,6 +77,8 @@ export interface Claimed {
   messages: ClaimedMessage[];
   /** Messages that were due but had no attempt left: failed without being sent. */
   spent: number;
+  /** Of all those, messages taken back from `sending` after another drain's lease ran out (counted in store/lease-expiries.ts). */
+  takenOver: number;
 }
 
 /**
@@ -86,10 +89,14 @@ export interface Claimed {
  * with FOR UPDATE SKIP LOCKED, so two drains never pick the same row and neither
  * waits for the other; the UPDATE then stamps the lease in the same statement.
  * Order: priority (now, high, normal, low), then oldest first.
+ *
+ * The UPDATE joins the locked rows (FROM) rather than testing `id IN (...)` so that
+ * RETURNING sees each row's state before the claim: a `sending` one was another
+ * drain's whose lease ran out, counted as a lease expiry.
  */
 export async function claim(db: Db, owner: string, limit: number, leaseSeconds: number, maxAttempts = Infinity): Promise<Claimed> {
   const due = db
-    .select({ id: messages.id })
+    .select({ id: messages.id, was: sql<string>`${messages.state}`.as('was') })
     .from(messages)
     .where(
       and(
@@ -103,17 +110,23 @@ export async function claim(db: Db, owner: string, limit: number, leaseSeconds: 
     )
     .orderBy(messages.priority, messages.id)
     .limit(limit)
-    .for('update', { skipLocked: true });
+    .for('update', { skipLocked: true })
+    .as('due');
   const set = Number.isFinite(maxAttempts) ? claimedOrSpent(owner, leaseSeconds, maxAttempts) : claimedBy(owner, leaseSeconds);
   const rows = await retryConflicts(() =>
     db
       .update(messages)
       .set(set)
-      .where(inArray(messages.id, due))
-      .returning({ ...claimedColumns, state: messages.state }),
+      .from(due)
+      .where(eq(messages.id, due.id))
+      .returning({ ...claimedColumns, state: messages.state, was: due.was }),
   );
-  const sending = rows.filter((r) => r.state === 'sending').map(({ state: _, ...message }) => message);
-  return { messages: sending.sort((a, b) => a.priority - b.priority || a.id - b.id), spent: rows.length - sending.length };
+  const sending = rows.filter((r) => r.state === 'sending').map(({ state: _, was: __, ...message }) => message);
+  const takenOver = rows.filter((r) => r.was === 'sending').length;
+  // Rare (a drain died or stalled): a second statement then, none on a healthy queue. Best
+  // effort: a count lost is better than a claimed batch thrown away with the error.
+  if (takenOver > 0) await retryConflicts(() => countLeaseExpiries(db, takenOver)).catch(() => {});
+  return { messages: sending.sort((a, b) => a.priority - b.priority || a.id - b.id), spent: rows.length - sending.length, takenOver };
 }
 
 /** Gives back claimed messages that were never tried (shutdown, time limit), as they were. */

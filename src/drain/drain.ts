@@ -43,6 +43,8 @@ export interface DrainOptions {
   signal?: AbortSignal;
   owner?: string;
   onDelivery?: (message: ClaimedMessage, delivery: Delivery) => void;
+  /** Called when a claim took messages back from another drain whose lease ran out (it died or stalled): how many. */
+  onLeaseExpiries?: (count: number) => void;
 }
 
 import type { StopReason } from './stop-rules.js';
@@ -93,8 +95,9 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
   const lease = new LeaseKeeper(db, owner, leaseSeconds, guard);
   const limits = { signal: options.signal, maxDeferred: options.maxDeferred, deadline, limit: options.limit ?? Infinity };
   const stop = new StopRules(limits, () => result.deferred, guard);
-  const queue = new ClaimAhead({ db, owner, batchSize, concurrency, leaseSeconds, maxAttempts: backoff.maxAttempts }, guard, lease, stop, (spent) => {
+  const queue = new ClaimAhead({ db, owner, batchSize, concurrency, leaseSeconds, maxAttempts: backoff.maxAttempts }, guard, lease, stop, ({ spent, takenOver }) => {
     result.failed += spent;
+    if (takenOver > 0) options.onLeaseExpiries?.(takenOver);
   });
   const lane: LaneContext = {
     db,

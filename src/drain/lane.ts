@@ -76,7 +76,7 @@ async function sendOne(
   endAfter: Promise<void>,
 ): Promise<{ written: Promise<void> }> {
   const startedAt = new Date();
-  const sendWith = (raw: Buffer) => attemptMessage(lane.smtp, { ...message, raw }, blocked, endAfter);
+  const sendWith = (raw: Buffer) => attemptMessage(lane.smtp, { ...message, raw }, blocked, { endAfter, maxAttempts: lane.backoff.maxAttempts });
   const delivery = message.raw
     ? await sendWith(message.raw)
     : await lane.large.run(async () => sendWith(await lane.guard.run(() => loadRaw(lane.db, message.id))));

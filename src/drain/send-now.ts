@@ -40,7 +40,7 @@ async function sendClaimed(
   requeueAsHigh: boolean,
 ): Promise<{ delivery: Delivery; state: SentNowState }> {
   const startedAt = new Date();
-  const delivery = await attemptMessage(smtp, message, await suppressedAmong(db, message.recipients));
+  const delivery = await attemptMessage(smtp, message, await suppressedAmong(db, message.recipients), { maxAttempts: DEFAULT_BACKOFF.maxAttempts });
   const planned = planOutcome({ message, delivery, startedAt }, { owner, backoff: DEFAULT_BACKOFF, requeueAsHigh });
   const recorded = await recordSafely(db, owner, [planned]).then(
     ({ unrecorded }) => unrecorded.length === 0,

@@ -5,6 +5,7 @@ import { getSetting, PAUSED } from '../store/settings.js';
 import type { ClaimedMessage } from '../drain/claim.js';
 import type { Delivery } from '../drain/deliver.js';
 import { domainClass } from './domain-class.js';
+import { leaseExpiries } from '../store/lease-expiries.js';
 import { loadOptional } from '../optional.js';
 
 /** prom-client is an optional peer: only metrics load it, and only they need it installed. */
@@ -14,7 +15,9 @@ const promClient = () => loadOptional(() => import('prom-client'), 'Prometheus m
  * Prometheus metrics with prom-client (loaded only by `status --prometheus` and
  * `worker --metrics-port`). The queue's gauges are read from the database at each
  * scrape, so every drain and a cron set-up report the same numbers; the counters and the
- * latency histogram are the worker's own since it started.
+ * latency histogram are the worker's own since it started. One counter is kept in the
+ * database too: `mailroom_lease_expiries_total` is the worker's own takeovers in the
+ * worker, and every drain's since the database was made in `status --prometheus`.
  */
 
 type PromClient = typeof import('prom-client');
@@ -46,11 +49,25 @@ function addQueueGauges(client: PromClient, registry: Registry, db: Db): void {
   gauge('mailroom_paused', '1 while sending is paused (mailroom pause or MAILROOM_PAUSED=1).', [], (g, v) => g.set(v.paused ? 1 : 0));
 }
 
-/** `mailroom status --prometheus`: the queue gauges once, in the text exposition format. */
+const LEASE_EXPIRIES_HELP = 'Messages a drain took back from sending after another drain\'s lease ran out (that drain died, stalled or lost the database).';
+
+/**
+ * `mailroom status --prometheus`: the queue gauges once, and the lease expiries every
+ * drain counted in the database, in the text exposition format.
+ */
 export async function queueMetricsText(db: Db): Promise<string> {
   const client = await promClient();
   const registry = new client.Registry();
   addQueueGauges(client, registry, db);
+  new client.Counter({
+    name: 'mailroom_lease_expiries_total',
+    help: `${LEASE_EXPIRIES_HELP} Every drain's, since the database was made.`,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      this.inc(await leaseExpiries(db));
+    },
+  });
   return registry.metrics();
 }
 
@@ -59,6 +76,8 @@ export interface WorkerMetrics {
   contentType: string;
   /** Counts one attempt's outcome by domain class, and its SMTP time. */
   observe(message: ClaimedMessage, delivery: Delivery, maxAttempts: number): void;
+  /** Counts messages this worker took back after another drain's lease ran out. */
+  leaseExpired(count: number): void;
 }
 
 /** SMTP exchanges take milliseconds on a LAN and seconds to a slow receiver. */
@@ -83,9 +102,15 @@ export async function workerMetrics(db: Db): Promise<WorkerMetrics> {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
+  const expiries: Counter = new client.Counter({
+    name: 'mailroom_lease_expiries_total',
+    help: `${LEASE_EXPIRIES_HELP} This worker's, since it started.`,
+    registers: [registry],
+  });
   return {
     registry,
     contentType: registry.contentType,
+    leaseExpired: (count) => expiries.inc(count),
     observe(message, delivery, maxAttempts) {
       const last = message.attempts >= maxAttempts;
       for (const recipient of delivery.recipients) {

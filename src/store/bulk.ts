@@ -7,6 +7,8 @@ import type { ComposedMessage } from '../transport/compose.js';
 import { validateSendOptions } from '../transport/validate.js';
 import { storing } from './query-errors.js';
 import { InvariantError } from '../errors.js';
+import { traceEnqueue } from '../tracing/spans.js';
+import { withTraceparent } from '../tracing/traceparent.js';
 
 /** One message for `enqueueMany`, with the per-send options `enqueue` takes. */
 export interface BulkItem {
@@ -158,6 +160,12 @@ export async function enqueueMany(target: DrizzleDb | Database, items: BulkItem[
   const bytes = Math.max(1, options.bytesPerInsert ?? 16 * 1024 * 1024);
   if (items.length === 0) return [];
   for (const item of items) validateSendOptions(item);
-  const values = () => items.map((item) => Object.values(storedColumns(item.message, item)));
-  return storing('queue the messages', values, () => db.transaction((tx) => insertAll(tx, items, rows, bytes)));
+  // One span for the whole call where the app has a tracer; every message keeps its traceparent.
+  const only = <T>(values: T[]) => (values.every((v) => v === values[0]) ? values[0] : undefined);
+  const facts = { view: only(items.map((i) => i.view)), priority: only(items.map((i) => i.message.priority)), recipients: items.reduce((n, i) => n + i.message.envelope.to.length, 0), messages: items.length };
+  return traceEnqueue(facts, (traceparent) => {
+    const traced = traceparent === undefined ? items : items.map((item) => ({ ...item, message: { ...item.message, raw: withTraceparent(item.message.raw, traceparent) } }));
+    const values = () => traced.map((item) => Object.values(storedColumns(item.message, item)));
+    return storing('queue the messages', values, () => db.transaction((tx) => insertAll(tx, traced, rows, bytes)));
+  });
 }

@@ -16,6 +16,8 @@ import type { Priority } from '../views/priority.js';
 import type { MailroomMessageOptions } from '../views/message-options.js';
 import { markSuppressed, suppressedAmong, suppressedIn, suppressedRecipients, suppressionReply, type SuppressedAtEnqueue, type SuppressedRecipient } from '../store/suppressions.js';
 import { ConfigError, SuppressedRecipientError } from '../errors.js';
+import { traceEnqueue } from '../tracing/spans.js';
+import { withTraceparent } from '../tracing/traceparent.js';
 
 /** The name nodemailer reports for this transport. */
 export const QUEUE_TRANSPORT_NAME = 'mailroom-queue';
@@ -83,7 +85,7 @@ class Connection {
  * Stores a composed message; a `now` one with an SMTP server to go to is sent at once
  * (the drain's "send now"), and without one waits as the most urgent queued priority.
  */
-async function queueMessage(
+function queueMessage(
   db: Db,
   message: ComposedMessage,
   data: QueueMailOptions,
@@ -91,6 +93,22 @@ async function queueMessage(
   nowTimeout = NOW_TIMEOUT_MS,
   store = enqueue,
   suppressed: SuppressedAtEnqueue = 'drain',
+): Promise<QueuedInfo> {
+  // Under the app's tracer, if it has one: the span's traceparent is kept with the message for the drain's span to link to.
+  const facts = { view: data.view, priority: message.priority, recipients: message.envelope.to.length };
+  return traceEnqueue(facts, (traceparent) =>
+    queueComposed(db, traceparent === undefined ? message : { ...message, raw: withTraceparent(message.raw, traceparent) }, data, smtp, nowTimeout, store, suppressed),
+  );
+}
+
+async function queueComposed(
+  db: Db,
+  message: ComposedMessage,
+  data: QueueMailOptions,
+  smtp: (() => Transporter) | undefined,
+  nowTimeout: number,
+  store: typeof enqueue,
+  suppressed: SuppressedAtEnqueue,
 ): Promise<QueuedInfo> {
   const options = { idempotencyKey: data.idempotencyKey, sendAt: data.sendAt, view: data.view };
   const hits = suppressed === 'drain' ? [] : await suppressedRecipients(db, message.envelope.to, message.topic);

@@ -23,7 +23,7 @@ export const statusCommand = () =>
     .description('count messages by state and show the age of the oldest waiting one (and bounce and complaint rates, once any were read)')
     .addOption(databaseOption())
     .option('--json', 'print JSON')
-    .option('--prometheus', 'print the queue gauges in the Prometheus text format (for a cron job feeding a textfile collector or pushgateway)')
+    .option('--prometheus', 'print the queue gauges and the lease expiries counter in the Prometheus text format (for a cron job feeding a textfile collector or pushgateway)')
     .action(async (opts: { database: string; json?: boolean; prometheus?: boolean }) => {
       await withDatabase(opts.database, async ({ db }) => {
         if (opts.prometheus) {

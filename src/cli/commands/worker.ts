@@ -34,6 +34,10 @@ export const workerCommand = () =>
                 out.delivery(message, delivery, opts.maxAttempts);
                 metrics?.observe(message, delivery, opts.maxAttempts);
               },
+              onLeaseExpiries: (count) => {
+                out.info(`took back ${count} message${count === 1 ? '' : 's'} whose lease ran out (another drain died or stalled)`, { event: 'lease-expiries', count });
+                metrics?.leaseExpired(count);
+              },
               onRun: (r) => out.info(`sent ${r.sent}, deferred ${r.deferred}, failed ${r.failed}`, { event: 'run', sent: r.sent, deferred: r.deferred, failed: r.failed }),
               onPause: (paused) => out.info(paused ? 'sending is paused: waiting for mailroom resume' : 'sending resumed', { event: paused ? 'paused' : 'resumed' }),
               // Embedded: the database is in this process, there is no connection to lose.
@@ -56,5 +60,5 @@ export const workerCommand = () =>
 async function startMetrics(db: Db, port: number, host: string) {
   const [{ workerMetrics }, { serveMetrics }] = await Promise.all([import('../../metrics/prometheus.js'), import('../../metrics/server.js')]);
   const metrics = await workerMetrics(db);
-  return { observe: metrics.observe, server: await serveMetrics(metrics, { port, host }) };
+  return { observe: metrics.observe, leaseExpired: metrics.leaseExpired, server: await serveMetrics(metrics, { port, host }) };
 }
