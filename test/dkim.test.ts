@@ -13,6 +13,7 @@ import { backends } from './helpers/databases.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp.js';
 import { mailroom } from './helpers/cli.js';
 import { dkimKeyPair, dkimVerifierAvailable, verifyDkim } from './helpers/dkim-verify.js';
+import { closedPort } from './helpers/closed-port.js';
 
 /**
  * DKIM signing at send time, checked by an independent verifier (Debian's python3-dkim)
@@ -189,6 +190,27 @@ describe.skipIf(!VERIFIER).each(ALL)('DKIM signing on $name', (backend) => {
         RECORDS,
       );
       expect(checks.map((c) => c.map(({ ok: valid, d }) => ({ valid, d })))).toEqual([[{ valid: true, d: 'other.org' }], [{ valid: true, d: 'example.com' }]]);
+    } finally {
+      await db.drop();
+    }
+  });
+  it('`now` messages fail over across the queue transport’s SMTP list and are signed with its dkim keys, as the drain’s', async () => {
+    const db = await backend.create();
+    const down = await closedPort();
+    try {
+      smtp.received.length = 0;
+      const queue = nodemailer.createTransport(
+        createQueueTransport({
+          database: db.database,
+          smtp: `smtp://127.0.0.1:${down}?tls=false,${smtp.url}`,
+          dkim: loadDkimKeys([`example.com:mail2026:${exampleKeyFile}`]),
+        }),
+      );
+      const info = await queue.sendMail({ from: 'team@example.com', to: 'now@rcpt.test', subject: 'now, signed', text: 'at once', queuePriority: 'now' } as never);
+      expect(info).toMatchObject({ state: 'sent', accepted: ['now@rcpt.test'] });
+      const got = smtp.received.find((m) => m.parsed.subject === 'now, signed')!;
+      expect(verifyDkim([got.raw], RECORDS).map((c) => c.map(({ ok, d }) => ({ ok, d })))).toEqual([[{ ok: true, d: 'example.com' }]]);
+      queue.close();
     } finally {
       await db.drop();
     }

@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import { signingDomain } from '../drain/dkim.js';
 import { parseSmtpUrl } from '../drain/smtp.js';
+import { splitUrls } from '../drain/transports.js';
 import { durationBetween, MAX_TIMER_SECONDS } from './options.js';
 
 /**
@@ -10,17 +11,6 @@ import { durationBetween, MAX_TIMER_SECONDS } from './options.js';
  * failed server is set aside. Syntax is checked when parsed (a usage error); servers are
  * reached when the run starts.
  */
-
-/**
- * `smtp://a,smtp://b` or `smtp://a smtp://b` → the URLs in order. A comma splits only
- * before a scheme, so one inside a password stays (URLs hold no raw whitespace).
- */
-export function splitUrls(value: string): string[] {
-  return value
-    .split(/\s+|,\s*(?=smtps?:\/\/)/i)
-    .map((v) => v.trim())
-    .filter(Boolean);
-}
 
 /** Every URL of a list parses, or the ConfigError of the first that does not (passwords hidden). */
 export function checkUrls(value: string): string[] {

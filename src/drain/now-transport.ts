@@ -1,6 +1,7 @@
 import type { Transporter } from 'nodemailer';
-import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
-import { createSmtpTransport, parseSmtpUrl, type SmtpConfig } from './smtp.js';
+import { createSmtpTransport, type SmtpConfig } from './smtp.js';
+import type { DkimKey } from './dkim.js';
+import type { DeliveryConfig } from './transports.js';
 import { ConfigError } from '../errors.js';
 
 // The `now` priority's bounds and its SMTP pool, apart from send-now.ts so that a queue
@@ -27,12 +28,23 @@ export function checkNowTimeout(timeoutMs: number | undefined): number {
 }
 
 /**
- * The pool `now` messages go through: every SMTP wait (connect, greeting, each
- * reply) ends after `timeoutMs`. A transporter passed in is used as is; the
- * overall bound in `queueAndSendNow` still holds for it.
+ * Where `now` messages go: an SMTP URL, several (comma-separated or an array: failover in
+ * that order, as `mailroom send --smtp a,b`), routes by sender domain, nodemailer SMTP
+ * options, or a transporter (used as is).
  */
-export function nowTransport(config: SmtpConfig, timeoutMs = NOW_TIMEOUT_MS): Transporter {
-  if (typeof config === 'object' && typeof (config as Transporter).sendMail === 'function') return config as Transporter;
-  const base: SMTPPoolOptions = typeof config === 'string' ? parseSmtpUrl(config) : (config as SMTPPoolOptions);
-  return createSmtpTransport({ connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, ...base }, { concurrency: 2, socketTimeout: timeoutMs });
+export type NowSmtp = SmtpConfig | SmtpConfig[] | { routes: Record<string, SmtpConfig | SmtpConfig[]>; default?: SmtpConfig | SmtpConfig[] };
+
+/**
+ * The transport `now` messages go through: every SMTP wait (connect, greeting, each
+ * reply) ends after `timeoutMs`, and messages are signed with `dkim` keys as the drain
+ * signs them. A transporter passed in is used as is (signed when keys are given); the
+ * overall bound in `queueAndSendNow` still holds for it. Failover and routing load at
+ * the first `now` send, like the rest of the delivery code.
+ */
+export async function nowTransport(config: NowSmtp, timeoutMs = NOW_TIMEOUT_MS, dkim: readonly DkimKey[] = []): Promise<Transporter> {
+  const { createDeliveryTransport, splitUrls } = await import('./transports.js');
+  const servers = typeof config === 'string' ? splitUrls(config) : config;
+  const options = { connectionTimeout: timeoutMs, socketTimeout: timeoutMs, concurrency: 2, dkim };
+  if (Array.isArray(servers) && servers.length === 1) return createSmtpTransport(servers[0]!, options);
+  return createDeliveryTransport(servers as DeliveryConfig, options);
 }

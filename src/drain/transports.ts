@@ -10,6 +10,17 @@ import { createSmtpTransport, type SmtpConfig, type SmtpOptions } from './smtp.j
  * transport, so what the drain gets is a real Transporter (sendMail, verify, close).
  */
 
+/**
+ * `smtp://a,smtp://b` or `smtp://a smtp://b` → the URLs in order. A comma splits only
+ * before a scheme, so one inside a password stays (URLs hold no raw whitespace).
+ */
+export function splitUrls(value: string): string[] {
+  return value
+    .split(/\s+|,\s*(?=smtps?:\/\/)/i)
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
 /** A transport and the name it goes by in logs and errors (an SMTP URL with its password hidden). */
 export interface NamedTransport {
   name: string;

@@ -10,7 +10,8 @@ import type { UnsubscribeOptions } from '../unsubscribe/headers.js';
 import { checkReturnPath } from '../bounces/return-path.js';
 import { contentPolicy, type ContentAccess } from './content-access.js';
 import type { Limits } from './validate.js';
-import type { SmtpConfig } from '../drain/smtp.js';
+import type { NowSmtp } from '../drain/now-transport.js';
+import type { DkimKey } from '../drain/dkim.js';
 import { NOW_TIMEOUT_MS, checkNowTimeout, nowTransport } from '../drain/now-transport.js';
 import type { Priority } from '../views/priority.js';
 import type { MailroomMessageOptions } from '../views/message-options.js';
@@ -26,8 +27,14 @@ export const QUEUE_TRANSPORT_NAME = 'mailroom-queue';
 export interface QueueTransportOptions {
   /** A URL (`postgres://…`, `file:PATH`), an open Database, or a Drizzle db/transaction. Default: the embedded `.mailroom/db`. */
   database?: string | Database | DrizzleDb;
-  /** Where `now` messages go at once: an SMTP URL, nodemailer SMTP options, or a transporter. */
-  smtp?: SmtpConfig;
+  /**
+   * Where `now` messages go at once: an SMTP URL, several (`'smtp://a,smtp://b'` or an array:
+   * failover in that order, as `mailroom send --smtp`), `{ routes, default }` by sender
+   * domain, nodemailer SMTP options, or a transporter.
+   */
+  smtp?: NowSmtp;
+  /** DKIM keys (`loadDkimKeys` from `mailroom/drain`) to sign `now` messages with, as the drain's `--dkim` signs the rest. */
+  dkim?: readonly DkimKey[];
   /** Longest a `now` send holds the caller, in ms (default 10 s); then it is left queued as high. */
   nowTimeout?: number;
   limits?: Partial<Limits>;
@@ -89,7 +96,7 @@ function queueMessage(
   db: Db,
   message: ComposedMessage,
   data: QueueMailOptions,
-  smtp: (() => Transporter) | undefined,
+  smtp: (() => Promise<Transporter>) | undefined,
   nowTimeout = NOW_TIMEOUT_MS,
   store = enqueue,
   suppressed: SuppressedAtEnqueue = 'drain',
@@ -105,7 +112,7 @@ async function queueComposed(
   db: Db,
   message: ComposedMessage,
   data: QueueMailOptions,
-  smtp: (() => Transporter) | undefined,
+  smtp: (() => Promise<Transporter>) | undefined,
   nowTimeout: number,
   store: typeof enqueue,
   suppressed: SuppressedAtEnqueue,
@@ -131,7 +138,7 @@ async function queueComposed(
   }
   // Loaded at the first `now` send: most apps never send one, and it is the delivery code.
   const { queueAndSendNow } = await import('../drain/send-now.js');
-  const { queued, delivery, state } = await queueAndSendNow(db, message, options, smtp(), nowTimeout);
+  const { queued, delivery, state } = await queueAndSendNow(db, message, options, await smtp(), nowTimeout);
   if (queued.duplicate) return info(queued);
   if (!delivery) return { ...info(queued), state, response: `no answer within ${nowTimeout} ms: left to the queue` };
   return {
@@ -172,8 +179,8 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
   const composing: ComposeOptions = { limits: options.limits, contentAccess: options.contentAccess, unsubscribe: options.unsubscribe, returnPath: options.returnPath };
   if (options.returnPath !== undefined) checkReturnPath(options.returnPath);
   unsubscribeOf(composing); // bad unsubscribe options (or no secret) fail here, not on the first send
-  let smtp: Transporter | undefined;
-  const smtpFactory = options.smtp ? () => (smtp ??= nowTransport(options.smtp!, nowTimeout)) : undefined;
+  let smtp: Promise<Transporter> | undefined;
+  const smtpFactory = options.smtp ? () => (smtp ??= nowTransport(options.smtp!, nowTimeout, options.dkim)) : undefined;
   return {
     name: QUEUE_TRANSPORT_NAME,
     version: '0.1.0',
@@ -188,7 +195,7 @@ export function createQueueTransport(options: QueueTransportOptions = {}): Trans
         .then((info) => callback(null, info), (error: Error) => callback(error as never));
     },
     close() {
-      smtp?.close();
+      smtp?.then((t) => t.close(), () => {}); // a transport that failed to build has nothing to close
       return connection.close();
     },
     // nodemailer sets this when the transport is created. Its own steps before send() (the
