@@ -53,7 +53,7 @@ export function claimedBy(owner: string, leaseSeconds: number) {
  * a drain killed mid-send, or an outcome the database refused, can resend a message
  * at most `maxAttempts` times in all.
  */
-function claimedOrSpent(owner: string, leaseSeconds: number, maxAttempts: number) {
+export function claimedOrSpent(owner: string, leaseSeconds: number, maxAttempts: number) {
   const spent = sql`${messages.attempts} >= ${maxAttempts}`;
   const unlessSpent = (claimed: SQL, spentValue: SQL) => sql`case when ${spent} then ${spentValue} else ${claimed} end`;
   const claimed = claimedBy(owner, leaseSeconds);
