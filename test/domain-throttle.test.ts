@@ -145,14 +145,15 @@ describe.each(ALL)('domain throttles on $name', { timeout: 120_000 }, (backend: 
 
   it('starts at most the domain’s rate per second', async () => {
     await seedMessages(db.database.db, 12, { recipients: toDomains(['rated.test', 'fast.test']) });
-    const result = await run(db.database, { domains: { 'rated.test': { rate: 4 } } });
+    const result = await run(db.database, { domains: { 'rated.test': { rate: 2 } } });
     expect(result.sent).toBe(12);
-    // Four per second: a quarter of a second between starts, seen at the receiver. A new
-    // connection's set-up can delay one start toward the next (seen: 20 ms apart under load), so one gap may be short.
+    // Two per second: half a second between starts, seen at the receiver. Timers run late under
+    // load (PGlite's queries hold the event loop; a new connection's set-up delays its start), so
+    // one gap may come short; without the slots, claims of two at once every second give three gaps of ~0.
     const starts = receiver.starts.get('rated.test')!;
     expect(starts).toHaveLength(6);
     const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
-    expect(gaps.filter((gap) => gap >= 150).length, `gaps ${gaps.join(', ')} ms`).toBeGreaterThanOrEqual(4);
+    expect(gaps.filter((gap) => gap < 250).length, `gaps ${gaps.join(', ')} ms`).toBeLessThanOrEqual(1);
     // The other domain was not paced: its six went out together.
     const fast = receiver.starts.get('fast.test')!;
     expect(fast[5]! - fast[0]!).toBeLessThan(starts[5]! - starts[0]!);

@@ -40,6 +40,8 @@ export class ClaimAhead {
   private claiming: Promise<void> | undefined;
   /** Nothing more is due, or the run may take no more. */
   private exhausted = false;
+  /** Ends a throttled claim's wait early (see nudge). */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly settings: ClaimSettings,
@@ -66,6 +68,14 @@ export class ClaimAhead {
       if (!this.claiming) return undefined; // exhausted: nothing more is due
       await this.claiming.catch(() => {});
     }
+  }
+
+  /**
+   * One of our messages is done (its outcome written): a claim waiting on a domain's
+   * in-flight limit looks again now instead of at its next poll.
+   */
+  nudge(): void {
+    this.wake?.();
   }
 
   /** The first waiting message whose slot has come (claim order otherwise). */
@@ -121,7 +131,13 @@ export class ClaimAhead {
     this.stop.took(spent);
     if (batch.length === 0) {
       // Due mail held back by a domain's concurrency or rate: look again soon, the run is not over.
-      if (retryInMs !== undefined) await sleep(retryInMs);
+      if (retryInMs !== undefined) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, retryInMs);
+          this.wake = () => (clearTimeout(timer), resolve());
+        });
+        this.wake = undefined;
+      }
       else this.exhausted = spent === 0;
       return;
     }

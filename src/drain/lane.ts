@@ -88,6 +88,7 @@ async function sendOne(
   if (lane.throttle) await domainOutcome(lane, lane.throttle, message, delivery);
   const written = lane.writer.add(planned).then(() => {
     lane.lease.drop(message.id);
+    if (lane.throttle) lane.queue.nudge(); // its domain has one fewer in flight
     lane.onDelivery?.(message, delivery);
   });
   written.catch(() => {}); // a failed write is the guard's: it stops the run
