@@ -272,3 +272,22 @@ export class DomainThrottle {
     await release(this.db, this.owner, ids);
   }
 }
+
+/**
+ * The worker's sleep under throttles: ms until the next message is due, a backed-off
+ * domain's messages counted from the end of its back-off (else a worker would find them
+ * due, claim none, and run again every 50 ms for hours). Null when nothing is live.
+ */
+export async function nextDueThrottledInMs(db: Db): Promise<number | null> {
+  const [row] = rowsOf<{ ms: number | string | null }>(
+    await db.execute(sql`
+      select extract(epoch from least(
+        min(greatest(${messages.nextAttemptAt}, d.backoff_until)) filter (where ${inArray(messages.state, [...WAITING_STATES])}),
+        min(greatest(${messages.leaseExpiresAt}, d.backoff_until)) filter (where ${messages.state} = 'sending')
+      ) - now())::float8 * 1000 as ms
+      from ${messages} left join ${domains} d on d.domain = ${messages.recipientDomain} and d.backoff_until > now()
+      where ${LIVE_STATE}`),
+  );
+  const ms = row?.ms;
+  return ms === null || ms === undefined ? null : Math.max(0, Number(ms));
+}
