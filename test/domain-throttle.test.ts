@@ -199,6 +199,26 @@ describe.each(ALL)('domain throttles on $name', { timeout: 120_000 }, (backend: 
     expect(await back()).toMatchObject({ backoffStep: 0, backoffUntil: null });
   });
 
+  it('mailroom send takes the limits from its flags and from the config file', async () => {
+    await seedMessages(db.database.db, 24, { recipients: toDomains(['slow.test', 'fast.test']) });
+    await db.database.close(); // the CLI opens it (the embedded database is one process at a time)
+    receiver.slow.set('slow.test', 100);
+    const env = { DATABASE_URL: db.url, SMTP_URL: receiver.url };
+    const byFlag = await mailroom(['send', '--concurrency', '6', '--limit', '12', '--domain', 'slow.test:concurrency=2'], env);
+    expect(byFlag.stdout, byFlag.stderr).toMatch(/sent 12\b/);
+    expect(receiver.peak.get('slow.test')).toBe(2);
+    receiver.peak.clear();
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'mailroom-throttle-')));
+    try {
+      writeFileSync(join(dir, 'mailroom.config.mjs'), `export default { drain: { concurrency: 6, domains: ['slow.test:concurrency=3'] } };\n`);
+      const byFile = await mailroom(['send'], env, dir);
+      expect(byFile.stdout, byFile.stderr).toMatch(/sent 12\b/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(receiver.peak.get('slow.test')).toBe(3);
+  });
+
   it('a worker sleeps while the only due mail is a backed-off domain’s, instead of running again at once', async () => {
     await seedMessages(db.database.db, 6, { recipients: toDomains(['busy.test']) });
     receiver.refuse.set('busy.test', 451);
