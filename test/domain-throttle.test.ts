@@ -133,10 +133,11 @@ describe.each(ALL)('domain throttles on $name', { timeout: 120_000 }, (backend: 
     // On Postgres each drain has its own connections; the embedded database is shared in-process.
     const second = backend.name === 'postgres' ? await openDatabase(db.url) : db.database;
     try {
+      // Both claim at once at the start: each counts before the other's claim commits, and
+      // only the recount keeps them at 3 together (without it the receiver saw 6 on Postgres).
+      // Which drain sends how many is a race (one may take every message), so only the sum is fixed.
       const [a, b] = await Promise.all([run(db.database, limits, 6), run(second, limits, 6)]);
       expect(a.sent + b.sent).toBe(60);
-      expect(a.sent).toBeGreaterThan(0);
-      expect(b.sent).toBeGreaterThan(0);
     } finally {
       if (second !== db.database) await second.close();
     }
