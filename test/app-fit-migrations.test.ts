@@ -100,7 +100,7 @@ for (const backend of await backends()) {
       const database = await openDatabase(empty.url);
       cleanup.push(() => database.close());
       await database.migrate();
-      expect(await tables(database.db)).toEqual(['mailroom_attempts', 'mailroom_blocklist', 'mailroom_bounces', 'mailroom_messages', 'mailroom_settings', 'mailroom_suppressions', 'users']);
+      expect(await tables(database.db)).toEqual(['mailroom_attempts', 'mailroom_blocklist', 'mailroom_bounces', 'mailroom_domains', 'mailroom_messages', 'mailroom_settings', 'mailroom_suppressions', 'users']);
       const queued = await enqueueMail(database.db, mail);
       expect(queued.state).toBe('queued');
       // The app's bookkeeping is left as the app wrote it.
@@ -147,7 +147,7 @@ for (const backend of await backends()) {
           ? openDatabase(empty.url) // migrates on open
           : openDatabase(empty.url, { migrate: true });
       await expect(failure).rejects.toThrow(DatabaseError);
-      await expect(failure).rejects.toThrow(/mailroom_messages, mailroom_attempts, mailroom_blocklist, mailroom_settings, mailroom_suppressions, mailroom_bounces are missing/);
+      await expect(failure).rejects.toThrow(/mailroom_messages, mailroom_attempts, mailroom_blocklist, mailroom_settings, mailroom_suppressions, mailroom_bounces, mailroom_domains are missing/);
     });
   });
 }

@@ -22,6 +22,15 @@ export interface MailroomConfig {
     batchSize?: number;
     /** At most this many messages started per second. Default: no limit. */
     rate?: number;
+    /** At most this many messages in flight to each recipient domain, across every drain on the database. Default: no limit. */
+    domainConcurrency?: number;
+    /** At most this many messages started per second to each recipient domain, across every drain. Default: no limit. */
+    domainRate?: number;
+    /**
+     * Limits for single recipient domains over `domainConcurrency`/`domainRate`:
+     * `DOMAIN:concurrency=N,rate=N` (either key or both), e.g. `['gmail.com:concurrency=2,rate=5']`.
+     */
+    domains?: string[];
     /** Attempts before a message that keeps deferring is failed. Default 10. */
     maxAttempts?: number;
     /** First retry delay. Default 60 s. */

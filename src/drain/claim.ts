@@ -54,7 +54,7 @@ export function claimedBy(owner: string, leaseSeconds: number) {
  * a drain killed mid-send, or an outcome the database refused, can resend a message
  * at most `maxAttempts` times in all.
  */
-function claimedOrSpent(owner: string, leaseSeconds: number, maxAttempts: number) {
+export function claimedOrSpent(owner: string, leaseSeconds: number, maxAttempts: number) {
   const spent = sql`${messages.attempts} >= ${maxAttempts}`;
   const unlessSpent = (claimed: SQL, spentValue: SQL) => sql`case when ${spent} then ${spentValue} else ${claimed} end`;
   const claimed = claimedBy(owner, leaseSeconds);
@@ -122,11 +122,19 @@ export async function claim(db: Db, owner: string, limit: number, leaseSeconds: 
       .returning({ ...claimedColumns, state: messages.state, was: due.was }),
   );
   const sending = rows.filter((r) => r.state === 'sending').map(({ state: _, was: __, ...message }) => message);
-  const takenOver = rows.filter((r) => r.was === 'sending').length;
-  // Rare (a drain died or stalled): a second statement then, none on a healthy queue. Best
-  // effort: a count lost is better than a claimed batch thrown away with the error.
-  if (takenOver > 0) await retryConflicts(() => countLeaseExpiries(db, takenOver)).catch(() => {});
+  const takenOver = await countTakeovers(db, rows);
   return { messages: sending.sort((a, b) => a.priority - b.priority || a.id - b.id), spent: rows.length - sending.length, takenOver };
+}
+
+/**
+ * How many claimed rows were `sending` before the claim (another drain's lease ran out),
+ * added to the stored total. Rare (a drain died or stalled): a second statement then, none
+ * on a healthy queue. Best effort: a count lost is better than a claimed batch thrown away.
+ */
+export async function countTakeovers(db: Db, rows: { was: string }[]): Promise<number> {
+  const takenOver = rows.filter((r) => r.was === 'sending').length;
+  if (takenOver > 0) await retryConflicts(() => countLeaseExpiries(db, takenOver)).catch(() => {});
+  return takenOver;
 }
 
 /** Gives back claimed messages that were never tried (shutdown, time limit), as they were. */

@@ -13,6 +13,8 @@ import { DRAIN_DEFAULTS, defaultBatchSize } from './defaults.js';
 import { StopRules } from './stop-rules.js';
 import { ClaimAhead } from './claim-ahead.js';
 import { OneAtATime, Pacer, runLane, type LaneContext } from './lane.js';
+import { throttles, type DomainLimits } from './domain-limits.js';
+import { DomainThrottle } from './domain-throttle.js';
 
 /** How one drain run sends: the SMTP pool, how much at once, and when to stop. */
 export interface DrainOptions {
@@ -33,6 +35,11 @@ export interface DrainOptions {
   maxDeferred?: number;
   /** At most this many messages started per second. */
   rate?: number;
+  /**
+   * Limits per recipient domain (messages in flight, messages per second), held across
+   * every drain sharing the database; a 421/450/451 backs that domain off. See domain-throttle.ts.
+   */
+  domains?: DomainLimits;
   /**
    * Seconds an outcome write keeps retrying a lost database connection (default 0).
    * A long-lived worker sets it to the lease: the run ends at once, but a message that
@@ -95,7 +102,8 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
   const lease = new LeaseKeeper(db, owner, leaseSeconds, guard);
   const limits = { signal: options.signal, maxDeferred: options.maxDeferred, deadline, limit: options.limit ?? Infinity };
   const stop = new StopRules(limits, () => result.deferred, guard);
-  const queue = new ClaimAhead({ db, owner, batchSize, concurrency, leaseSeconds, maxAttempts: backoff.maxAttempts }, guard, lease, stop, ({ spent, takenOver }) => {
+  const throttle = throttles(options.domains) ? new DomainThrottle(db, owner, options.domains, backoff) : undefined;
+  const queue = new ClaimAhead({ db, owner, batchSize, concurrency, leaseSeconds, maxAttempts: backoff.maxAttempts, throttle }, guard, lease, stop, ({ spent, takenOver }) => {
     result.failed += spent;
     if (takenOver > 0) options.onLeaseExpiries?.(takenOver);
   });
@@ -111,6 +119,7 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
     writer: outcomeWriter(db, owner, guard, result, options.outcomeRetrySeconds ?? 0),
     pacer: options.rate ? new Pacer(options.rate, deadline) : undefined,
     large: new OneAtATime(),
+    throttle,
     count: (outcome) => result[outcome]++,
     late: [],
     onDelivery: options.onDelivery,

@@ -2,6 +2,7 @@
 // SMTP transport it sends through (and its checks) and the suppression list it honours
 // (the blocklist functions are its manual, everything-scope entries).
 export { drain, type DrainOptions, type DrainResult, type StopReason } from './drain.js';
+export { parseDomainLimit, type DomainLimit, type DomainLimits } from './domain-limits.js';
 export { createSmtpTransport, parseSmtpUrl, verifySmtp, type SmtpConfig, type SmtpOptions } from './smtp.js';
 export { blockAddress, unblockAddress, listBlocked } from '../store/blocklist.js';
 export { suppress, unsuppress, listSuppressions, normalizeAddress, type Suppression } from '../store/suppressions.js';

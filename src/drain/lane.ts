@@ -10,6 +10,7 @@ import type { QueryGuard } from './guard.js';
 import type { ClaimAhead, WaitingMessage } from './claim-ahead.js';
 import type { StopRules } from './stop-rules.js';
 import type { Outcome } from './deliver.js';
+import type { DomainThrottle } from './domain-throttle.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -58,6 +59,8 @@ export interface LaneContext {
   writer: OutcomeWriter;
   pacer: Pacer | undefined;
   large: OneAtATime;
+  /** Per-domain limits and back-off (domain-throttle.ts), when any is set. */
+  throttle?: DomainThrottle | undefined;
   /** Counts each outcome as soon as it is known: `--max-deferred` must see it before the next send. */
   count: (outcome: Outcome) => void;
   /** Messages not sent because our lease was running out: given back like the untried. */
@@ -82,12 +85,23 @@ async function sendOne(
     : await lane.large.run(async () => sendWith(await lane.guard.run(() => loadRaw(lane.db, message.id))));
   const planned = planOutcome({ message, delivery, startedAt }, { owner: lane.owner, backoff: lane.backoff });
   lane.count(planned.outcome);
+  if (lane.throttle) await domainOutcome(lane, lane.throttle, message, delivery);
   const written = lane.writer.add(planned).then(() => {
     lane.lease.drop(message.id);
+    if (lane.throttle) lane.queue.nudge(); // its domain has one fewer in flight
     lane.onDelivery?.(message, delivery);
   });
   written.catch(() => {}); // a failed write is the guard's: it stops the run
   return { written };
+}
+
+/**
+ * Tells the throttle what the domain said. A domain that just backed off takes its other
+ * claimed messages with it: they wait unsent and are given back with the run's untried.
+ */
+async function domainOutcome(lane: LaneContext, throttle: DomainThrottle, message: ClaimedMessage, delivery: Delivery): Promise<void> {
+  const backedOff = await lane.guard.run(() => throttle.outcome(message, delivery));
+  if (backedOff !== null) lane.late.push(...lane.queue.takeDomain(backedOff));
 }
 
 /**

@@ -7,6 +7,8 @@ import { DRAIN_DEFAULTS } from './defaults.js';
 import { isConnectionLost, midRunDatabaseError } from './guard.js';
 import type { DatabaseError } from '../errors.js';
 import { Waker } from './waker.js';
+import { throttles } from './domain-limits.js';
+import { nextDueThrottledInMs } from './domain-throttle.js';
 
 /** The continuous mode's options: a drain's, minus its stop rules, plus waking and reconnecting. */
 export interface WorkerOptions extends Omit<DrainOptions, 'limit' | 'timeLimitSeconds' | 'maxDeferred'> {
@@ -84,7 +86,7 @@ export async function runWorker(database: Database, options: WorkerOptions): Pro
         if (result.sent + result.deferred + result.failed > 0) options.onRun?.(result);
         if (options.signal?.aborted) break;
         if (waker.poked) continue; // something arrived while we were draining
-        const due = await nextDueInMs(database.db);
+        const due = throttles(options.domains) ? await nextDueThrottledInMs(database.db) : await nextDueInMs(database.db);
         const wait = Math.min(pollIntervalMs, due === null ? Infinity : due + 50);
         if (wait > 0) await waker.sleep(wait);
       } catch (error) {

@@ -18,7 +18,7 @@ export const MIGRATIONS_TABLE = { migrationsSchema: 'drizzle', migrationsTable: 
 export const migrationsFolder = (): string => fileURLToPath(new URL('../../drizzle', import.meta.url));
 
 /** mailroom's tables, which `migrateMailroom` must leave behind (checked afterwards, by name). */
-export const MAILROOM_TABLES = ['mailroom_messages', 'mailroom_attempts', 'mailroom_blocklist', 'mailroom_settings', 'mailroom_suppressions', 'mailroom_bounces'] as const;
+export const MAILROOM_TABLES = ['mailroom_messages', 'mailroom_attempts', 'mailroom_blocklist', 'mailroom_settings', 'mailroom_suppressions', 'mailroom_bounces', 'mailroom_domains'] as const;
 
 type AnyPg = PgDatabase<any, any, any>;
 /** What every driver's migrator uses: the dialect's `migrate` over the db's session. */

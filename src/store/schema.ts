@@ -69,6 +69,11 @@ export const messages = pgTable(
     view: text('view'),
     /** The topic (list) a bulk message belongs to (MailView.topic), null for transactional mail: suppressions may be per topic. */
     topic: text('topic'),
+    /**
+     * The first recipient's domain, lower-cased: what per-domain throttles count a message
+     * under (drain/domain-throttle.ts). Generated, so every way of enqueueing fills it.
+     */
+    recipientDomain: text('recipient_domain').generatedAlwaysAs(sql`lower(substring(recipients[1] from '[^@]*$'))`),
   },
   (t) => [
     uniqueIndex('mailroom_messages_idempotency_key_idx').on(t.idempotencyKey),
@@ -79,8 +84,25 @@ export const messages = pgTable(
     index('mailroom_messages_state_idx').on(t.state, t.id),
     // Purge's path: finished messages by when they finished (its predicate written as purge writes it).
     index('mailroom_messages_finished_idx').on(t.updatedAt).where(FINISHED_STATE),
+    // Throttles: messages in flight per domain (a handful of rows), and whether a held domain has mail waiting.
+    index('mailroom_messages_sending_domain_idx').on(t.recipientDomain).where(sql`state = 'sending'`),
+    index('mailroom_messages_domain_due_idx').on(t.recipientDomain, t.priority, t.id).where(LIVE_STATE),
   ],
 );
+
+/**
+ * Per recipient domain state shared by every drain (`mailroom_domains`): when the next
+ * message may start under its rate (`next_at`), and its back-off after "try later"
+ * replies (`backoff_until`, `backoff_step`: 0 when none). Rows appear as domains are
+ * throttled; a success resets the back-off.
+ */
+export const domains = pgTable('mailroom_domains', {
+  domain: text('domain').primaryKey(),
+  nextAt: timestamp('next_at', { withTimezone: true }),
+  backoffUntil: timestamp('backoff_until', { withTimezone: true }),
+  backoffStep: integer('backoff_step').notNull().default(0),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
 
 /** One row per delivery attempt (`mailroom_attempts`), keeping the SMTP reply (cleaned, at most 512 characters); deleted with its message. */
 export const attempts = pgTable(

@@ -18,10 +18,11 @@ import { importFigure } from './import.js';
 import { callersFigure } from './callers.js';
 import { testingFigure } from './testing.js';
 import { bigQueueFigure } from './big-queue.js';
+import { throttleFigure } from './throttle.js';
 import { POSTGRES_ADMIN_URL } from '../helpers/databases.js';
 import { fmt } from './lib/stats.js';
 
-const FIGURES: Figure[] = [drainFigure, enqueueFigure, callersFigure, bulkFigure, renderFigure, memoryFigure, workerFigure, scaleFigure, importFigure, testingFigure, bigQueueFigure];
+const FIGURES: Figure[] = [drainFigure, enqueueFigure, callersFigure, bulkFigure, renderFigure, memoryFigure, workerFigure, scaleFigure, importFigure, testingFigure, bigQueueFigure, throttleFigure];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -11,9 +11,10 @@ import { say } from '../terminal.js';
 import { dkimOption } from '../dkim-option.js';
 import { failoverRetryOption, routeOption, transportOption } from '../delivery-flags.js';
 import { openDelivery, planDelivery, type DeliveryFlags, type DeliveryPlan } from '../delivery.js';
+import { domainConcurrencyOption, domainLimits, domainOption, domainRateOption, type DomainFlags } from '../domain-flags.js';
 import { createRunLog, logLevelOption, logOption, type LogFormat, type LogLevel, type RunLog } from '../run-log.js';
 
-export interface SendFlags extends DeliveryFlags {
+export interface SendFlags extends DeliveryFlags, DomainFlags {
   database: string;
   smtp?: string;
   limit?: number;
@@ -43,6 +44,9 @@ export function addDeliveryOptions(command: Command): Command {
     .option('--lease <seconds>', 'seconds a claimed message stays ours before other drains may take it (at most 24 days)', wholeNumber(1, MAX_TIMER_SECONDS), DRAIN_DEFAULTS.leaseSeconds)
     .option('--batch-size <n>', `messages claimed per query (default: ${DEFAULT_BATCH_SIZE_TEXT})`, wholeNumber(1, 100_000))
     .option('--rate <n>', 'at most N messages started per second (0.001 or more)', numberBetween(0.001, Number.MAX_VALUE))
+    .addOption(domainConcurrencyOption())
+    .addOption(domainRateOption())
+    .addOption(domainOption())
     .option('--max-attempts <n>', 'attempts before a message that keeps deferring is failed', wholeNumber(1, MAX_INT4), DEFAULT_BACKOFF.maxAttempts)
     .option('--backoff-base <duration>', 'first retry delay', durationBetween(1, 365 * 86_400), DEFAULT_BACKOFF.baseSeconds)
     .option('--backoff-cap <duration>', 'longest retry delay', durationBetween(1, 365 * 86_400), DEFAULT_BACKOFF.capSeconds)
@@ -114,6 +118,7 @@ export async function withDrain(
 ): Promise<void> {
   // Servers, routes, transport module and DKIM keys are checked before the database opens.
   const plan = await planDelivery(opts);
+  domainLimits(opts); // two limits for one domain: refused before the database opens
   // In text, `send` prints no line per message (the worker does); JSON always has them.
   const log = await createRunLog(opts.log ?? 'text', opts.logLevel ?? 'info', print, command === 'worker', `mailroom ${command}`);
   await withDatabase(opts.database, async (database) => {
@@ -133,6 +138,7 @@ export const deliveryOptions = (opts: SendFlags) => ({
   batchSize: opts.batchSize,
   leaseSeconds: opts.lease,
   rate: opts.rate,
+  domains: domainLimits(opts),
   backoff: { maxAttempts: opts.maxAttempts, baseSeconds: opts.backoffBase, capSeconds: opts.backoffCap },
 });
 
