@@ -2,6 +2,7 @@ import { html } from 'hono/html';
 import { SUPPRESSION_REASONS, type SuppressionReason, type SuppressionRow } from '../../store/schema.js';
 import { EVERY_MESSAGE } from '../suppressions.js';
 import { errorBox, layout, when, type Chrome, type Html } from './layout.js';
+import { visibleText } from './visible-text.js';
 
 export interface SuppressionsPageOptions {
   chrome: Chrome;
@@ -100,11 +101,11 @@ ${
 <tbody>
 ${o.rows.map(
   (r) => html`<tr data-address="${r.address}" data-topic="${r.topic}">
-  <td class="wrap address"><bdi>${r.address}</bdi></td>
+  <td class="wrap address">${visibleText(r.address)}</td>
   <td class="scope nowrap">${scopeLabel(r.topic)}</td>
   <td><span class="reason reason-${r.reason}">${r.reason}</span></td>
-  <td class="muted source"><bdi>${r.source}</bdi></td>
-  <td class="wrap note"><bdi>${r.note}</bdi></td>
+  <td class="muted source">${visibleText(r.source)}</td>
+  <td class="wrap note">${visibleText(r.note)}</td>
   <td class="nowrap">${when(r.createdAt)}</td>
   ${
     o.chrome.readOnly
