@@ -20,6 +20,7 @@ import { html } from 'hono/html';
 import { chrome, notFound, type AppContext } from './routes/context.js';
 import { registerTemplateRoutes } from './routes/templates.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
+import { registerSuppressionRoutes } from './routes/suppressions.js';
 import { Auth, registerAuth, type ClientAddress, type PreviewAuthOptions } from './auth/login.js';
 import { forTerminal } from '../cli/terminal.js';
 import { redact } from '../store/redact.js';
@@ -126,6 +127,7 @@ function createApp(ctx: AppContext, hosts: HostPolicy | undefined, ready: Promis
 
   registerTemplateRoutes(app, ctx);
   registerOutboxRoutes(app, ctx);
+  registerSuppressionRoutes(app, ctx);
 
   app.notFound((c) => notFound(c, ctx));
   app.onError((error, c) => {

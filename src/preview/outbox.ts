@@ -50,7 +50,7 @@ const listColumns = {
 };
 
 /** `%`, `_` and `\` in what the user typed are literal characters, not LIKE wildcards. */
-const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+export const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export function where(filter: Omit<OutboxFilter, 'page' | 'pageSize'>): SQL | undefined {
   const search = filter.search?.trim();

@@ -3,25 +3,12 @@ import { databaseOption } from '../options.js';
 import { withDatabase } from '../run.js';
 import { listSuppressions, suppress, unsuppress } from '../../store/suppressions.js';
 import { SUPPRESSION_REASONS, type SuppressionRow } from '../../store/schema.js';
-import { ConfigError } from '../../errors.js';
-import { isAddress } from '../../transport/validate.js';
-import { parseTopic } from '../../views/topic.js';
+import { checkedAddress, checkedTopic } from '../../suppression-input.js';
 import { say, jsonForTerminal, forTerminal } from '../terminal.js';
 
-function checked(address: string): string {
-  if (!isAddress(address)) throw new ConfigError(`"${address}" is not an email address: use e.g. someone@example.com.`);
-  return address;
-}
-
+const checked = checkedAddress;
 /** `--topic`: checked as a message's topic is; absent means every message. */
-function topicOf(topic: string | undefined): string {
-  if (topic === undefined) return '';
-  try {
-    return parseTopic(topic) ?? '';
-  } catch (error) {
-    throw new ConfigError(`--topic: ${(error as Error).message}`);
-  }
-}
+const topicOf = (topic: string | undefined): string => checkedTopic(topic, '--topic');
 
 const COLUMNS = ['address', 'topic', 'reason', 'source', 'note', 'created_at'] as const;
 

@@ -6,7 +6,9 @@ import { openAttachment, summarizeMessage, type StoredMessage } from '../stored-
 import * as outbox from '../outbox.js';
 import { layout } from '../ui/layout.js';
 import { bulkConfirmPage, outboxPage } from '../ui/outbox-page.js';
-import { messagePage } from '../ui/message-page.js';
+import { messagePage, recipientsOnPage } from '../ui/message-page.js';
+import { suppressedAmong, suppressionFor } from '../../store/suppressions.js';
+import type { SuppressionRow } from '../../store/schema.js';
 import { emulateDarkMode } from '../dark-mode.js';
 import { randomUUID } from 'node:crypto';
 import { TEST_SENDS_PER_WINDOW, TEST_SUBJECT_PREFIX, rawTestCopy, sendTest, testRecipient } from '../test-send.js';
@@ -120,7 +122,15 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
     if (!ctx.db) return needDb(c);
     const row = await message(c);
     if (!row) return notFound(c, ctx, 'No such message');
-    const [parsed, attempts] = await Promise.all([summary(ctx.db, row), outbox.attemptsOf(ctx.db, row.id)]);
+    const recipientsPage = Math.min(parseId(c.req.query('recipients')) ?? 1, 1_000_000);
+    const shown = recipientsOnPage(row.recipients, recipientsPage);
+    const [parsed, attempts, among] = await Promise.all([summary(ctx.db, row), outbox.attemptsOf(ctx.db, row.id), suppressedAmong(ctx.db, shown)]);
+    // Each shown recipient the list stops for this message's topic, linked to its entry.
+    const suppressed = new Map<string, SuppressionRow>();
+    for (const r of shown) {
+      const hit = suppressionFor(among, r, row.topic);
+      if (hit) suppressed.set(r, hit);
+    }
     const done = c.req.query('done');
     return c.html(
       messagePage({
@@ -129,7 +139,8 @@ export function registerOutboxRoutes(app: Hono, ctx: AppContext): void {
         attempts,
         view: frameViewOf(c),
         images: remoteImages(c),
-        recipientsPage: Math.min(parseId(c.req.query('recipients')) ?? 1, 1_000_000),
+        recipientsPage,
+        suppressed,
         chrome: chrome(c, ctx),
         notice: done ? NOTICES[done] : undefined,
         canDeliver: Boolean(ctx.smtp),

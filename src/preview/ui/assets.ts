@@ -280,5 +280,16 @@ ul.files li { padding: 4px 0; }
 .side-by-side { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
 .side-by-side h3 { font-size: 14px; margin: 0 0 8px; }
 .side-by-side .frame { padding: 8px; }
+form.suppress-add { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; background: #fff; border: 1px solid var(--line); padding: 12px; margin: 12px 0; }
+form.suppress-add label { display: flex; flex-direction: column; gap: 2px; font-size: 12px; color: var(--muted); }
+form.suppress-add label.grow { flex: 1; min-width: 220px; }
+form.suppress-add input, form.search select { padding: 6px 10px; border: 1px solid #d0d5dd; font: inherit; color: var(--fg); }
+form.remove { margin: 0; }
+#suppressions td.address { min-width: 15em; }
+#suppressions td.source { white-space: nowrap; }
+.invisible-char { font: 11px ui-monospace, monospace; color: var(--bad); border: 1px solid #fecdca; border-radius: 3px; padding: 0 2px; margin: 0 1px; }
+.reason { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 12px; font-weight: 600; background: #eef2f6; }
+.reason-hard-bounce, .reason-complaint { background: #fee4e2; color: var(--bad); }
+.reason-unsubscribed { background: #fef0c7; color: var(--warn); }
 .empty { padding: 24px; text-align: center; color: var(--muted); background: #fff; border: 1px solid var(--line); }
 `;

@@ -21,7 +21,7 @@ export interface Page {
   chrome: Chrome;
   title: string;
   /** Which top link is the current section. */
-  section?: 'templates' | 'outbox';
+  section?: 'templates' | 'outbox' | 'suppressions';
   /** Live-reload generation the page was rendered at; pages about templates set it. */
   generation?: number;
   /** The templates and views beside the page (template and view pages). */
@@ -53,6 +53,7 @@ export function layout({ chrome, title, section, generation, sidebar, body }: Pa
   <nav>
     <a href="./"${current('templates')}>Templates</a>
     <a href="outbox"${current('outbox')}>Outbox</a>
+    <a href="suppressions"${current('suppressions')}>Suppressions</a>
   </nav>
   ${chrome.readOnly ? html`<span class="badge" id="read-only">read-only</span>` : ''}
   ${

@@ -1,5 +1,6 @@
 import { html } from 'hono/html';
-import type { AttemptRow, MessageRow } from '../../store/schema.js';
+import type { AttemptRow, MessageRow, SuppressionRow } from '../../store/schema.js';
+import { suppressionEntryUrl } from './suppressions-page.js';
 import { priorityFromRank } from '../../store/priority-rank.js';
 import { ACTIONS, type Action } from '../outbox.js';
 import type { StoredMessage } from '../stored-message.js';
@@ -24,6 +25,8 @@ export interface MessagePageOptions {
   canDeliver: boolean;
   /** Whether "Send a test" can send (an SMTP server was given). */
   canSendTest?: boolean;
+  /** The suppressions that stop recipients on the shown page, by recipient: each links to its entry. */
+  suppressed?: ReadonlyMap<string, SuppressionRow>;
 }
 
 const LABELS: Record<Action, string> = { retry: 'Retry', 'send-now': 'Send now', delete: 'Delete' };
@@ -59,6 +62,13 @@ function testOf(o: MessagePageOptions): string | undefined {
 /** Recipients per page of the message's table: a message to 20,000 people shows them 100 at a time. */
 export const RECIPIENTS_PAGE = 100;
 
+/** The recipients on one page of the table (the page number clamped to the last). */
+export function recipientsOnPage(recipients: readonly string[], page: number): string[] {
+  const last = Math.max(1, Math.ceil(recipients.length / RECIPIENTS_PAGE));
+  const shown = Math.min(page, last);
+  return recipients.slice((shown - 1) * RECIPIENTS_PAGE, shown * RECIPIENTS_PAGE);
+}
+
 function recipientsPager(o: MessagePageOptions, pages: number): Html {
   const page = Math.min(o.recipientsPage, pages);
   const link = (n: number) => {
@@ -87,7 +97,7 @@ export function messagePage(o: MessagePageOptions): Html {
   const id = row.id;
   const recipientPages = Math.max(1, Math.ceil(row.recipients.length / RECIPIENTS_PAGE));
   const recipientsPage = Math.min(o.recipientsPage, recipientPages);
-  const recipientsShown = row.recipients.slice((recipientsPage - 1) * RECIPIENTS_PAGE, recipientsPage * RECIPIENTS_PAGE);
+  const recipientsShown = recipientsOnPage(row.recipients, recipientsPage);
   const meta: [string, Html | string][] = [
     ['From', parsed.from],
     ['To', parsed.to],
@@ -139,11 +149,16 @@ ${parsed.html !== null ? emailFrame(`outbox/${id}/html${frameSrcQuery(o)}`, o.vi
 
 <h2>Recipients <span class="muted">${row.recipients.length.toLocaleString('en')}</span></h2>
 <table id="recipients">
-<thead><tr><th>Address</th><th>Status</th><th>Reply</th></tr></thead>
+<thead><tr><th>Address</th><th>Status</th><th>Reply</th><th>Suppressed</th></tr></thead>
 <tbody>
 ${recipientsShown.map((r) => {
   const status = row.recipientStatus[r];
-  return html`<tr><td>${r}</td><td>${status?.state ?? 'waiting'}</td><td class="wrap">${status?.reply ?? ''}</td></tr>`;
+  const suppression = o.suppressed?.get(r);
+  return html`<tr><td>${r}</td><td>${status?.state ?? 'waiting'}</td><td class="wrap">${status?.reply ?? ''}</td><td>${
+    suppression
+      ? html`<a class="suppression-link" href="${suppressionEntryUrl(suppression)}">${suppression.reason}${suppression.topic ? ` (topic ${suppression.topic})` : ''}</a>`
+      : ''
+  }</td></tr>`;
 })}
 </tbody>
 </table>
