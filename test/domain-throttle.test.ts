@@ -7,6 +7,7 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { createSmtpTransport, drain, type DomainLimits } from 'mailroom/drain';
 import { runWorker } from '../src/drain/worker.js';
 import { domains, messages } from 'mailroom/schema';
+import { recipientDomain } from '../src/store/schema.js';
 import { openDatabase, type Database } from '../src/store/database.js';
 import { backends, type Backend } from './helpers/databases.js';
 import { seedMessages } from './helpers/seed.js';
@@ -111,7 +112,7 @@ describe.each(ALL)('domain throttles on $name', { timeout: 120_000 }, (backend: 
 
   it('stores each message under its first recipient’s domain, lower-cased', async () => {
     await seedMessages(db.database.db, 2, { recipients: (i) => (i === 0 ? ['A@Mail.Example.COM', 'b@other.test'] : ['"odd@name"@x.test']) });
-    const rows = await db.database.db.select({ d: messages.recipientDomain }).from(messages).orderBy(messages.id);
+    const rows = await db.database.db.select({ d: recipientDomain }).from(messages).orderBy(messages.id);
     expect(rows.map((r) => r.d)).toEqual(['mail.example.com', 'x.test']);
   });
 
@@ -176,7 +177,7 @@ describe.each(ALL)('domain throttles on $name', { timeout: 120_000 }, (backend: 
     const once = await back();
     expect(once.backoffStep).toBe(1);
     expect((once.backoffUntil!.getTime() - Date.now()) / 1000).toBeGreaterThan(50);
-    const waiting = await db.database.db.select({ state: messages.state, attempts: messages.attempts }).from(messages).where(eq(messages.recipientDomain, 'busy.test'));
+    const waiting = await db.database.db.select({ state: messages.state, attempts: messages.attempts }).from(messages).where(eq(recipientDomain, 'busy.test'));
     expect(waiting.filter((m) => m.state === 'queued' && m.attempts === 0).length).toBe(10 - first.deferred);
 
     // Still backed off: another run claims none of its messages.

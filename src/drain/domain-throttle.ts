@@ -1,6 +1,6 @@
 import { and, eq, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Db } from '../store/database.js';
-import { domains, LIVE_STATE, messages } from '../store/schema.js';
+import { domains, LIVE_STATE, messages, recipientDomain } from '../store/schema.js';
 import { WAITING_STATES } from '../store/states.js';
 import { claimedBy, claimedColumns, claimedOrSpent, countTakeovers, release, type Claimed, type ClaimedMessage } from './claim.js';
 import type { BackoffOptions } from './backoff.js';
@@ -11,7 +11,7 @@ import { limitFor, type DomainLimits } from './domain-limits.js';
 /**
  * Per recipient domain throttles that hold across every drain sharing the database:
  * Postgres is the only coordination. A message counts under its first recipient's
- * domain (the generated `recipient_domain` column; a message to several domains is
+ * domain (`recipientDomain` in store/schema.ts, indexed; a message to several domains is
  * throttled as its first recipient's only).
  *
  * - Concurrency: messages of a domain in state `sending` under a live lease (claimed by
@@ -32,7 +32,7 @@ export const DOMAIN_DEFERRALS = new Set([421, 450, 451]);
 /** How long a claim that found mail held by a concurrency limit waits before looking again. */
 const HELD_POLL_MS = 250;
 
-/** The domain a message counts under: as the `recipient_domain` column computes it. */
+/** The domain a message counts under: as `recipientDomain` computes it in SQL. */
 export function domainOf(recipients: readonly string[]): string | null {
   const first = recipients[0];
   return first === undefined ? null : (/[^@]*$/.exec(first)?.[0] ?? '').toLowerCase();
@@ -111,9 +111,9 @@ export class DomainThrottle {
         select id, was, row_number() over (partition by recipient_domain order by priority, id) as r,
                coalesce((${JSON.stringify(rooms)}::jsonb ->> recipient_domain)::int, ${defaultRoom}::int) as room
         from (
-          select ${messages.id} as id, ${messages.state} as was, ${messages.recipientDomain} as recipient_domain, ${messages.priority} as priority
+          select ${messages.id} as id, ${messages.state} as was, ${recipientDomain} as recipient_domain, ${messages.priority} as priority
           from ${messages}
-          where ${LIVE_STATE} and ${dueNow} and coalesce(${messages.recipientDomain}, '') <> all(${sql.param([...held])}::text[])
+          where ${LIVE_STATE} and ${dueNow} and coalesce(${recipientDomain}, '') <> all(${sql.param([...held])}::text[])
           order by ${messages.priority}, ${messages.id}
           limit ${want}
           for update skip locked
@@ -190,8 +190,8 @@ export class DomainThrottle {
   private async domainStates(): Promise<DomainState[]> {
     const rows = rowsOf<DomainState>(
       await this.db.execute(sql`
-        select ${messages.recipientDomain} as domain, count(*)::int as in_flight, null::float8 as next_in, null::float8 as backoff_in, 0 as step
-        from ${messages} where state = 'sending' and ${messages.leaseExpiresAt} > now() and ${messages.recipientDomain} is not null
+        select ${recipientDomain} as domain, count(*)::int as in_flight, null::float8 as next_in, null::float8 as backoff_in, 0 as step
+        from ${messages} where state = 'sending' and ${messages.leaseExpiresAt} > now() and ${recipientDomain} is not null
         group by 1
         union all
         select domain, 0, extract(epoch from next_at - now())::float8, extract(epoch from backoff_until - now())::float8, backoff_step
@@ -213,8 +213,8 @@ export class DomainThrottle {
     const ids = batch.map((m) => m.id);
     const rows = rowsOf<{ domain: string; n: number }>(
       await this.db.execute(sql`
-        select ${messages.recipientDomain} as domain, count(*)::int as n from ${messages}
-        where state = 'sending' and ${messages.leaseExpiresAt} > now() and ${messages.recipientDomain} = any(${sql.param(limited)}::text[])
+        select ${recipientDomain} as domain, count(*)::int as n from ${messages}
+        where state = 'sending' and ${messages.leaseExpiresAt} > now() and ${recipientDomain} = any(${sql.param(limited)}::text[])
           and not (${messages.id} = any(${sql.param(ids)}::bigint[]))
         group by 1`),
     );
@@ -271,7 +271,7 @@ export class DomainThrottle {
     if (held.length === 0) return false;
     const [row] = rowsOf<{ due: boolean }>(
       await this.db.execute(sql`
-        select exists(select 1 from ${messages} where ${LIVE_STATE} and ${messages.recipientDomain} = any(${sql.param(held)}::text[]) and ${dueNow}) as due`),
+        select exists(select 1 from ${messages} where ${LIVE_STATE} and ${recipientDomain} = any(${sql.param(held)}::text[]) and ${dueNow}) as due`),
     );
     return Boolean(row?.due);
   }
@@ -294,7 +294,7 @@ export async function nextDueThrottledInMs(db: Db): Promise<number | null> {
         min(greatest(${messages.nextAttemptAt}, d.backoff_until)) filter (where ${inArray(messages.state, [...WAITING_STATES])}),
         min(greatest(${messages.leaseExpiresAt}, d.backoff_until)) filter (where ${messages.state} = 'sending')
       ) - now())::float8 * 1000 as ms
-      from ${messages} left join ${domains} d on d.domain = ${messages.recipientDomain} and d.backoff_until > now()
+      from ${messages} left join ${domains} d on d.domain = ${recipientDomain} and d.backoff_until > now()
       where ${LIVE_STATE}`),
   );
   const ms = row?.ms;
