@@ -52,14 +52,16 @@ describe.each(ALL)('preview: the suppression list on $name', (backend) => {
   let token: string;
 
   const get = async (path: string, on = server) => {
-    const response = await fetch(`${on.url}${path}`);
+    // A fresh connection each time: an in-process PGlite stalls the event loop for seconds, and a
+    // kept-alive socket the server's idle timer closes meanwhile would reset the next request.
+    const response = await fetch(`${on.url}${path}`, { headers: { connection: 'close' } });
     return { status: response.status, text: await response.text() };
   };
   const post = (path: string, fields: Record<string, string>, on = server, headers: Record<string, string> = { origin: on.url }) =>
     fetch(`${on.url}${path}`, {
       method: 'POST',
       redirect: 'manual',
-      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', connection: 'close' },
       body: new URLSearchParams(fields).toString(),
     });
   const stored = async () =>
