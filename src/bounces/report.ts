@@ -2,12 +2,14 @@ import type { ParsedMail } from 'mailparser';
 import { reportParts, type ReportPart } from './report-parts.js';
 import type { BounceKind } from '../store/schema.js';
 import { isVerpAddress } from './return-path.js';
+import { plainFailures, quotedMessageId } from './plain-bounce.js';
 
 // What one bounce or complaint report says, read from its MIME parts:
 // - RFC 3464 delivery status notifications (multipart/report; report-type=delivery-status):
 //   a message/delivery-status part with one field group per recipient;
 // - RFC 5965 ARF feedback reports (report-type=feedback-report): a complaint;
-// - anything else sent back to a VERP address (the common non-standard bounces): the first
+// - plain-text bounces in qmail's or Exim's layout (plain-bounce.ts): each recipient named;
+// - anything else sent back to a VERP address (the other non-standard bounces): the first
 //   enhanced status code (RFC 3463) in its text, about the message's one recipient.
 
 /** One address a report is about. */
@@ -114,7 +116,16 @@ export function readReport(raw: Buffer, mail: ParsedMail): ParsedReport {
     return events.length ? { reportId, events } : { reportId, events, skipped: 'a delivery report with no failed or delayed recipient' };
   }
 
-  // Not a standard report: only one sent back to a VERP address is taken, by its status code.
+  // A plain-text bounce in qmail's or Exim's layout names its recipients and quotes the message.
+  const failures = plainFailures(mail.text ?? '');
+  if (failures.length) {
+    const quoted = messageId ?? quotedMessageId(mail.text ?? '');
+    const events = failures.map((f): BounceEvent => ({ kind: f.status.startsWith('5') ? 'hard' : 'soft', address: f.address, status: f.status, diagnostic: f.line, messageId: quoted, returnPath }));
+    return { reportId, events };
+  }
+
+  // Anything else is taken only when sent back to a VERP address, by its enhanced status code
+  // (a basic code alone is not enough here: an auto-reply's "call 555 0100" is not a bounce).
   if (!returnPath) return { reportId, events: [], skipped: 'not a delivery or feedback report, and not sent to a VERP return path' };
   const text = `${mail.subject ?? ''}\n${mail.text ?? ''}`;
   const code = ENHANCED.exec(text)?.[0];
