@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { inArray, sql } from 'drizzle-orm';
 import { createQueueTransport } from 'mailroom';
-import { messages } from 'mailroom/schema';
+import { bounces, messages } from 'mailroom/schema';
 import { domainClass } from '../src/metrics/domain-class.js';
 import { backends } from './helpers/databases.js';
 import { startSmtp, smtpError, type TestSmtp } from './helpers/smtp.js';
@@ -64,6 +64,12 @@ describe.each(ALL)('metrics on $name', (backend) => {
       await db.update(messages).set({ state: 'deferred', nextAttemptAt: sql`now() + interval '1 hour'` }).where(inArray(messages.id, [later!]));
       await db.update(messages).set({ state: 'sent' }).where(inArray(messages.id, [done!]));
       await db.update(messages).set({ state: 'sending', leaseOwner: 'dead-drain', leaseExpiresAt: sql`now() - interval '5 seconds'` }).where(inArray(messages.id, [stuck!]));
+      await db.insert(bounces).values([
+        { address: 'a@gmail.com', kind: 'hard', status: '5.1.1', reportId: 'r1' },
+        { address: 'b@googlemail.com', kind: 'hard', status: '5.1.1', reportId: 'r2' },
+        { address: 'c@example.org', kind: 'hard', status: '5.1.1', reportId: 'r3' },
+        { address: 'd@gmail.com', kind: 'complaint', status: 'abuse', reportId: 'r4' },
+      ]);
       await database.close();
 
       const result = await mailroom(['status', '--prometheus', '--database', url]);
@@ -83,6 +89,10 @@ describe.each(ALL)('metrics on $name', (backend) => {
       expect(sample(text, 'mailroom_oldest_waiting_seconds')!).toBeGreaterThanOrEqual(300);
       expect(sample(text, 'mailroom_expired_leases')).toBe(1);
       expect(sample(text, 'mailroom_paused')).toBe(0);
+      expect(text).toContain('# TYPE mailroom_bounces_total counter');
+      expect(sample(text, 'mailroom_bounces_total{kind="hard",domain_class="gmail"}')).toBe(2);
+      expect(sample(text, 'mailroom_bounces_total{kind="hard",domain_class="other"}')).toBe(1);
+      expect(sample(text, 'mailroom_bounces_total{kind="complaint",domain_class="gmail"}')).toBe(1);
       // Nothing else on stdout: a cron job can write it straight to a textfile collector.
       expect(text.split('\n').filter((l) => l && !l.startsWith('#')).every((l) => /^mailroom_[a-z_]+(\{[^}]*\})? -?[\d.e+]+$/.test(l))).toBe(true);
     } finally {

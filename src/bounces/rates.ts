@@ -52,3 +52,11 @@ const percent = (rate: number | null) => (rate === null ? '-' : `${(rate * 100).
 export function ratesLine(label: string, r: DeliveryRates): string {
   return `last ${label}: sent ${r.sent}, hard bounces ${r.hardBounces} (${percent(r.bounceRate)}), soft ${r.softBounces}, complaints ${r.complaints} (${percent(r.complaintRate)})`;
 }
+
+/** Bounces and complaints ever recorded, by kind and recipient domain: what the metrics' `mailroom_bounces_total` counts. */
+export async function bouncesByDomain(db: Db): Promise<{ kind: string; domain: string; n: number }[]> {
+  return db
+    .select({ kind: bounces.kind, domain: sql<string>`split_part(${bounces.address}, '@', 2)`, n: sql<number>`count(*)::int` })
+    .from(bounces)
+    .groupBy(bounces.kind, sql`split_part(${bounces.address}, '@', 2)`);
+}

@@ -5,6 +5,7 @@ import { getSetting, PAUSED } from '../store/settings.js';
 import type { ClaimedMessage } from '../drain/claim.js';
 import type { Delivery } from '../drain/deliver.js';
 import { domainClass } from './domain-class.js';
+import { bouncesByDomain } from '../bounces/rates.js';
 import { leaseExpiries } from '../store/lease-expiries.js';
 import { loadOptional } from '../optional.js';
 
@@ -47,6 +48,16 @@ function addQueueGauges(client: PromClient, registry: Registry, db: Db): void {
   gauge('mailroom_oldest_waiting_seconds', 'Seconds since the oldest queued or deferred message was created (0 when none).', [], (g, v) => g.set(v.oldestWaitingSeconds));
   gauge('mailroom_expired_leases', 'Messages still sending whose lease ran out (their drain died or stalled).', [], (g, v) => g.set(v.expiredLeases));
   gauge('mailroom_paused', '1 while sending is paused (mailroom pause or MAILROOM_PAUSED=1).', [], (g, v) => g.set(v.paused ? 1 : 0));
+  new client.Counter({
+    name: 'mailroom_bounces_total',
+    help: 'Bounces (hard, soft) and complaints recorded by mailroom bounces and the webhooks, by recipient domain class, since the database was made.',
+    labelNames: ['kind', 'domain_class'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await bouncesByDomain(db)) this.inc({ kind: row.kind, domain_class: domainClass(row.domain) }, row.n);
+    },
+  });
 }
 
 const LEASE_EXPIRIES_HELP = 'Messages a drain took back from sending after another drain\'s lease ran out (that drain died, stalled or lost the database).';
