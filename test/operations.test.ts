@@ -5,7 +5,7 @@ import nodemailer from 'nodemailer';
 import postgres from 'postgres';
 import { eq, sql } from 'drizzle-orm';
 import { createQueueTransport, openDatabase, type Database } from 'mailroom';
-import { messages, attempts } from 'mailroom/schema';
+import { messages, attempts, domains } from 'mailroom/schema';
 import { createSmtpTransport, drain, blockAddress } from 'mailroom/drain';
 import { runWorker } from '../src/drain/worker.js';
 import { purge } from '../src/store/purge.js';
@@ -69,6 +69,16 @@ describe.each(ALL)('operations on $name', (backend) => {
       const left = await db.select({ state: messages.state }).from(messages).orderBy(messages.id);
       expect(left.map((r) => r.state)).toEqual(['sent', 'queued', 'queued']);
       expect(await db.select().from(attempts)).toHaveLength(1);
+
+      // Throttle state: idle since the cutoff goes; a back-off or a rate slot still ahead stays.
+      await db.insert(domains).values([
+        { domain: 'idle.test', backoffStep: 2, backoffUntil: sql`now() - interval '39 days'`, updatedAt: old },
+        { domain: 'backing-off.test', backoffStep: 9, backoffUntil: sql`now() + interval '1 hour'`, updatedAt: old },
+        { domain: 'rated.test', nextAt: sql`now() + interval '1 second'`, updatedAt: old },
+        { domain: 'recent.test', backoffStep: 1, backoffUntil: sql`now() - interval '1 minute'` },
+      ]);
+      await purge(db, { olderThanSeconds: 30 * 86400 });
+      expect((await db.select({ d: domains.domain }).from(domains).orderBy(domains.domain)).map((r) => r.d)).toEqual(['backing-off.test', 'rated.test', 'recent.test']);
     } finally {
       await drop();
     }

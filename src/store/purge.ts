@@ -1,6 +1,6 @@
 import { and, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
-import { attempts, FINISHED_STATE, messages } from './schema.js';
+import { attempts, domains, FINISHED_STATE, messages } from './schema.js';
 import { stateSql } from './states.js';
 
 export interface PurgeOptions {
@@ -37,5 +37,10 @@ export async function purge(db: Db, options: PurgeOptions): Promise<{ messages: 
     totals.attempts += deleted.length;
     if (deleted.length < batchSize) break;
   }
+  // Per-domain throttle state nobody has touched since the cutoff: no slot ahead, no back-off
+  // running (one row per recipient domain ever throttled, so a few thousand at most).
+  await db
+    .delete(domains)
+    .where(and(lt(domains.updatedAt, cutoff), sql`coalesce(${domains.nextAt}, '-infinity') < now()`, sql`coalesce(${domains.backoffUntil}, '-infinity') < now()`));
   return totals;
 }

@@ -6,7 +6,7 @@ import { say } from '../terminal.js';
 
 export const purgeCommand = () =>
   new Command('purge')
-    .description('delete sent messages and attempt logs older than a duration, in batches')
+    .description('delete sent messages, attempt logs and idle throttle state older than a duration, in batches')
     .addOption(databaseOption())
     .requiredOption('--older-than <duration>', 'e.g. 30d, 12h (1s to 100 years)', durationBetween(1, 36_500 * 86_400))
     .option('--failed', 'also delete failed messages')
