@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
 import { inArray, sql } from 'drizzle-orm';
 import { createQueueTransport } from 'mailroom';
-import { bounces, messages } from 'mailroom/schema';
+import { bounces, domains, messages } from 'mailroom/schema';
 import { domainClass } from '../src/metrics/domain-class.js';
 import { backends } from './helpers/databases.js';
 import { startSmtp, smtpError, type TestSmtp } from './helpers/smtp.js';
@@ -70,6 +70,10 @@ describe.each(ALL)('metrics on $name', (backend) => {
         { address: 'c@example.org', kind: 'hard', status: '5.1.1', reportId: 'r3' },
         { address: 'd@gmail.com', kind: 'complaint', status: 'abuse', reportId: 'r4' },
       ]);
+      await db.insert(domains).values([
+        { domain: 'gmail.com', backoffStep: 3, backoffUntil: new Date('2999-01-01T00:00:00Z') },
+        { domain: 'over.test', backoffStep: 1, backoffUntil: sql`now() - interval '1 second'` },
+      ]);
       await database.close();
 
       const result = await mailroom(['status', '--prometheus', '--database', url]);
@@ -93,6 +97,12 @@ describe.each(ALL)('metrics on $name', (backend) => {
       expect(sample(text, 'mailroom_bounces_total{kind="hard",domain_class="gmail"}')).toBe(2);
       expect(sample(text, 'mailroom_bounces_total{kind="hard",domain_class="other"}')).toBe(1);
       expect(sample(text, 'mailroom_bounces_total{kind="complaint",domain_class="gmail"}')).toBe(1);
+      expect(sample(text, 'mailroom_domains_backed_off')).toBe(1);
+      // The same back-off in status's text and JSON (a back-off that has ended is not listed).
+      const plain = await mailroom(['status', '--database', url]);
+      expect(plain.stdout).toContain('backed off: gmail.com until 2999-01-01T00:00:00.000Z (3 in a row)');
+      expect(plain.stdout).not.toContain('over.test');
+      expect(JSON.parse((await mailroom(['status', '--json', '--database', url])).stdout)).toMatchObject({ backedOff: [{ domain: 'gmail.com', step: 3 }], backedOffTotal: 1 });
       // Nothing else on stdout: a cron job can write it straight to a textfile collector.
       expect(text.split('\n').filter((l) => l && !l.startsWith('#')).every((l) => /^mailroom_[a-z_]+(\{[^}]*\})? -?[\d.e+]+$/.test(l))).toBe(true);
     } finally {

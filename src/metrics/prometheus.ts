@@ -1,6 +1,7 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../store/database.js';
 import { queueGauges } from '../store/queue-gauges.js';
+import { backedOffDomains } from '../store/status.js';
 import { getSetting, PAUSED } from '../store/settings.js';
 import type { ClaimedMessage } from '../drain/claim.js';
 import type { Delivery } from '../drain/deliver.js';
@@ -48,6 +49,14 @@ function addQueueGauges(client: PromClient, registry: Registry, db: Db): void {
   gauge('mailroom_oldest_waiting_seconds', 'Seconds since the oldest queued or deferred message was created (0 when none).', [], (g, v) => g.set(v.oldestWaitingSeconds));
   gauge('mailroom_expired_leases', 'Messages still sending whose lease ran out (their drain died or stalled).', [], (g, v) => g.set(v.expiredLeases));
   gauge('mailroom_paused', '1 while sending is paused (mailroom pause or MAILROOM_PAUSED=1).', [], (g, v) => g.set(v.paused ? 1 : 0));
+  new client.Gauge({
+    name: 'mailroom_domains_backed_off',
+    help: 'Recipient domains the per-domain throttles are backing off now (after a 421/450/451 from them).',
+    registers: [registry],
+    async collect() {
+      this.set((await backedOffDomains(db, 0)).total);
+    },
+  });
   new client.Counter({
     name: 'mailroom_bounces_total',
     help: 'Bounces (hard, soft) and complaints recorded by mailroom bounces and the webhooks, by recipient domain class, since the database was made.',

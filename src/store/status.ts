@@ -1,7 +1,7 @@
-import { getTableName, inArray, sql } from 'drizzle-orm';
+import { getTableName, gt, inArray, sql } from 'drizzle-orm';
 import { rowsOf } from './database.js';
 import type { Db } from './database.js';
-import { LIVE_STATE, messages, MESSAGE_STATES, type MessageState } from './schema.js';
+import { domains, LIVE_STATE, messages, MESSAGE_STATES, type MessageState } from './schema.js';
 import { stateSql, WAITING_STATES } from './states.js';
 
 export interface QueueStatus {
@@ -72,4 +72,25 @@ export async function nextDueInMs(db: Db): Promise<number | null> {
     .where(LIVE_STATE);
   const ms = row?.ms;
   return ms === null || ms === undefined ? null : Math.max(0, Number(ms));
+}
+
+/** A recipient domain the per-domain throttles are backing off now (after a 421/450/451 from it). */
+export interface BackedOffDomain {
+  domain: string;
+  until: Date;
+  /** How many back-offs in a row: the delay doubles with each. */
+  step: number;
+}
+
+/** The domains backed off now, soonest back first (at most `limit`), and how many there are in all. */
+export async function backedOffDomains(db: Db, limit = 20): Promise<{ domains: BackedOffDomain[]; total: number }> {
+  const now = gt(domains.backoffUntil, sql`now()`);
+  const rows = await db
+    .select({ domain: domains.domain, until: domains.backoffUntil, step: domains.backoffStep })
+    .from(domains)
+    .where(now)
+    .orderBy(domains.backoffUntil, domains.domain)
+    .limit(limit);
+  const total = rows.length < limit ? rows.length : await db.$count(domains, now);
+  return { domains: rows.map((r) => ({ domain: r.domain, until: r.until!, step: r.step })), total };
 }

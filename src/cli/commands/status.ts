@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { databaseOption } from '../options.js';
 import { withDatabase } from '../run.js';
-import { queueStatus } from '../../store/status.js';
+import { backedOffDomains, queueStatus } from '../../store/status.js';
 import { getSetting, PAUSED } from '../../store/settings.js';
 import { say, jsonForTerminal } from '../terminal.js';
 import { anyReports, deliveryRates, ratesLine } from '../../bounces/rates.js';
@@ -36,8 +36,10 @@ export const statusCommand = () =>
         // Bounce and complaint rates once `mailroom bounces` has recorded any in the last 7 days.
         // (Asked of the bounces table first: counting a week's sent messages reads a long history.)
         const rates = (await anyReports(db, 7)) ? { '1d': await deliveryRates(db, 1), '7d': await deliveryRates(db, 7) } : undefined;
+        const backoffs = await backedOffDomains(db);
         if (opts.json) {
-          say(jsonForTerminal({ ...counts, ...(estimated.length ? { estimated } : {}), oldestQueuedSeconds, ...pause, ...(rates ? { deliverability: rates } : {}) }));
+          const backedOff = backoffs.total ? { backedOff: backoffs.domains, backedOffTotal: backoffs.total } : {};
+          say(jsonForTerminal({ ...counts, ...(estimated.length ? { estimated } : {}), oldestQueuedSeconds, ...pause, ...(rates ? { deliverability: rates } : {}), ...backedOff }));
           return;
         }
         if (pause.paused) {
@@ -48,5 +50,8 @@ export const statusCommand = () =>
         for (const [state, count] of Object.entries(counts)) say(`${state.padEnd(9)} ${estimated.includes(state as never) ? '≈' : ''}${count}`);
         say(`oldest waiting: ${oldestQueuedSeconds === null ? '-' : `${oldestQueuedSeconds}s`}`);
         if (rates) for (const [label, r] of Object.entries(rates)) say(ratesLine(label, r));
+        // Per-domain throttles: a domain that said "try later" is not sent to until then.
+        for (const b of backoffs.domains) say(`backed off: ${b.domain} until ${b.until.toISOString()} (${b.step} in a row)`);
+        if (backoffs.total > backoffs.domains.length) say(`backed off: ${backoffs.total - backoffs.domains.length} more domains (mailroom status --json lists the first ${backoffs.domains.length})`);
       });
     });
