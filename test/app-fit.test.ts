@@ -60,7 +60,7 @@ describe.concurrent('mailroom in an app, from its tarball', () => {
     await succeed('node', [DRIZZLE_KIT, 'generate', '--config', 'drizzle.config.ts'], { cwd: app, env });
     await succeed('node', [DRIZZLE_KIT, 'migrate', '--config', 'drizzle.config.ts'], { cwd: app, env });
     expect(await succeed(join(app, 'node_modules/.bin/mailroom'), ['migrate'], { cwd: app, env })).toMatch(/migrated/);
-    expect(await tables(database.url)).toEqual(['mailroom_attempts', 'mailroom_blocklist', 'mailroom_bounces', 'mailroom_messages', 'mailroom_settings', 'mailroom_suppressions', 'users']);
+    expect(await tables(database.url)).toEqual(['mailroom_attempts', 'mailroom_blocklist', 'mailroom_bounces', 'mailroom_domains', 'mailroom_messages', 'mailroom_settings', 'mailroom_suppressions', 'users']);
     // drizzle-kit push with `tablesFilter: ['!mailroom_*']` leaves mailroom's tables alone.
     await succeed('node', [DRIZZLE_KIT, 'push', '--force', '--config', 'drizzle.config.ts'], { cwd: app, env });
     expect(await tables(database.url)).toContain('mailroom_messages');
