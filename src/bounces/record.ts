@@ -2,6 +2,7 @@ import { and, eq, gte, sql } from 'drizzle-orm';
 import type { Db } from '../store/database.js';
 import { bounces, messages, type BounceKind, type RecipientStatus } from '../store/schema.js';
 import { normalizeAddress, suppress } from '../store/suppressions.js';
+import { isAddress } from '../transport/validate.js';
 import type { BounceEvent, ParsedReport } from './report.js';
 
 /** How bounces turn into suppressions. */
@@ -9,7 +10,19 @@ export interface BouncePolicy {
   /** Soft bounces (4.x.x) of one address, within `softWindowDays`, that suppress it (default 3). */
   softLimit?: number;
   softWindowDays?: number;
+  /**
+   * Which reports may suppress. `matched` (the default): only an address the report shows we
+   * mailed, a recipient of the message it matches by VERP return path or Message-ID; a report
+   * that matches none is skipped, since anyone can send one. `any`: every address a report
+   * names, for a source only a trusted party writes (a provider's signed webhook).
+   */
+  trust?: 'matched' | 'any';
+  /** Most recipients read from one report (default 1000); a report naming more is skipped whole. */
+  maxEvents?: number;
 }
+
+/** The most recipients one report may name by default: a real one is about one message's recipients. */
+export const MAX_REPORT_EVENTS = 1000;
 
 /** What one event did. */
 export interface BounceOutcome {
@@ -51,7 +64,13 @@ const describe = (event: BounceEvent) => [event.status, event.diagnostic].filter
 export async function recordReport(db: Db, report: ParsedReport, policy: BouncePolicy & { source?: string } = {}): Promise<BounceOutcome[]> {
   const softLimit = policy.softLimit ?? 3;
   const windowDays = policy.softWindowDays ?? 30;
+  const trust = policy.trust ?? 'matched';
+  const maxEvents = policy.maxEvents ?? MAX_REPORT_EVENTS;
   const outcomes: BounceOutcome[] = [];
+  if (report.events.length > maxEvents) {
+    const first = report.events[0]!;
+    return [{ kind: first.kind, address: undefined, status: first.status, message: undefined, suppressed: false, duplicate: false, skipped: `the report names ${report.events.length} recipients, more than the ${maxEvents} one report may: nothing read from it` }];
+  }
   for (const event of report.events) {
     const message = await findMessage(db, event);
     // A non-standard bounce names no recipient: the message's, when it had just one.
@@ -59,6 +78,20 @@ export async function recordReport(db: Db, report: ParsedReport, policy: BounceP
     const base = { kind: event.kind, address, status: event.status, message: message?.id, suppressed: false, duplicate: false };
     if (!address) {
       outcomes.push({ ...base, skipped: 'the report names no recipient and matches no single-recipient message' });
+      continue;
+    }
+    if (!isAddress(address.trim())) {
+      outcomes.push({ ...base, address: JSON.stringify(address).slice(0, 200), skipped: 'not an email address' });
+      continue;
+    }
+    const recipient = message?.recipients.some((r) => normalizeAddress(r) === normalizeAddress(address));
+    if (trust === 'matched' && !recipient) {
+      outcomes.push({
+        ...base,
+        skipped: message
+          ? `not a recipient of message ${message.id}, the one the report returns: not trusted (--trust-unmatched to suppress anyway)`
+          : 'matches no message mailroom sent (by return path or Message-ID): not trusted (--trust-unmatched to suppress anyway)',
+      });
       continue;
     }
     const normalized = normalizeAddress(address);
@@ -71,7 +104,7 @@ export async function recordReport(db: Db, report: ParsedReport, policy: BounceP
       outcomes.push({ ...base, duplicate: true });
       continue;
     }
-    if (message) await markMessage(db, message, address, event);
+    if (message && recipient) await markMessage(db, message, address, event);
     let suppressed = false;
     if (event.kind === 'hard') {
       suppressed = await suppress(db, { address, reason: 'hard-bounce', source: policy.source ?? 'bounce', note: describe(event) });

@@ -1,5 +1,6 @@
 import { resolveDatabase, type Database, type DrizzleDb, type Db } from '../store/database.js';
 import { suppress } from '../store/suppressions.js';
+import { isAddress } from '../transport/validate.js';
 import { recordReport, type BouncePolicy, type BounceOutcome } from '../bounces/record.js';
 import { mailgun, postmark, resend, sendgrid, type Verified } from './providers.js';
 import { ses, type SesOptions } from './ses.js';
@@ -27,7 +28,8 @@ const MAX_BODY = 1024 * 1024;
  * bounces` puts them (suppressions, `mailroom_bounces`, the message's record when the
  * provider returns its Message-ID) and unsubscribes are suppressed. 401 for a bad signature
  * (nothing changes), 400 for a body that is not the provider's JSON, 200 otherwise
- * (delivering the same event twice counts it once).
+ * (delivering the same event twice counts it once). Its events are signed by the provider, so
+ * an address is suppressed even when no stored message matches (`trust` defaults to `any`).
  */
 export function providerWebhookHandler(options: ProviderWebhookOptions): (request: Request) => Promise<Response> {
   const now = options.now ?? Date.now;
@@ -62,12 +64,16 @@ export function providerWebhookHandler(options: ProviderWebhookOptions): (reques
     const outcomes: (BounceOutcome | { kind: 'unsubscribe'; address: string; suppressed: boolean })[] = [];
     for (const e of verified.events) {
       if (!e.address) continue;
+      if (!isAddress(e.address.trim())) {
+        outcomes.push({ kind: e.kind, address: JSON.stringify(e.address).slice(0, 200), status: '', message: undefined, suppressed: false, duplicate: false, skipped: 'not an email address' });
+        continue;
+      }
       if (e.kind === 'unsubscribe') {
         outcomes.push({ kind: 'unsubscribe', address: e.address, suppressed: await suppress(db, { address: e.address, reason: 'unsubscribed', source: options.provider }) });
         continue;
       }
       const report = { reportId: `${e.id}:${e.address.toLowerCase()}`, events: [{ ...e, kind: e.kind, returnPath: undefined }] };
-      outcomes.push(...(await recordReport(db, report, { softLimit: options.softLimit, softWindowDays: options.softWindowDays, source: options.provider })));
+      outcomes.push(...(await recordReport(db, report, { softLimit: options.softLimit, softWindowDays: options.softWindowDays, source: options.provider, trust: options.trust ?? 'any' })));
     }
     return Response.json({ received: outcomes.length, outcomes });
   };

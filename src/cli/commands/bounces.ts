@@ -4,7 +4,7 @@ import { withDatabase } from '../run.js';
 import { loadOptional } from '../../optional.js';
 import { reportMessages } from '../../bounces/sources.js';
 import { readReport } from '../../bounces/report.js';
-import { recordReport, type BounceOutcome } from '../../bounces/record.js';
+import { MAX_REPORT_EVENTS, recordReport, type BounceOutcome } from '../../bounces/record.js';
 import { say, jsonForTerminal } from '../terminal.js';
 
 const KIND = { hard: 'hard bounce', soft: 'soft bounce', complaint: 'complaint' } as const;
@@ -22,9 +22,11 @@ export const bouncesCommand = () =>
     .argument('[sources...]', 'message files, mboxes or Maildirs; none or - reads one message from standard input')
     .option('--soft-limit <n>', 'soft bounces (4.x.x) within --soft-window that suppress an address', wholeNumber(1, 1000), 3)
     .option('--soft-window <days>', 'days soft bounces are counted over', wholeNumber(1, 3650), 30)
+    .option('--trust-unmatched', 'also suppress addresses of reports that match no message mailroom sent (only for a source nobody else can write to)')
+    .option('--max-recipients <n>', 'skip a report naming more recipients than this', wholeNumber(1, 1_000_000), MAX_REPORT_EVENTS)
     .option('--json', 'print one JSON object per event')
     .addOption(databaseOption())
-    .action(async (sources: string[], opts: { database: string; softLimit: number; softWindow: number; json?: boolean }) => {
+    .action(async (sources: string[], opts: { database: string; softLimit: number; softWindow: number; trustUnmatched?: boolean; maxRecipients: number; json?: boolean }) => {
       const { simpleParser } = await loadOptional(() => import('mailparser'), 'mailroom bounces', ['mailparser']);
       await withDatabase(opts.database, async ({ db }) => {
         let read = 0;
@@ -36,7 +38,7 @@ export const bouncesCommand = () =>
             else say(`${name}: skipped: ${report.skipped}`);
             continue;
           }
-          for (const outcome of await recordReport(db, report, { softLimit: opts.softLimit, softWindowDays: opts.softWindow })) {
+          for (const outcome of await recordReport(db, report, { softLimit: opts.softLimit, softWindowDays: opts.softWindow, trust: opts.trustUnmatched ? 'any' : 'matched', maxEvents: opts.maxRecipients })) {
             say(opts.json ? jsonForTerminal({ source: name, ...outcome }) : line(name, outcome));
           }
         }
