@@ -1,4 +1,5 @@
 import { and, eq, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { SubqueryWithSelection } from 'drizzle-orm/pg-core';
 import type { Db } from '../store/database.js';
 import { LIVE_STATE, messages } from '../store/schema.js';
 import { leaseUntil } from '../store/clock.js';
@@ -89,14 +90,10 @@ export interface Claimed {
  * with FOR UPDATE SKIP LOCKED, so two drains never pick the same row and neither
  * waits for the other; the UPDATE then stamps the lease in the same statement.
  * Order: priority (now, high, normal, low), then oldest first.
- *
- * The UPDATE joins the locked rows (FROM) rather than testing `id IN (...)` so that
- * RETURNING sees each row's state before the claim: a `sending` one was another
- * drain's whose lease ran out, counted as a lease expiry.
  */
 export async function claim(db: Db, owner: string, limit: number, leaseSeconds: number, maxAttempts = Infinity): Promise<Claimed> {
   const due = db
-    .select({ id: messages.id, was: sql<string>`${messages.state}`.as('was') })
+    .select({ id: sql<number>`${messages.id}`.as('due_id'), was: sql<string>`${messages.state}`.as('due_was') })
     .from(messages)
     .where(
       and(
@@ -112,6 +109,20 @@ export async function claim(db: Db, owner: string, limit: number, leaseSeconds: 
     .limit(limit)
     .for('update', { skipLocked: true })
     .as('due');
+  return claimRows(db, due, owner, leaseSeconds, maxAttempts);
+}
+
+/** The due rows a claim locked, each with its state before the claim (`was`), as a subquery to join. */
+export type DueRows = SubqueryWithSelection<{ id: SQL.Aliased<number>; was: SQL.Aliased<string> }, 'due'>;
+
+/**
+ * The claim's one write, shared by every way of choosing due rows (here and the per-domain
+ * throttle): lease them to `owner` (or fail those with no attempt left), and count the leases
+ * taken back. The UPDATE joins the locked rows (FROM) rather than testing `id IN (...)` so that
+ * RETURNING sees each row's state before the claim: a `sending` one was another drain's whose
+ * lease ran out, counted as a lease expiry.
+ */
+export async function claimRows(db: Db, due: DueRows, owner: string, leaseSeconds: number, maxAttempts: number): Promise<Claimed> {
   const set = Number.isFinite(maxAttempts) ? claimedOrSpent(owner, leaseSeconds, maxAttempts) : claimedBy(owner, leaseSeconds);
   const rows = await retryConflicts(() =>
     db
@@ -131,7 +142,7 @@ export async function claim(db: Db, owner: string, limit: number, leaseSeconds: 
  * added to the stored total. Rare (a drain died or stalled): a second statement then, none
  * on a healthy queue. Best effort: a count lost is better than a claimed batch thrown away.
  */
-export async function countTakeovers(db: Db, rows: { was: string }[]): Promise<number> {
+async function countTakeovers(db: Db, rows: { was: string }[]): Promise<number> {
   const takenOver = rows.filter((r) => r.was === 'sending').length;
   if (takenOver > 0) await retryConflicts(() => countLeaseExpiries(db, takenOver)).catch(() => {});
   return takenOver;

@@ -2,7 +2,7 @@ import { and, eq, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Db } from '../store/database.js';
 import { domains, LIVE_STATE, messages, recipientDomain } from '../store/schema.js';
 import { WAITING_STATES } from '../store/states.js';
-import { claimedBy, claimedColumns, claimedOrSpent, countTakeovers, release, type Claimed, type ClaimedMessage } from './claim.js';
+import { claimRows, release, type Claimed, type ClaimedMessage } from './claim.js';
 import type { BackoffOptions } from './backoff.js';
 import type { Delivery } from './deliver.js';
 import { retryConflicts } from './guard.js';
@@ -105,7 +105,6 @@ export class DomainThrottle {
     for (const domain of Object.keys(this.limits.domains ?? {})) rooms[domain] ??= Math.min(this.room(domain, 0), want);
     const defaultRoom = Math.min(this.room(null, 0), want);
 
-    const set = Number.isFinite(maxAttempts) ? claimedOrSpent(this.owner, leaseSeconds, maxAttempts) : claimedBy(this.owner, leaseSeconds);
     // Due rows of domains not held, in claim order, locked; then at most each domain's room of them.
     const chosen = sql`select id, was from (
         select id, was, row_number() over (partition by recipient_domain order by priority, id) as r,
@@ -119,23 +118,11 @@ export class DomainThrottle {
           for update skip locked
         ) due
       ) ranked where r <= room`;
-    // Joined, not `id in (…)`: the row's state before the claim tells a lease taken back (claim.ts).
     const due = this.db
       .select({ id: sql<number>`chosen.id`.as('due_id'), was: sql<string>`chosen.was`.as('due_was') }) // aliases unlike any messages column
       .from(sql`(${chosen}) as chosen`)
       .as('due');
-    const rows = await retryConflicts(() =>
-      this.db
-        .update(messages)
-        .set(set)
-        .from(due)
-        .where(eq(messages.id, due.id))
-        .returning({ ...claimedColumns, state: messages.state, was: due.was }),
-    );
-    const sending = rows.filter((r) => r.state === 'sending').map(({ state: _, was: __, ...message }) => message);
-    sending.sort((a, b) => a.priority - b.priority || a.id - b.id);
-    const spent = rows.length - sending.length;
-    const takenOver = await countTakeovers(this.db, rows);
+    const { messages: sending, spent, takenOver } = await claimRows(this.db, due, this.owner, leaseSeconds, maxAttempts);
     const kept = await this.trim(sending);
     const claimed = await this.slots(kept);
     if (claimed.length === 0 && (kept.length < sending.length || (await this.dueAmong(waitFor)))) {
