@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DATABASE } from '../store/database.js';
+import { DECIMAL } from '../drain/domain-limits.js';
 
 /** `--database`, defaulting to DATABASE_URL, then the embedded `.mailroom/db`. */
 export const databaseOption = () =>
@@ -40,8 +41,8 @@ export function wholeNumber(min: number, max: number) {
 /** A number in [min, max]. */
 export function numberBetween(min: number, max: number) {
   return (value: string): number => {
-    const n = Number(value);
-    if (!value.trim() || !Number.isFinite(n) || n < min || n > max) {
+    const n = DECIMAL.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!Number.isFinite(n) || n < min || n > max) {
       throw new InvalidArgumentError(`"${value}" is not a number from ${min} to ${max === Number.MAX_VALUE ? 'any finite size' : max}.`);
     }
     return n;

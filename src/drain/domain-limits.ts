@@ -43,6 +43,9 @@ export function checkRate(value: number, where: string, shown: string = String(v
   return value;
 }
 
+/** A plain decimal (`5`, `0.5`, `.5`): no `0x10`, `1e3` or `Infinity`, which Number() would also read. */
+export const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
+
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
 
 /**
@@ -59,9 +62,10 @@ export function parseDomainLimit(spec: string): { domain: string; limit: DomainL
     const [key, value, extra] = part.split('=').map((s) => s.trim());
     const where = `Domain limit for ${domain}`;
     if (!value || extra !== undefined) throw new ConfigError(`${where}: "${part.trim()}" is not KEY=VALUE (concurrency or rate): ${example}.`);
-    const n = Number(value);
+    const n = DECIMAL.test(value) ? Number(value) : Number.NaN;
+    if ((key === 'concurrency' || key === 'rate') && limit[key] !== undefined) throw new ConfigError(`${where}: ${key} is given twice: give it once, ${example}.`);
     if (key === 'concurrency') limit.concurrency = checkConcurrency(/^\d+$/.test(value) ? n : Number.NaN, where, value);
-    else if (key === 'rate') limit.rate = checkRate(value.trim() ? n : Number.NaN, where, value);
+    else if (key === 'rate') limit.rate = checkRate(n, where, value);
     else throw new ConfigError(`${where}: unknown key "${key}" (concurrency or rate): ${example}.`);
   }
   return { domain, limit };
