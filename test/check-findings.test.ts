@@ -30,6 +30,7 @@ export default function Promo() {
     <div style={{ display: 'grid' }}><Img src="cid:logo" alt="Logo" /></div>
     <div data-skip-in-text="true"><Link href="https://shop.example.com/sale">See the sale</Link></div>
     <Link href="https://shop.example.com/">Shop</Link>
+    <Link href="https://shop.example.com/o'neil?a=1&b=2">O'Neil's picks</Link>
   </Body></Html>;
 }
 `,
@@ -82,6 +83,9 @@ describe('mailroom check: more content findings', () => {
       '  warning: promo: CSS "display: grid" is ignored by Gmail, Yahoo, Outlook for Windows (https://www.caniemail.com/features/css-display-grid/) (docs/checks.md#css-support)',
     );
     expect(out).toContain('  warning: notice: the view sets no from: every send must give one, or it is refused (docs/checks.md#from)');
+    // React writes the link's ' and & as &#x27; and &amp;: read back as the text part has them, not lost.
+    expect(result.stdout).not.toContain("o'neil");
+    expect(result.stdout).not.toContain('neil');
     // The view attaches cid:chart and cid:terms, so both are matched; the default limit (10 MB) is far off.
     expect(result.stdout).not.toMatch(/notice: .*(cid|message is|preheader|CSS)/);
     expect(result.stdout).toContain('1 error, 5 warnings');

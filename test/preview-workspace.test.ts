@@ -251,6 +251,24 @@ describe('preview: props', () => {
     });
   });
 
+  it('swaps the check findings when edited props change them: a localhost link appears in the list, and leaves it when fixed', async () => {
+    await withPage(async (page) => {
+      await page.goto(`${server.url}/views/welcome`);
+      const editor = page.locator('#props-editor');
+      const localhostFindings = () => page.locator('#check-findings li.finding[data-rule="urls"]', { hasText: 'https://localhost:3000/login' }).count();
+      expect(await localhostFindings()).toBe(0);
+      await editor.fill(JSON.stringify({ name: 'Ada', loginUrl: 'https://localhost:3000/login' }));
+      await expect.poll(localhostFindings, { timeout: 20_000 }).toBeGreaterThan(0);
+      expect(await page.locator('#check-findings li.finding[data-rule="urls"]').first().textContent()).toContain('a local host name');
+      // Edited values reach the list as text, never as markup.
+      await editor.fill(JSON.stringify({ name: 'Ada', loginUrl: 'https://localhost:3000/<b id="injected">x</b>' }));
+      await expect.poll(() => page.locator('#check-findings li.finding[data-rule="urls"]').first().textContent(), { timeout: 20_000 }).toContain('<b id="injected">');
+      expect(await page.locator('#injected').count()).toBe(0);
+      await editor.fill(JSON.stringify({ name: 'Ada', loginUrl: 'https://example.com/login' }));
+      await expect.poll(() => page.locator('#check-findings li.finding[data-rule="urls"]').count(), { timeout: 20_000 }).toBe(0);
+    });
+  });
+
   it('offers each named prop set of a template at its own URL', async () => {
     await withPage(async (page) => {
       await page.goto(`${server.url}/templates/marketing%2Fdark-promo`);

@@ -35,7 +35,14 @@ export interface ContentOptions {
 
 /** KB and MB are 1024-based here, as `--max-message-size` reads them and mail clients show sizes. */
 const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${(bytes / 1024).toFixed(1)} KB`);
-const decodeAmp = (url: string) => url.replace(/&amp;/g, '&');
+const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+/** An attribute's value as the browser reads it: React writes `&`, `<`, `>`, `"` and `'` as references (`&amp;`, `&#x27;`). */
+const decodeAttribute = (value: string) =>
+  value.replace(/&(?:#x([0-9a-f]{1,6})|#(\d{1,7})|(amp|lt|gt|quot|apos));/gi, (whole, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
+    const code = hex ? parseInt(hex, 16) : dec ? Number(dec) : undefined;
+    if (code !== undefined) return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    return NAMED[name!.toLowerCase()] ?? whole;
+  });
 
 /** A hidden element holding text: react-email's <Preview> renders `<div style="display:none;…">`. */
 function hasPreheader(html: string): boolean {
@@ -57,9 +64,10 @@ export async function contentProblems(where: string, preview: EmailPreview, opti
   const imgs = preview.html.match(/<img\b[^>]*>/gi) ?? [];
   const missing = imgs.filter((tag) => !/\salt\s*=/i.test(tag)).length;
   if (missing) problems.push({ severity: 'error', where, message: `${missing} image${missing === 1 ? '' : 's'} without alt text ${rule('img-alt')}` });
-  for (const [, attribute, url] of preview.html.matchAll(/\s(href|src)\s*=\s*"([^"]*)"/gi)) {
-    const why = badUrl(decodeAmp(url!));
-    if (why) problems.push({ severity: 'warning', where, message: `${attribute} "${url!.slice(0, 120)}" is ${why} ${rule('urls')}` });
+  for (const [, attribute, written] of preview.html.matchAll(/\s(href|src)\s*=\s*"([^"]*)"/gi)) {
+    const url = decodeAttribute(written!);
+    const why = badUrl(url);
+    if (why) problems.push({ severity: 'warning', where, message: `${attribute} "${url.slice(0, 120)}" is ${why} ${rule('urls')}` });
   }
   // The preview's HTML is parsed back from the message: a cid: of an inline image is a data: URL by now, and
   // any other is checked against the attachments' Content-IDs (a non-image part keeps its cid: link).
@@ -70,7 +78,7 @@ export async function contentProblems(where: string, preview: EmailPreview, opti
   }
   if (!preview.text.trim()) problems.push({ severity: 'error', where, message: `no plain-text part (or an empty one) ${rule('text-part')}` });
   else {
-    const links = [...new Set([...preview.html.matchAll(/<a\b[^>]*\shref\s*=\s*"(https?:\/\/[^"]+)"/gi)].map((m) => decodeAmp(m[1]!)))];
+    const links = [...new Set([...preview.html.matchAll(/<a\b[^>]*\shref\s*=\s*"(https?:\/\/[^"]+)"/gi)].map((m) => decodeAttribute(m[1]!)))];
     const lost = links.filter((url) => !preview.text.includes(url) && !preview.text.includes(url.replace(/\/$/, '')));
     if (lost.length) {
       problems.push({ severity: 'warning', where, message: `${lost.length} link${lost.length === 1 ? '' : 's'} of the HTML missing from the plain text: ${lost.slice(0, 3).map((u) => u.slice(0, 120)).join(', ')}${lost.length > 3 ? ', …' : ''} ${rule('text-links')}` });
