@@ -1,14 +1,15 @@
 /**
  * Regenerates docs/screenshots/*.png, the README's pictures of the preview server:
  * `npx tsx test/screenshots.ts`. Uses a throwaway embedded database, a local SMTP
- * server and the repo's emails/ (read only).
+ * server and the repo's emails/ (read only). The locale switcher's 日本語 needs a CJK font
+ * (Debian: fonts-ipafont-gothic), or Chromium draws boxes.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { enqueueMail, openDatabase } from 'mailroom';
-import { createSmtpTransport, drain } from 'mailroom/drain';
+import { createSmtpTransport, drain, suppress } from 'mailroom/drain';
 import { startPreviewServer } from 'mailroom/preview';
 import { InvoiceMail, PasswordResetMail, WelcomeMail } from '../emails/_views/index.js';
 import Invoice from '../emails/invoice.js';
@@ -39,6 +40,11 @@ try {
   const tomorrow = new Date(Date.now() + 86_400_000);
   await enqueueMail(database, { ...(await new PasswordResetMail({ name: 'Jordi', resetUrl: 'https://example.com/r/1', expiresInMinutes: 30 }).toMessage({ to: to('jordi@example.com', 'Jordi') })), sendAt: tomorrow });
 
+  await suppress(database.db, { address: 'old-address@example.com', reason: 'hard-bounce', source: 'bounce', note: '5.1.1 550 no such user' });
+  await suppress(database.db, { address: 'marta@example.com', topic: 'newsletter', reason: 'unsubscribed', source: 'one-click' });
+  await suppress(database.db, { address: 'complainer@example.net', reason: 'complaint', source: 'feedback-report', note: 'abuse' });
+  await suppress(database.db, { address: 'ops-test@example.com', reason: 'manual', source: 'cli', note: 'our own test inbox' });
+
   const server = await startPreviewServer({ database, emailsDir: join(REPO, 'emails'), port: 0, watch: false });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   mkdirSync(OUT, { recursive: true });
@@ -49,7 +55,7 @@ try {
   await page.frameLocator('iframe').locator('h1').waitFor();
   await page.screenshot({ path: join(OUT, 'template-mobile.png') });
   // Wide: the plain text beside the HTML; the props editor above, a view's own headers.
-  await page.setViewportSize({ width: 1600, height: 1000 });
+  await page.setViewportSize({ width: 1600, height: 1500 });
   await page.goto(`${server.url}/views/invoice?width=600`);
   await page.frameLocator('iframe').locator('h1').waitFor();
   await page.locator('iframe[data-fitted]').waitFor();
@@ -58,14 +64,21 @@ try {
   await page.locator('iframe[data-fitted]').waitFor();
   await page.locator('#source').scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(OUT, 'source.png') });
+  // Edited props that break a rule: what `mailroom check` would say, above the email.
   await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`${server.url}/views/welcome?props=${encodeURIComponent(JSON.stringify({ name: 'Núria', loginUrl: 'http://localhost:3000/login' }))}`);
+  await page.locator('#check-findings').waitFor();
+  await page.locator('iframe[data-fitted]').waitFor();
+  await page.screenshot({ path: join(OUT, 'checks.png') });
+  await page.goto(`${server.url}/suppressions`);
+  await page.screenshot({ path: join(OUT, 'suppressions.png') });
   await page.goto(`${server.url}/outbox`);
   await page.screenshot({ path: join(OUT, 'outbox.png') });
   await page.goto(`${server.url}/outbox/2`);
   await page.frameLocator('iframe').locator('h1').waitFor();
   await page.screenshot({ path: join(OUT, 'message.png'), fullPage: false });
   await server.close();
-  console.log(`wrote ${OUT}/{template,template-mobile,view-props,source,outbox,message}.png`);
+  console.log(`wrote ${OUT}/{template,template-mobile,view-props,source,checks,outbox,message,suppressions}.png`);
 } finally {
   await browser.close();
   await smtp.close();
