@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 import { createQueueTransport, openDatabase, ConfigError } from 'mailroom';
 import { bounces } from 'mailroom/schema';
@@ -33,12 +34,13 @@ const qmailBounce = (recipients: string[], messageId: string) =>
   ].join('\r\n');
 
 describe.each(ALL)('what a bounce report may suppress, on $name', (backend) => {
-  it('only recipients of the message it returns; a report naming thousands is skipped whole; --trust-unmatched opts in; no NUL byte is stored', { timeout: 600_000 }, async () => {
+  it('only recipients of the message it returns (a forward\'s by its Original-Recipient); a report naming thousands is skipped whole; --trust-unmatched opts in; no NUL byte is stored', { timeout: 600_000 }, async () => {
     const created = await backend.create();
     let reopened: Awaited<ReturnType<typeof openDatabase>> | undefined;
     try {
       const queue = nodemailer.createTransport(createQueueTransport({ database: created.database }));
       const info = await queue.sendMail({ from: 'team@example.com', to: 'real@example.org', subject: 'Receipt', text: 'x', messageId: '<receipt-1@example.com>' });
+      const aliased = await queue.sendMail({ from: 'team@example.com', to: 'aliased@example.org', subject: 'Welcome', text: 'x', messageId: '<welcome-2@example.com>' });
       queue.close();
       await created.database.close();
       const env = { DATABASE_URL: created.url };
@@ -58,6 +60,13 @@ describe.each(ALL)('what a bounce report may suppress, on $name', (backend) => {
         '',
       ]);
 
+      // a DSN from where the address forwards to: the forward target failed, the address mailroom mailed is its Original-Recipient
+      const dsn = readFileSync(new URL('./fixtures/bounces/dsn.eml', import.meta.url), 'utf8')
+        .replace(/\{\{(\w+)\}\}/g, (_, key: string) => ({ N: '7', RETURN_PATH: 'bounces@example.com', RECIPIENT: 'someone@forward.example', ACTION: 'failed', STATUS: '5.1.1', DIAGNOSTIC: '550 5.1.1 no such user', MESSAGE_ID: '<welcome-2@example.com>' })[key]!)
+        .replace('Original-Recipient: rfc822;someone@forward.example', 'Original-Recipient: rfc822;aliased@example.org')
+        .replace(/\r?\n/g, '\r\n');
+      expect((await pipe(dsn)).stdout).toBe(`stdin: hard bounce aliased@example.org 5.1.1 (message ${aliased.id}): suppressed\n`);
+
       // a report about a message mailroom never sent, with a NUL byte in one address
       const unknown = qmailBounce(['stranger@example.org', 'nul\0byte@example.org'], '<elsewhere-9@example.net>');
       const refused = await pipe(unknown);
@@ -75,8 +84,8 @@ describe.each(ALL)('what a bounce report may suppress, on $name', (backend) => {
       expect(capped.stdout).toContain('skipped: the report names 3 recipients, more than the 2 one report may');
 
       const database = (reopened = await openDatabase(created.url));
-      expect((await listSuppressions(database.db)).map((s) => s.address)).toEqual(['real@example.org', 'stranger@example.org']);
-      expect((await database.db.select().from(bounces)).map((b) => b.address).sort()).toEqual(['real@example.org', 'stranger@example.org']);
+      expect((await listSuppressions(database.db)).map((s) => s.address)).toEqual(['aliased@example.org', 'real@example.org', 'stranger@example.org']);
+      expect((await database.db.select().from(bounces)).map((b) => b.address).sort()).toEqual(['aliased@example.org', 'real@example.org', 'stranger@example.org']);
       // the store refuses such an address from any caller, by class, naming the problem
       await expect(suppress(database.db, { address: 'nul\0byte@example.org', reason: 'manual' })).rejects.toThrow(ConfigError);
       await expect(suppress(database.db, { address: 'two words@example.org', reason: 'manual' })).rejects.toThrow(/not an email address/);

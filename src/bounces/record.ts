@@ -73,8 +73,12 @@ export async function recordReport(db: Db, report: ParsedReport, policy: BounceP
   }
   for (const event of report.events) {
     const message = await findMessage(db, event);
+    const isRecipient = (a: string | undefined) => a !== undefined && !!message?.recipients.some((r) => normalizeAddress(r) === normalizeAddress(a));
+    // A forward or alias bounces at its final address: the one mailroom mailed is the original.
     // A non-standard bounce names no recipient: the message's, when it had just one.
-    const address = event.address ?? (message?.recipients.length === 1 ? message.recipients[0] : undefined);
+    const address =
+      (!isRecipient(event.address) && isRecipient(event.originalAddress) ? event.originalAddress : event.address) ??
+      (message?.recipients.length === 1 ? message.recipients[0] : undefined);
     const base = { kind: event.kind, address, status: event.status, message: message?.id, suppressed: false, duplicate: false };
     if (!address) {
       outcomes.push({ ...base, skipped: 'the report names no recipient and matches no single-recipient message' });
@@ -84,7 +88,7 @@ export async function recordReport(db: Db, report: ParsedReport, policy: BounceP
       outcomes.push({ ...base, address: JSON.stringify(address).slice(0, 200), skipped: 'not an email address' });
       continue;
     }
-    const recipient = message?.recipients.some((r) => normalizeAddress(r) === normalizeAddress(address));
+    const recipient = isRecipient(address);
     if (trust === 'matched' && !recipient) {
       outcomes.push({
         ...base,

@@ -17,6 +17,8 @@ export interface BounceEvent {
   kind: BounceKind;
   /** The recipient it is about, when the report names it (an ARF report may redact it). */
   address: string | undefined;
+  /** The address it was first sent to, when the report says (a DSN's Original-Recipient: before a forward or alias). */
+  originalAddress?: string;
   /** `5.1.1`, `4.2.2`, or a complaint's feedback type (`abuse`). */
   status: string;
   diagnostic: string;
@@ -110,8 +112,9 @@ export function readReport(raw: Buffer, mail: ParsedMail): ParsedReport {
       const code = ENHANCED.exec(fields.get('status') ?? '')?.[0] ?? '';
       if (action !== 'failed' && action !== 'delayed') continue; // delivered, relayed, expanded
       const kind: BounceKind = action === 'failed' && code.startsWith('5') ? 'hard' : 'soft';
-      const address = addressOf(fields.get('final-recipient')) ?? addressOf(fields.get('original-recipient'));
-      events.push({ kind, address, status: code, diagnostic: addressOf(fields.get('diagnostic-code')) ?? '', ...base });
+      const original = addressOf(fields.get('original-recipient'));
+      const address = addressOf(fields.get('final-recipient')) ?? original;
+      events.push({ kind, address, ...(original ? { originalAddress: original } : {}), status: code, diagnostic: addressOf(fields.get('diagnostic-code')) ?? '', ...base });
     }
     return events.length ? { reportId, events } : { reportId, events, skipped: 'a delivery report with no failed or delayed recipient' };
   }
