@@ -43,8 +43,8 @@ export function checkRate(value: number, where: string, shown: string = String(v
   return value;
 }
 
-/** A plain decimal (`5`, `0.5`, `.5`): no `0x10`, `1e3` or `Infinity`, which Number() would also read. */
-export const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
+/** A decimal number (`5`, `0.5`, `.5`, `1e3`): no `0x10`, `0b11` or `Infinity`, which Number() would also read. */
+export const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
 
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
 
