@@ -1,4 +1,4 @@
-import { and, eq, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Db } from '../store/database.js';
 import { domains, LIVE_STATE, messages, recipientDomain } from '../store/schema.js';
 import { WAITING_STATES } from '../store/states.js';
@@ -7,6 +7,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { Delivery } from './deliver.js';
 import { retryConflicts } from './guard.js';
 import { limitFor, type DomainLimits } from './domain-limits.js';
+import { candidatesDue, dueNow, headCrowded, headDue, perDomainCandidates, type Rooms } from './throttled-due.js';
 
 /**
  * Per recipient domain throttles that hold across every drain sharing the database:
@@ -62,11 +63,6 @@ interface DomainState {
   step: number;
 }
 
-const dueNow = or(
-  and(inArray(messages.state, [...WAITING_STATES]), lte(messages.nextAttemptAt, sql`now()`)),
-  and(eq(messages.state, 'sending'), lt(messages.leaseExpiresAt, sql`now()`)),
-);
-
 export class DomainThrottle {
   /** Domains with a back-off step above 0 (from the last claim, or our own back-offs): a success resets them. */
   private readonly stepped = new Set<string>();
@@ -83,7 +79,7 @@ export class DomainThrottle {
     const states = await this.domainStates();
     const held = new Set<string>();
     const waitFor: string[] = [];
-    const rooms: Record<string, number> = {};
+    const roomsByDomain: Record<string, number> = {};
     const inFlight = new Map<string, number>();
     for (const s of states) {
       if (s.in_flight) inFlight.set(s.domain, s.in_flight);
@@ -100,34 +96,24 @@ export class DomainThrottle {
       if (room <= 0) {
         held.add(domain);
         waitFor.push(domain);
-      } else rooms[domain] = Math.min(room, want);
+      } else roomsByDomain[domain] = Math.min(room, want);
     }
-    for (const domain of Object.keys(this.limits.domains ?? {})) rooms[domain] ??= Math.min(this.room(domain, 0), want);
+    for (const domain of Object.keys(this.limits.domains ?? {})) roomsByDomain[domain] ??= Math.min(this.room(domain, 0), want);
     const defaultRoom = Math.min(this.room(null, 0), want);
 
-    // Due rows of domains not held, in claim order, locked; then at most each domain's room of them.
-    const chosen = sql`select id, was from (
-        select id, was, row_number() over (partition by recipient_domain order by priority, id) as r,
-               coalesce((${JSON.stringify(rooms)}::jsonb ->> recipient_domain)::int, ${defaultRoom}::int) as room
-        from (
-          select ${messages.id} as id, ${messages.state} as was, ${recipientDomain} as recipient_domain, ${messages.priority} as priority
-          from ${messages}
-          where ${LIVE_STATE} and ${dueNow} and coalesce(${recipientDomain}, '') <> all(${sql.param([...held])}::text[])
-          order by ${messages.priority}, ${messages.id}
-          limit ${want}
-          for update skip locked
-        ) due
-      ) ranked where r <= room`;
-    const due = this.db
-      .select({ id: sql<number>`chosen.id`.as('due_id'), was: sql<string>`chosen.was`.as('due_was') }) // aliases unlike any messages column
-      .from(sql`(${chosen}) as chosen`)
-      .as('due');
+    // Mail of held domains filling the queue's head is passed by going domain by domain (throttled-due.ts).
+    const rooms: Rooms = { byDomain: roomsByDomain, otherwise: defaultRoom };
+    const heldList = [...held];
+    const chosen = heldList.length > 0 && (await headCrowded(this.db, want, heldList)) ? await perDomainCandidates(this.db, want, heldList, rooms) : undefined;
+    const due = chosen ? candidatesDue(this.db, chosen) : headDue(this.db, want, heldList, rooms);
     const { messages: sending, spent, takenOver } = await claimRows(this.db, due, this.owner, leaseSeconds, maxAttempts);
     const kept = await this.trim(sending);
     const claimed = await this.slots(kept);
-    if (claimed.length === 0 && (kept.length < sending.length || (await this.dueAmong(waitFor)))) {
+    // Chosen domain by domain without locks, a racing drain may have taken every row we chose: look again soon.
+    const raced = chosen !== undefined && chosen.length > 0 && sending.length + spent === 0;
+    if (claimed.length === 0 && (raced || kept.length < sending.length || (await this.dueAmong(waitFor)))) {
       const rateWaits = states.filter((s) => waitFor.includes(s.domain) && s.next_in !== null && s.next_in > 0).map((s) => s.next_in! * 1000);
-      return { messages: [], spent, takenOver, retryInMs: Math.max(10, Math.min(HELD_POLL_MS, ...rateWaits)) };
+      return { messages: [], spent, takenOver, retryInMs: raced ? 10 : Math.max(10, Math.min(HELD_POLL_MS, ...rateWaits)) };
     }
     return { messages: claimed, spent, takenOver };
   }
