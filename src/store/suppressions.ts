@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { messages, suppressions, SUPPRESSION_REASONS, type SuppressionReason, type SuppressionRow } from './schema.js';
 import { ConfigError } from '../errors.js';
-import { isAddress } from '../transport/validate.js';
+import { checkedAddress } from '../transport/validate.js';
 
 // The suppression list: addresses not to be mailed, for everything or for one topic. One
 // concept for every way an address gets there (an unsubscribe, a hard bounce, a complaint,
@@ -37,7 +37,7 @@ function checkedReason(reason: string): SuppressionReason {
  */
 export async function suppress(db: Db, entry: Suppression): Promise<boolean> {
   // Whatever the source (a report's text, a webhook's JSON), only an address is stored: not a NUL byte the database would refuse mid-run, nor a line of text.
-  if (!isAddress(entry.address.trim())) throw new ConfigError(`Cannot suppress ${JSON.stringify(entry.address).slice(0, 200)}: not an email address (e.g. someone@example.com).`);
+  checkedAddress(entry.address.trim());
   const added = await db
     .insert(suppressions)
     .values({
