@@ -95,12 +95,15 @@ export function suppressionFor(among: SuppressedAmong, address: string, topic: s
   return rows.find((r) => r.topic === '') ?? (topic ? rows.find((r) => r.topic === topic) : undefined);
 }
 
+/** A manual suppression for every message: what `mailroom block` (= `suppress add` without a topic) adds. */
+export const isBlock = (row: Pick<SuppressionRow, 'reason' | 'topic'>): boolean => row.reason === 'manual' && row.topic === '';
+
 /**
- * What a message's record says for a suppressed recipient. A manual suppression reads as the
- * blocklist's did (`blocked: <note>`); the others name the reason and the topic.
+ * What a message's record says for a suppressed recipient. A block reads as the blocklist's
+ * did (`blocked: <note>`); the others, a manual one for one topic too, name the reason and the topic.
  */
 export function suppressionReply(row: Pick<SuppressionRow, 'reason' | 'topic' | 'note'>): string {
-  if (row.reason === 'manual') return `blocked${row.note ? `: ${row.note}` : ''}`;
+  if (isBlock(row)) return `blocked${row.note ? `: ${row.note}` : ''}`;
   const scope = row.topic ? ` from topic ${row.topic}` : '';
   return `suppressed (${row.reason}${scope})${row.note ? `: ${row.note}` : ''}`;
 }
