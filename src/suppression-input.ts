@@ -1,15 +1,9 @@
 import { ConfigError } from './errors.js';
-import { isAddress } from './transport/validate.js';
 import { parseTopic } from './views/topic.js';
 
-// What an operator types to suppress an address, checked the same way wherever it is typed:
-// `mailroom suppress add|remove` and the preview's Suppressions page.
-
-/** A bare email address, or a ConfigError saying what one looks like. */
-export function checkedAddress(address: string): string {
-  if (!isAddress(address)) throw new ConfigError(`"${address}" is not an email address: use e.g. someone@example.com.`);
-  return address;
-}
+// The topic an operator types to scope a suppression, checked the same way wherever it is typed:
+// `mailroom suppress add|remove|list` and the preview's Suppressions page. (The address is
+// checked by transport/validate.ts checkedAddress, which suppress() itself uses.)
 
 /**
  * A topic as a suppression's scope: '' (absent or empty) is every message, else it is checked

@@ -68,6 +68,34 @@ describe.each(ALL)('the suppression list on $name', (backend) => {
     }
   });
 
+  it('a manual suppression for every message reads "blocked" (what `mailroom block` adds); one for a topic names the topic', async () => {
+    const { database, drop } = await backend.create();
+    const db = database.db;
+    try {
+      smtp.received.length = 0;
+      await suppress(db, { address: 'quiet@example.com', topic: 'newsletter', reason: 'manual', note: 'asked by phone' });
+      await suppress(db, { address: 'never@example.com', reason: 'manual', note: 'spam trap' });
+      const news = { from: 'a@example.com', subject: 'news', text: 'x', queueTopic: 'newsletter' };
+      await expect(enqueueMail(database, { ...news, to: 'quiet@example.com' }, { suppressed: 'refuse' })).rejects.toThrow(
+        'Not queued: quiet@example.com (suppressed (manual from topic newsletter): asked by phone) is on the suppression list.',
+      );
+      await enqueueMail(database, { ...news, to: 'quiet@example.com' });
+      await enqueueMail(database, { ...news, to: 'never@example.com' });
+      await enqueueMail(database, { ...news, queueTopic: undefined, to: 'quiet@example.com' });
+      expect(await sendAll(db)).toMatchObject({ sent: 1, failed: 2 });
+      const rows = await db.select().from(messages).orderBy(messages.id);
+      expect(rows[0]).toMatchObject({
+        state: 'failed',
+        lastError: 'all recipients are suppressed: suppressed (manual from topic newsletter): asked by phone',
+        recipientStatus: { 'quiet@example.com': { state: 'failed', reply: 'suppressed (manual from topic newsletter): asked by phone' } },
+      });
+      expect(rows[1]).toMatchObject({ state: 'failed', lastError: 'all recipients are blocked', recipientStatus: { 'never@example.com': { state: 'failed', reply: 'blocked: spam trap' } } });
+      expect(rows[2]!.state).toBe('sent');
+    } finally {
+      await drop();
+    }
+  });
+
   it('at enqueue the app chooses: refuse (typed error, nothing stored) or store it as not sent', async () => {
     const { database, drop } = await backend.create();
     const db = database.db;

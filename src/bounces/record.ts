@@ -73,7 +73,9 @@ export async function recordReport(db: Db, report: ParsedReport, policy: BounceP
   }
   for (const event of report.events) {
     const message = await findMessage(db, event);
-    const isRecipient = (a: string | undefined) => a !== undefined && !!message?.recipients.some((r) => normalizeAddress(r) === normalizeAddress(a));
+    // An address as the message lists it (the key of its recipient status), if it is one of its recipients.
+    const listedAs = (a: string | undefined) => (a === undefined ? undefined : message?.recipients.find((r) => normalizeAddress(r) === normalizeAddress(a)));
+    const isRecipient = (a: string | undefined) => listedAs(a) !== undefined;
     // A forward or alias bounces at its final address: the one mailroom mailed is the original.
     // A non-standard bounce names no recipient: the message's, when it had just one.
     const address =
@@ -88,8 +90,8 @@ export async function recordReport(db: Db, report: ParsedReport, policy: BounceP
       outcomes.push({ ...base, address: JSON.stringify(address).slice(0, 200), skipped: 'not an email address' });
       continue;
     }
-    const recipient = isRecipient(address);
-    if (trust === 'matched' && !recipient) {
+    const recipient = listedAs(address);
+    if (trust === 'matched' && recipient === undefined) {
       outcomes.push({
         ...base,
         skipped: message
@@ -108,7 +110,7 @@ export async function recordReport(db: Db, report: ParsedReport, policy: BounceP
       outcomes.push({ ...base, duplicate: true });
       continue;
     }
-    if (message && recipient) await markMessage(db, message, address, event);
+    if (message && recipient !== undefined) await markMessage(db, message, recipient, event);
     let suppressed = false;
     if (event.kind === 'hard') {
       suppressed = await suppress(db, { address, reason: 'hard-bounce', source: policy.source ?? 'bounce', note: describe(event) });
@@ -128,9 +130,11 @@ export async function recordReport(db: Db, report: ParsedReport, policy: BounceP
   return outcomes;
 }
 
-/** The bounce on the message's record: the recipient's status (failed for a hard bounce) and, for a hard one, its last error. */
-async function markMessage(db: Db, message: { id: number; recipients: string[]; recipientStatus: RecipientStatus }, address: string, event: BounceEvent) {
-  const key = message.recipients.find((r) => normalizeAddress(r) === normalizeAddress(address)) ?? address;
+/**
+ * The bounce on the message's record: the recipient's status (failed for a hard bounce) and, for
+ * a hard one, its last error. `key` is the recipient as the message lists it.
+ */
+async function markMessage(db: Db, message: { id: number; recipientStatus: RecipientStatus }, key: string, event: BounceEvent) {
   const said = describe(event);
   const entry: RecipientStatus[string] =
     event.kind === 'hard'

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DATABASE } from '../store/database.js';
-import { DECIMAL } from '../drain/domain-limits.js';
+import { parseDecimal } from '../config/decimal.js';
 
 /** `--database`, defaulting to DATABASE_URL, then the embedded `.mailroom/db`. */
 export const databaseOption = () =>
@@ -41,7 +41,7 @@ export function wholeNumber(min: number, max: number) {
 /** A number in [min, max]. */
 export function numberBetween(min: number, max: number) {
   return (value: string): number => {
-    const n = DECIMAL.test(value.trim()) ? Number(value) : Number.NaN;
+    const n = parseDecimal(value);
     if (!Number.isFinite(n) || n < min || n > max) {
       throw new InvalidArgumentError(`"${value}" is not a number from ${min} to ${max === Number.MAX_VALUE ? 'any finite size' : max}.`);
     }

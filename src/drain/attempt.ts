@@ -1,5 +1,5 @@
 import type { Transporter } from 'nodemailer';
-import { suppressionFor, suppressionReply, type SuppressedAmong } from '../store/suppressions.js';
+import { isBlock, suppressionFor, suppressionReply, type SuppressedAmong } from '../store/suppressions.js';
 import type { ClaimedMessage } from './claim.js';
 import { deliver, type Delivery } from './deliver.js';
 import { pendingRecipients } from './outcome.js';
@@ -39,7 +39,7 @@ async function attemptUntraced(smtp: Transporter, message: AttemptedMessage, sup
     const row = suppressionFor(suppressed, r, message.topic);
     if (!row) continue;
     refused[r] = { state: 'failed', reply: cleanText(suppressionReply(row)) };
-    onlyBlocks &&= row.reason === 'manual';
+    onlyBlocks &&= isBlock(row);
   }
   const allowed = pending.filter((r) => !refused[r]);
   if (allowed.length === 0) {

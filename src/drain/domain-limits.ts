@@ -1,3 +1,4 @@
+import { parseDecimal } from '../config/decimal.js';
 import { ConfigError } from '../errors.js';
 
 /** What one recipient domain may take: messages in flight at once, and messages started per second. */
@@ -43,9 +44,6 @@ export function checkRate(value: number, where: string, shown: string = String(v
   return value;
 }
 
-/** A decimal number (`5`, `0.5`, `.5`, `1e3`): no `0x10`, `0b11` or `Infinity`, which Number() would also read. */
-export const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
-
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
 
 /**
@@ -62,7 +60,7 @@ export function parseDomainLimit(spec: string): { domain: string; limit: DomainL
     const [key, value, extra] = part.split('=').map((s) => s.trim());
     const where = `Domain limit for ${domain}`;
     if (!value || extra !== undefined) throw new ConfigError(`${where}: "${part.trim()}" is not KEY=VALUE (concurrency or rate): ${example}.`);
-    const n = DECIMAL.test(value) ? Number(value) : Number.NaN;
+    const n = parseDecimal(value);
     if ((key === 'concurrency' || key === 'rate') && limit[key] !== undefined) throw new ConfigError(`${where}: ${key} is given twice: give it once, ${example}.`);
     if (key === 'concurrency') limit.concurrency = checkConcurrency(/^\d+$/.test(value) ? n : Number.NaN, where, value);
     else if (key === 'rate') limit.rate = checkRate(n, where, value);

@@ -2,7 +2,8 @@ import { and, asc, count, desc, eq, ilike, ne, type SQL } from 'drizzle-orm';
 import type { Db } from '../store/database.js';
 import { suppressions, SUPPRESSION_REASONS, type SuppressionReason } from '../store/schema.js';
 import { normalizeAddress, suppress, unsuppress } from '../store/suppressions.js';
-import { checkedAddress, checkedTopic } from '../suppression-input.js';
+import { checkedTopic } from '../suppression-input.js';
+import { checkedAddress } from '../transport/validate.js';
 import { ConfigError } from '../errors.js';
 import { likePattern } from './outbox.js';
 

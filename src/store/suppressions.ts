@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { messages, suppressions, SUPPRESSION_REASONS, type SuppressionReason, type SuppressionRow } from './schema.js';
 import { ConfigError } from '../errors.js';
-import { isAddress } from '../transport/validate.js';
+import { checkedAddress } from '../transport/validate.js';
 
 // The suppression list: addresses not to be mailed, for everything or for one topic. One
 // concept for every way an address gets there (an unsubscribe, a hard bounce, a complaint,
@@ -37,7 +37,7 @@ function checkedReason(reason: string): SuppressionReason {
  */
 export async function suppress(db: Db, entry: Suppression): Promise<boolean> {
   // Whatever the source (a report's text, a webhook's JSON), only an address is stored: not a NUL byte the database would refuse mid-run, nor a line of text.
-  if (!isAddress(entry.address.trim())) throw new ConfigError(`Cannot suppress ${JSON.stringify(entry.address).slice(0, 200)}: not an email address (e.g. someone@example.com).`);
+  checkedAddress(entry.address.trim());
   const added = await db
     .insert(suppressions)
     .values({
@@ -95,12 +95,15 @@ export function suppressionFor(among: SuppressedAmong, address: string, topic: s
   return rows.find((r) => r.topic === '') ?? (topic ? rows.find((r) => r.topic === topic) : undefined);
 }
 
+/** A manual suppression for every message: what `mailroom block` (= `suppress add` without a topic) adds. */
+export const isBlock = (row: Pick<SuppressionRow, 'reason' | 'topic'>): boolean => row.reason === 'manual' && row.topic === '';
+
 /**
- * What a message's record says for a suppressed recipient. A manual suppression reads as the
- * blocklist's did (`blocked: <note>`); the others name the reason and the topic.
+ * What a message's record says for a suppressed recipient. A block reads as the blocklist's
+ * did (`blocked: <note>`); the others, a manual one for one topic too, name the reason and the topic.
  */
 export function suppressionReply(row: Pick<SuppressionRow, 'reason' | 'topic' | 'note'>): string {
-  if (row.reason === 'manual') return `blocked${row.note ? `: ${row.note}` : ''}`;
+  if (isBlock(row)) return `blocked${row.note ? `: ${row.note}` : ''}`;
   const scope = row.topic ? ` from topic ${row.topic}` : '';
   return `suppressed (${row.reason}${scope})${row.note ? `: ${row.note}` : ''}`;
 }

@@ -1,6 +1,6 @@
 import type { SendMailOptions } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
-import { InvalidMessageError } from '../errors.js';
+import { ConfigError, InvalidMessageError } from '../errors.js';
 import { assertContentLanguage } from '../i18n/locale.js';
 
 // Characters an address never holds: separators and specials, and anything invisible
@@ -39,6 +39,16 @@ export const DEFAULT_LIMITS: Limits = { maxAttachmentSize: 20 * 1024 * 1024 };
 export function printable(value: unknown, max = 80): string {
   const text = JSON.stringify(String(value)).slice(1, -1);
   return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/**
+ * `address` when it is a bare email address (isAddress), else a ConfigError naming it (escaped
+ * and shortened) with an example: the one check for an address given to be suppressed or
+ * blocked, by an operator (CLI, preview) or the app (suppress()).
+ */
+export function checkedAddress(address: string): string {
+  if (!isAddress(address)) throw new ConfigError(`"${printable(address)}" is not an email address: use e.g. someone@example.com.`);
+  return address;
 }
 
 /** The first control character in `text` (tab allowed where `tab`), as U+XXXX. */

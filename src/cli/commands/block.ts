@@ -2,14 +2,8 @@ import { Command } from 'commander';
 import { databaseOption } from '../options.js';
 import { withDatabase } from '../run.js';
 import { blockAddress, listBlocked, unblockAddress } from '../../store/blocklist.js';
-import { ConfigError } from '../../errors.js';
-import { isAddress } from '../../transport/validate.js';
+import { checkedAddress as checked } from '../../transport/validate.js';
 import { say, jsonForTerminal } from '../terminal.js';
-
-function checked(address: string): string {
-  if (!isAddress(address)) throw new ConfigError(`"${address}" is not an email address: use e.g. someone@example.com.`);
-  return address;
-}
 
 export const blockCommand = () => {
   // `mailroom block` is `mailroom suppress` for every message with reason manual, kept for scripts that use it.

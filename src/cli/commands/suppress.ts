@@ -3,10 +3,10 @@ import { databaseOption } from '../options.js';
 import { withDatabase } from '../run.js';
 import { listSuppressions, suppress, unsuppress } from '../../store/suppressions.js';
 import { SUPPRESSION_REASONS, type SuppressionRow } from '../../store/schema.js';
-import { checkedAddress, checkedTopic } from '../../suppression-input.js';
+import { checkedTopic } from '../../suppression-input.js';
+import { checkedAddress as checked } from '../../transport/validate.js';
 import { say, jsonForTerminal, forTerminal } from '../terminal.js';
 
-const checked = checkedAddress;
 /** `--topic`: checked as a message's topic is; absent means every message. */
 const topicOf = (topic: string | undefined): string => checkedTopic(topic, '--topic');
 
