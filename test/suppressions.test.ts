@@ -36,7 +36,7 @@ describe.each(ALL)('the suppression list on $name', (backend) => {
       // idempotent: the second one changes nothing
       expect(await suppress(db, { address: 'reader@example.com', topic: 'newsletter', reason: 'complaint' })).toBe(false);
       await suppress(db, { address: 'gone@example.com', reason: 'hard-bounce', note: '5.1.1 no such user' });
-      const queue = nodemailer.createTransport(createQueueTransport({ database }));
+      const queue = nodemailer.createTransport(createQueueTransport({ database, unsubscribe: false }));
       const add = (subject: string, to: string | string[], queueTopic?: string) =>
         queue.sendMail({ from: 'a@example.com', to, subject, text: 'x', ...(queueTopic ? { queueTopic } : {}) } as never);
       await add('news', 'READER@example.com', 'newsletter');
@@ -76,11 +76,11 @@ describe.each(ALL)('the suppression list on $name', (backend) => {
       await suppress(db, { address: 'quiet@example.com', topic: 'newsletter', reason: 'manual', note: 'asked by phone' });
       await suppress(db, { address: 'never@example.com', reason: 'manual', note: 'spam trap' });
       const news = { from: 'a@example.com', subject: 'news', text: 'x', queueTopic: 'newsletter' };
-      await expect(enqueueMail(database, { ...news, to: 'quiet@example.com' }, { suppressed: 'refuse' })).rejects.toThrow(
+      await expect(enqueueMail(database, { ...news, to: 'quiet@example.com' }, { unsubscribe: false, suppressed: 'refuse' })).rejects.toThrow(
         'Not queued: quiet@example.com (suppressed (manual from topic newsletter): asked by phone) is on the suppression list.',
       );
-      await enqueueMail(database, { ...news, to: 'quiet@example.com' });
-      await enqueueMail(database, { ...news, to: 'never@example.com' });
+      await enqueueMail(database, { ...news, to: 'quiet@example.com' }, { unsubscribe: false });
+      await enqueueMail(database, { ...news, to: 'never@example.com' }, { unsubscribe: false });
       await enqueueMail(database, { ...news, queueTopic: undefined, to: 'quiet@example.com' });
       expect(await sendAll(db)).toMatchObject({ sent: 1, failed: 2 });
       const rows = await db.select().from(messages).orderBy(messages.id);
@@ -103,16 +103,16 @@ describe.each(ALL)('the suppression list on $name', (backend) => {
       smtp.received.length = 0;
       await suppress(db, { address: 'left@example.com', topic: 'newsletter', reason: 'unsubscribed' });
       const mail = { from: 'a@example.com', to: 'Left@example.com', subject: 'hi', text: 'x', queueTopic: 'newsletter' };
-      const refused = enqueueMail(database, mail, { suppressed: 'refuse' });
+      const refused = enqueueMail(database, mail, { unsubscribe: false, suppressed: 'refuse' });
       await expect(refused).rejects.toBeInstanceOf(SuppressedRecipientError);
-      await expect(enqueueMail(database, mail, { suppressed: 'refuse' })).rejects.toThrow(
+      await expect(enqueueMail(database, mail, { unsubscribe: false, suppressed: 'refuse' })).rejects.toThrow(
         'Not queued: Left@example.com (suppressed (unsubscribed from topic newsletter)) is on the suppression list.',
       );
       expect(await db.select().from(messages)).toHaveLength(0);
       // transactional mail to the same address is not refused
-      await enqueueMail(database, { ...mail, queueTopic: undefined }, { suppressed: 'refuse' });
+      await enqueueMail(database, { ...mail, queueTopic: undefined }, { unsubscribe: false, suppressed: 'refuse' });
 
-      const queue = nodemailer.createTransport(createQueueTransport({ database, suppressed: 'store' }));
+      const queue = nodemailer.createTransport(createQueueTransport({ database, unsubscribe: false, suppressed: 'store' }));
       const stored = await queue.sendMail({ ...mail, to: ['left@example.com', 'stays@example.com'] } as never);
       expect(stored).toMatchObject({ state: 'queued', rejected: ['left@example.com'] });
       const alone = await queue.sendMail(mail as never);
@@ -142,19 +142,19 @@ describe.each(ALL)('the suppression list on $name', (backend) => {
         { from: 'a@example.com', to: 'GONE@example.com', subject: '3', text: 'x' },
         { from: 'a@example.com', to: 'left@example.com', subject: '4', text: 'transactional: not in the topic' },
       ];
-      const refused = enqueueMailMany(database, batch, { suppressed: 'refuse' });
+      const refused = enqueueMailMany(database, batch, { unsubscribe: false, suppressed: 'refuse' });
       await expect(refused).rejects.toBeInstanceOf(SuppressedRecipientError);
-      await expect(enqueueMailMany(database, batch, { suppressed: 'refuse' })).rejects.toThrow(
+      await expect(enqueueMailMany(database, batch, { unsubscribe: false, suppressed: 'refuse' })).rejects.toThrow(
         'Not queued (message 2 of 4; none of the 4 was stored): Left@example.com (suppressed (unsubscribed from topic newsletter)), GONE@example.com (suppressed (hard-bounce))',
       );
       expect(await db.select().from(messages)).toHaveLength(0);
-      expect(await enqueueMailMany(database, [batch[0]!, batch[3]!], { suppressed: 'refuse' })).toHaveLength(2);
+      expect(await enqueueMailMany(database, [batch[0]!, batch[3]!], { unsubscribe: false, suppressed: 'refuse' })).toHaveLength(2);
 
-      const stored = await enqueueMailMany(database, batch, { suppressed: 'store' });
+      const stored = await enqueueMailMany(database, batch, { unsubscribe: false, suppressed: 'store' });
       expect(stored.map((q) => q.state)).toEqual(['queued', 'queued', 'failed', 'queued']);
       const [third] = await db.select().from(messages).where(eq(messages.id, stored[2]!.id));
       expect(third).toMatchObject({ state: 'failed', recipientStatus: { 'GONE@example.com': { state: 'failed', reply: 'suppressed (hard-bounce)' } } });
-      await expect(enqueueMailMany(database, batch, { suppressed: 'sometimes' as never })).rejects.toThrow('"suppressed" must be "drain", "refuse" or "store"');
+      await expect(enqueueMailMany(database, batch, { unsubscribe: false, suppressed: 'sometimes' as never })).rejects.toThrow('"suppressed" must be "drain", "refuse" or "store"');
       expect(await sendAll(db)).toMatchObject({ sent: 5, failed: 0 });
       expect(smtp.received.flatMap((m) => m.to).sort()).toEqual(['left@example.com', 'left@example.com', 'one@example.com', 'one@example.com', 'two@example.com']);
     } finally {

@@ -166,6 +166,13 @@ describe.each(TARGETS)('mailroom/testing on $name', (target) => {
     await mail.expectNothingQueued();
   });
 
+  it('a topic’s mail carries List-Unsubscribe as it will in production (a stand-in link), so tests can follow it', async () => {
+    await mail.transporter.sendMail({ from: 'news@example.com', to: 'ana@example.com', subject: 'News', text: 'x', queueTopic: 'newsletter' } as never);
+    const [news] = await mail.queued({ subject: 'News' });
+    expect(news!.headers['list-unsubscribe']).toMatch(/^<https:\/\/unsubscribe\.mailroom\.test\/\?token=[\w.-]+>$/);
+    expect(news!.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
+  });
+
   it('answers 4xx or 5xx for an address: the message is deferred, then delivered later; or it fails', async () => {
     mail.reject('busy@example.com', 451);
     mail.reject('gone@example.com', 550, 'No such user here');

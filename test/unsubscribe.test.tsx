@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import { simpleParser } from 'mailparser';
 import { getRequestListener } from '@hono/node-server';
-import { BulkMail, MailView, createQueueTransport, ConfigError, InvalidMessageError } from 'mailroom';
+import { BulkMail, MailView, createQueueTransport, enqueueMail, enqueueMailMany, ConfigError, InvalidMessageError } from 'mailroom';
 import { messages } from 'mailroom/schema';
 import { createSmtpTransport, drain, listSuppressions } from 'mailroom/drain';
 import { unsubscribeHandler, signToken, verifyToken } from 'mailroom/unsubscribe';
@@ -90,6 +90,36 @@ describe.each(ALL)('one-click unsubscribe on $name', (backend) => {
       expect(receipt.headerLines.map((h) => h.key)).not.toContain('list-unsubscribe-post');
       expect(() => createQueueTransport({ database, unsubscribe: { url: 'https://example.com/u', secrets: [] } })).toThrow(/needs a secret/);
       queue.close();
+    } finally {
+      await drop();
+    }
+  });
+
+  it('a topic view without unsubscribe settings is refused, stores nothing, and names the fix; its own header or unsubscribe: false lets it go', async () => {
+    const { database, drop } = await backend.create();
+    try {
+      const bare = nodemailer.createTransport(createQueueTransport({ database }));
+      const refused = new Newsletter({ name: 'Ana' }).send(bare, { from: 'news@example.com', to: 'ana@example.com' });
+      await expect(refused).rejects.toBeInstanceOf(ConfigError);
+      await expect(new Newsletter({ name: 'Ana' }).send(bare, { from: 'news@example.com', to: 'ana@example.com' })).rejects.toThrow(
+        /topic "newsletter" would go out without List-Unsubscribe: give the queue transport .*unsubscribe: \{ url \}.*or pass unsubscribe: false/,
+      );
+      await expect(enqueueMail(database, { from: 'a@example.com', to: 'b@example.com', subject: 's', text: 'x', queueTopic: 'digest' })).rejects.toBeInstanceOf(ConfigError);
+      await expect(enqueueMailMany(database, [{ from: 'a@example.com', to: 'b@example.com', subject: 's', text: 'x', queueTopic: 'digest' }])).rejects.toBeInstanceOf(ConfigError);
+      expect(await database.db.select().from(messages)).toHaveLength(0);
+      // transactional mail is untouched; the app's own List-Unsubscribe is kept as written
+      await new Receipt({ name: 'Ana' }).send(bare, { from: 'shop@example.com', to: 'ana@example.com' });
+      await new Newsletter({ name: 'Ana' }).send(bare, { from: 'news@example.com', to: 'ana@example.com', headers: { 'List-Unsubscribe': '<mailto:leave@example.com>' } });
+      // on purpose: no header at all
+      const without = nodemailer.createTransport(createQueueTransport({ database, unsubscribe: false }));
+      await new Newsletter({ name: 'Ana' }).send(without, { from: 'news@example.com', to: ['ana@example.com', 'bo@example.com'] });
+      const rows = await database.db.select().from(messages).orderBy(messages.id);
+      expect(rows.map((r) => r.view)).toEqual(['Receipt', 'Newsletter', 'Newsletter']);
+      const own = await simpleParser(rows[1]!.raw);
+      expect(own.headerLines.filter((h) => h.key === 'list-unsubscribe').map((h) => h.line)).toEqual(['List-Unsubscribe: <mailto:leave@example.com>']);
+      expect((await simpleParser(rows[2]!.raw)).headerLines.map((h) => h.key)).not.toContain('list-unsubscribe');
+      bare.close();
+      without.close();
     } finally {
       await drop();
     }

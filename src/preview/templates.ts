@@ -274,7 +274,11 @@ export async function previewView(view: PreviewableView, options: PreviewOptions
   const hasFrom = message.from !== undefined && message.from !== null && message.from !== '';
   const { sendAt: _sendAt, idempotencyKey: _key, ...sendable } = message;
   // A send's own recipients and envelope are not the view's: the preview's placeholder stands in.
-  const composed = await composeMail({ ...sendable, to: PREVIEW_RECIPIENT, cc: undefined, bcc: undefined, envelope: undefined, from: hasFrom ? message.from : PREVIEW_SENDER });
+  // The app's unsubscribe settings live in its transport, which the preview does not have: a topic's page shows no List-Unsubscribe.
+  const composed = await composeMail(
+    { ...sendable, to: PREVIEW_RECIPIENT, cc: undefined, bcc: undefined, envelope: undefined, from: hasFrom ? message.from : PREVIEW_SENDER },
+    { unsubscribe: false },
+  );
   const parsed = await parseMessage(composed.raw);
   const values = parsed.headerValues ?? new Map<string, string>();
   const own = Object.keys((message.headers ?? {}) as Record<string, unknown>).map((k) => k.toLowerCase());

@@ -50,7 +50,8 @@ export function composeTest(message: ViewMessage, to: string, what: string): Pro
   const subject = `${TEST_SUBJECT_PREFIX}${String(message.subject ?? '')}`;
   const headers = { ...((message.headers ?? {}) as Record<string, string>), [TEST_HEADER]: what };
   const { sendAt: _sendAt, idempotencyKey: _key, ...rest } = message;
-  return composeMail({ ...rest, to, cc: undefined, bcc: undefined, envelope: undefined, subject, headers });
+  // A test copy is not list mail: no unsubscribe link (the preview has no unsubscribe settings to sign one with).
+  return composeMail({ ...rest, to, cc: undefined, bcc: undefined, envelope: undefined, subject, headers }, { unsubscribe: false });
 }
 
 /**

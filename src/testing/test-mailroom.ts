@@ -2,6 +2,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { and, inArray, lte, sql } from 'drizzle-orm';
 import type { ParsedMail } from 'mailparser';
 import { createQueueTransport, type QueuedInfo } from '../transport/queue-transport.js';
+import type { UnsubscribeOptions } from '../unsubscribe/headers.js';
 import { dbOf, openDatabase, type Database, type Db, type DrizzleDb } from '../store/database.js';
 import { migrateMailroom } from '../store/migrations.js';
 import { messages, type MessageState } from '../store/schema.js';
@@ -30,7 +31,17 @@ export interface TestMailroomOptions {
    * production. Default false: they are queued (as `high`) like the rest, for deliverAll().
    */
   sendNow?: boolean;
+  /**
+   * The queue transport's one-click unsubscribe settings, as the app gives them in
+   * production. Default: a stand-in (`https://unsubscribe.mailroom.test/`, a fixed test
+   * secret), so a topic's messages carry List-Unsubscribe as they will when sent; `false`
+   * as in an app that sends its bulk mail without.
+   */
+  unsubscribe?: UnsubscribeOptions | false;
 }
+
+/** The unsubscribe settings a test mailroom signs with unless given its own. */
+export const TEST_UNSUBSCRIBE: UnsubscribeOptions = { url: 'https://unsubscribe.mailroom.test/', secrets: 'mailroom-testing-secret-not-for-production' };
 
 /** An expectation: a filter, and optionally how many messages must match. */
 export interface Expectation extends Omit<MailFilter, 'view'> {
@@ -105,7 +116,7 @@ export async function createTestMailroom(options: TestMailroomOptions = {}): Pro
     await capturing.then((c) => c.close(), () => {});
     throw error;
   }
-  const transporter = nodemailer.createTransport(createQueueTransport({ database: db, smtp: options.sendNow ? capture.url : undefined }));
+  const transporter = nodemailer.createTransport(createQueueTransport({ database: db, smtp: options.sendNow ? capture.url : undefined, unsubscribe: options.unsubscribe ?? TEST_UNSUBSCRIBE }));
   let smtp: Transporter | undefined;
   let closed = false;
 

@@ -4,6 +4,7 @@ import type MimeNode from 'nodemailer/lib/mime-node';
 import { PRIORITY_HEADER, parsePriority, type Priority } from '../views/priority.js';
 import { TOPIC_HEADER, parseTopic } from '../views/topic.js';
 import type { MailroomMessageOptions } from '../views/message-options.js';
+import { ConfigError } from '../errors.js';
 import { validateEnvelope, validateMessage, type Limits, DEFAULT_LIMITS } from './validate.js';
 import { buildRaw } from './build-raw.js';
 import { contentPolicy, type ContentAccess, type ContentPolicy } from './content-access.js';
@@ -41,8 +42,12 @@ export interface ComposeOptions {
   limits?: Partial<Limits>;
   /** Files and URLs the message may name as content: none unless given (see ContentAccess). */
   contentAccess?: ContentAccess;
-  /** One-click unsubscribe links on messages that have a topic (none without these options). */
-  unsubscribe?: UnsubscribeOptions;
+  /**
+   * One-click unsubscribe links on messages that have a topic. Required for them (Gmail and
+   * Yahoo require one-click unsubscribe of bulk senders), unless the message sets its own
+   * List-Unsubscribe or this is `false`: a topic's message is refused without one.
+   */
+  unsubscribe?: UnsubscribeOptions | false;
   /**
    * VERP: each message's envelope sender becomes `local+TOKEN@domain` of this address (e.g.
    * `bounces@example.com`), so `mailroom bounces` maps a bounce back to its message. Mail to
@@ -69,7 +74,7 @@ export function unsubscribeOf(options: ComposeOptions): UnsubscribeSettings | un
 export async function compose(node: MimeNode, data: SendMailOptions, options: ComposeOptions = {}): Promise<ComposedMessage> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   validateMessage(data, limits);
-  return build(node, data, limits, contentPolicy(options.contentAccess), unsubscribeOf(options), options.returnPath);
+  return build(node, data, limits, contentPolicy(options.contentAccess), unsubscribing(options), options.returnPath);
 }
 
 /** `compose` for plain message options, which no transporter has compiled (bulk, `enqueueMail`). */
@@ -77,10 +82,13 @@ export async function composeMail(data: SendMailOptions, options: ComposeOptions
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const policy = contentPolicy(options.contentAccess);
   validateMessage(data, limits); // before nodemailer compiles it, which throws its own errors on some bad input
-  return build(new MailComposer(data).compile(), data, limits, policy, unsubscribeOf(options), options.returnPath);
+  return build(new MailComposer(data).compile(), data, limits, policy, unsubscribing(options), options.returnPath);
 }
 
-async function build(node: MimeNode, data: SendMailOptions, limits: Limits, policy: ContentPolicy, unsubscribe?: UnsubscribeSettings, returnPath?: string): Promise<ComposedMessage> {
+/** The checked settings, `false` when the app sends bulk mail without them on purpose, undefined when it gave none. */
+const unsubscribing = (options: ComposeOptions): UnsubscribeSettings | false | undefined => (options.unsubscribe === false ? false : unsubscribeOf(options));
+
+async function build(node: MimeNode, data: SendMailOptions, limits: Limits, policy: ContentPolicy, unsubscribe: UnsubscribeSettings | false | undefined, returnPath?: string): Promise<ComposedMessage> {
   const options = data as MailroomMessageOptions;
   const priority = parsePriority(options.queuePriority ?? node.getHeader(PRIORITY_HEADER));
   stampScheduledDate(node, options.sendAt);
@@ -89,8 +97,9 @@ async function build(node: MimeNode, data: SendMailOptions, limits: Limits, poli
   node.setHeader(TOPIC_HEADER, '');
   const envelope = validateEnvelope(node.getEnvelope());
   // A topic's message carries its recipient's one-click link, unless the app wrote its own.
-  if (topic && unsubscribe && !node.getHeader('List-Unsubscribe')) {
-    for (const [key, value] of Object.entries(unsubscribeHeaders(unsubscribe, envelope.to, topic))) node.setHeader(key, value);
+  if (topic && !node.getHeader('List-Unsubscribe')) {
+    if (unsubscribe === undefined) throw noUnsubscribe(topic);
+    if (unsubscribe) for (const [key, value] of Object.entries(unsubscribeHeaders(unsubscribe, envelope.to, topic))) node.setHeader(key, value);
   }
   const messageId = node.messageId();
   if (returnPath) envelope.from = verpAddress(checkReturnPath(returnPath), messageId);
@@ -122,4 +131,17 @@ async function build(node: MimeNode, data: SendMailOptions, limits: Limits, poli
 function stampScheduledDate(node: MimeNode, sendAt: unknown): void {
   if (!(sendAt instanceof Date) || !(sendAt.getTime() > Date.now()) || node.getHeader('Date')) return;
   node.setHeader('Date', sendAt);
+}
+
+/**
+ * Bulk mail without one-click unsubscribe is what gets a sender's mail filtered (Gmail's
+ * and Yahoo's rules for bulk senders since 2024), and nothing at send time shows it is
+ * missing: so it is refused until the app says how it unsubscribes.
+ */
+function noUnsubscribe(topic: string): ConfigError {
+  return new ConfigError(
+    `A message of topic "${topic}" would go out without List-Unsubscribe: give the queue transport (or enqueueMail/enqueueMailMany) ` +
+      `unsubscribe: { url } (where unsubscribeHandler from mailroom/unsubscribe is mounted), set a List-Unsubscribe header yourself, ` +
+      `or pass unsubscribe: false to send this topic's mail without one.`,
+  );
 }

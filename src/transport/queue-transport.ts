@@ -50,9 +50,11 @@ export interface QueueTransportOptions {
   /**
    * One-click unsubscribe (RFC 8058): messages with a topic (a view's `topic`, `BulkMail`)
    * get List-Unsubscribe and List-Unsubscribe-Post headers with a signed per-recipient link
-   * to `url`, where the app mounts `unsubscribeHandler` from `mailroom/unsubscribe`.
+   * to `url`, where the app mounts `unsubscribeHandler` from `mailroom/unsubscribe`. Without
+   * these options a topic's message is refused (ConfigError) unless it sets its own
+   * List-Unsubscribe; `false` sends such mail without the headers, on purpose.
    */
-  unsubscribe?: UnsubscribeOptions;
+  unsubscribe?: UnsubscribeOptions | false;
   /** VERP: each message's envelope sender becomes `bounces+TOKEN@…` of this address (see `mailroom bounces`). */
   returnPath?: string;
 }

@@ -3,8 +3,9 @@ import type { Messages } from '../i18n/translator.js';
 
 /**
  * A mail view for bulk mail (newsletters, digests, announcements): it must name its topic,
- * so every message of it carries one-click unsubscribe headers (given the queue transport's
- * `unsubscribe` options) and skips addresses that left that topic. Transactional views
+ * so every message of it carries one-click unsubscribe headers (signed with the queue
+ * transport's `unsubscribe` options; without them it is refused unless they are `false`)
+ * and skips addresses that left that topic. Transactional views
  * (password resets, receipts) extend MailView and carry none.
  *
  * `class Newsletter extends BulkMail<Props> { topic = 'newsletter'; … }`

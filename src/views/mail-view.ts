@@ -63,7 +63,8 @@ export abstract class MailView<Props, M extends Messages = Messages> {
   priority: Priority = 'normal';
   /**
    * The topic (list) of a bulk view, e.g. `newsletter`: its messages carry one-click
-   * List-Unsubscribe headers (when the queue transport has `unsubscribe` options) and skip
+   * List-Unsubscribe headers (from the queue transport's `unsubscribe` options: required,
+   * or `false` on purpose) and skip
    * addresses suppressed for that topic. Undefined (the default) for transactional mail,
    * which carries no such header. `BulkMail` sets it for a whole family of views.
    */
