@@ -38,6 +38,30 @@ afterAll(async () => {
 });
 
 describe('mailroom export', () => {
+  it('exports a bulk view (one with a topic) as the preview shows it: no List-Unsubscribe, since it has no unsubscribe settings', async () => {
+    const bulk = join(dir, 'bulk-emails');
+    cpSync(join(REPO, 'emails'), bulk, { recursive: true });
+    writeFileSync(join(bulk, 'tsconfig.json'), JSON.stringify({ extends: '../../../tsconfig.json', include: ['.'] }));
+    // A template of its own (the export names a view's files after its template), sent by a view with a topic.
+    cpSync(join(bulk, 'welcome.tsx'), join(bulk, 'news.tsx'));
+    const views = join(bulk, '_views', 'index.ts');
+    writeFileSync(
+      views,
+      "import News from '../news.js';\n" +
+        readFileSync(views, 'utf8') +
+        "\nexport class NewsMail extends AppMail<WelcomeProps> {\n  readonly template = News;\n  override topic = 'news';\n  subject() {\n    return 'The news';\n  }\n}\nviews.push({ name: 'news', view: () => new NewsMail(News.PreviewProps) });\n",
+    );
+    const out = join(dir, 'bulk-out');
+    const run = await mailroom(['export', '--out', out, '--emails', bulk]);
+    expect(run.stderr + run.stdout).not.toMatch(/NewsMail.*(could not|fail|List-Unsubscribe)/i);
+    expect(run.code).toBe(0);
+    const emls = [...tree(out).entries()].filter(([path]) => /^views\/.*news/i.test(path) && path.endsWith('.eml'));
+    expect(emls.length, [...tree(out).keys()].filter((p) => p.endsWith('.eml')).join(' ')).toBeGreaterThan(0);
+    const parsed = await simpleParser(emls[0]![1]);
+    expect(parsed.subject).toBe('The news');
+    expect(parsed.headerLines.map((h) => h.key)).not.toContain('list-unsubscribe');
+  }, 120_000);
+
   it('writes .html, .txt and .eml per template, view, prop set and locale, the same bytes every time, browsable offline', async () => {
     const first = join(dir, 'first');
     const second = join(dir, 'second');

@@ -110,14 +110,18 @@ describe.each(ALL)('one-click unsubscribe on $name', (backend) => {
       // transactional mail is untouched; the app's own List-Unsubscribe is kept as written
       await new Receipt({ name: 'Ana' }).send(bare, { from: 'shop@example.com', to: 'ana@example.com' });
       await new Newsletter({ name: 'Ana' }).send(bare, { from: 'news@example.com', to: 'ana@example.com', headers: { 'List-Unsubscribe': '<mailto:leave@example.com>' } });
+      // nodemailer's own `list` option, through enqueueMail too (MailComposer alone ignores it)
+      await enqueueMail(database, { from: 'a@example.com', to: 'b@example.com', subject: 'listed', text: 'x', queueTopic: 'digest', list: { unsubscribe: 'https://example.com/u' } });
       // on purpose: no header at all
       const without = nodemailer.createTransport(createQueueTransport({ database, unsubscribe: false }));
       await new Newsletter({ name: 'Ana' }).send(without, { from: 'news@example.com', to: ['ana@example.com', 'bo@example.com'] });
       const rows = await database.db.select().from(messages).orderBy(messages.id);
-      expect(rows.map((r) => r.view)).toEqual(['Receipt', 'Newsletter', 'Newsletter']);
+      expect(rows.map((r) => r.view ?? r.subject)).toEqual(['Receipt', 'Newsletter', 'listed', 'Newsletter']);
       const own = await simpleParser(rows[1]!.raw);
       expect(own.headerLines.filter((h) => h.key === 'list-unsubscribe').map((h) => h.line)).toEqual(['List-Unsubscribe: <mailto:leave@example.com>']);
-      expect((await simpleParser(rows[2]!.raw)).headerLines.map((h) => h.key)).not.toContain('list-unsubscribe');
+      const listed = await simpleParser(rows[2]!.raw);
+      expect(listed.headerLines.filter((h) => h.key === 'list-unsubscribe').map((h) => h.line)).toEqual(['List-Unsubscribe: <https://example.com/u>']);
+      expect((await simpleParser(rows[3]!.raw)).headerLines.map((h) => h.key)).not.toContain('list-unsubscribe');
       bare.close();
       without.close();
     } finally {

@@ -34,8 +34,9 @@ export interface TestMailroomOptions {
   /**
    * The queue transport's one-click unsubscribe settings, as the app gives them in
    * production. Default: a stand-in (`https://unsubscribe.mailroom.test/`, a fixed test
-   * secret), so a topic's messages carry List-Unsubscribe as they will when sent; `false`
-   * as in an app that sends its bulk mail without.
+   * secret), so a topic's messages carry List-Unsubscribe as they will when sent, and, as in
+   * production with unsubscribe settings, a topic's message to several recipients is refused
+   * (its link can be only one recipient's); `false` as in an app that sends its bulk mail without.
    */
   unsubscribe?: UnsubscribeOptions | false;
 }

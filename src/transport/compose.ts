@@ -1,5 +1,6 @@
 import type { SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import MailMessage from 'nodemailer/lib/mailer/mail-message';
 import type MimeNode from 'nodemailer/lib/mime-node';
 import { PRIORITY_HEADER, parsePriority, type Priority } from '../views/priority.js';
 import { TOPIC_HEADER, parseTopic } from '../views/topic.js';
@@ -82,7 +83,21 @@ export async function composeMail(data: SendMailOptions, options: ComposeOptions
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const policy = contentPolicy(options.contentAccess);
   validateMessage(data, limits); // before nodemailer compiles it, which throws its own errors on some bad input
-  return build(new MailComposer(data).compile(), data, limits, policy, unsubscribing(options), options.returnPath);
+  const node = new MailComposer(data).compile();
+  withListHeaders(node, data);
+  return build(node, data, limits, policy, unsubscribing(options), options.returnPath);
+}
+
+/**
+ * nodemailer's `list` option (`list: { unsubscribe: … }`) becomes List-* headers in its
+ * mailer, not in MailComposer: written here the same way, so `enqueueMail` keeps them as a
+ * transporter's `sendMail` does.
+ */
+function withListHeaders(node: MimeNode, data: SendMailOptions): void {
+  if (!data.list || typeof data.list !== 'object') return;
+  const message = new MailMessage({ options: {}, _defaults: {} } as never, data);
+  message.message = node;
+  message.setListHeaders();
 }
 
 /** The checked settings, `false` when the app sends bulk mail without them on purpose, undefined when it gave none. */

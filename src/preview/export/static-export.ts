@@ -50,7 +50,7 @@ async function emlOf(view: PreviewableView, id: string, locale: string | undefin
     date: EXPORT_DATE,
     messageId: `<${token(id)}@export.mailroom.invalid>`,
     baseBoundary: token(id),
-  } as never);
+  } as never, { unsubscribe: false }); // the export has no unsubscribe settings: a topic's message shows none, as in the preview
   return composed.raw;
 }
 
@@ -70,7 +70,7 @@ async function templateEmlOf(name: string, preview: EmailPreview, id: string): P
     date: EXPORT_DATE,
     messageId: `<${token(id)}@export.mailroom.invalid>`,
     baseBoundary: token(id),
-  } as never);
+  } as never, { unsubscribe: false }); // the export has no unsubscribe settings: a topic's message shows none, as in the preview
   return composed.raw;
 }
 
@@ -160,6 +160,7 @@ export async function exportEmails(options: ExportOptions): Promise<ExportResult
     mkdirSync(dirname(join(outDir, path)), { recursive: true });
     writeFileSync(join(outDir, path), content);
   }
+  mkdirSync(outDir, { recursive: true }); // also when nothing rendered: the index says so
   writeFileSync(join(outDir, 'index.html'), exportIndex(entries));
   return { entries, failed };
 }
