@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { DomainThrottle } from '../src/drain/domain-throttle.js';
-import { headCrowded } from '../src/drain/throttled-due.js';
+import { passByDomain } from '../src/drain/throttled-due.js';
 import { messages } from '../src/store/schema.js';
 import { rowsOf } from '../src/store/database.js';
 import { backends, type Backend } from './helpers/databases.js';
@@ -43,7 +43,7 @@ describe.each(ALL)('throttled claim past a held head on $name', { timeout: 120_0
   it('passes the held rows domain by domain, in claim order, each domain within its room', async () => {
     const to = await crowdedQueue();
     const limits = { default: { concurrency: 3 }, domains: { 'held.test': { concurrency: 2 }, 'd1.test': { concurrency: 1 } } };
-    expect(await headCrowded(db.database.db, 10, ['held.test'])).toBe(true);
+    expect(await passByDomain(db.database.db, 10, ['held.test'])).toBe(true);
     const throttle = new DomainThrottle(db.database.db, 'me', limits, BACKOFF);
     const { messages: taken, retryInMs } = await throttle.claim(20, 300, 10);
     expect(retryInMs).toBeUndefined();
@@ -60,26 +60,32 @@ describe.each(ALL)('throttled claim past a held head on $name', { timeout: 120_0
     const to = await crowdedQueue();
     const limits = { default: { concurrency: 50 }, domains: { 'held.test': { concurrency: 2 } } };
     // Wanting 100, a look at the head (400 rows) sees the whole queue: the head scan reads no more than that.
-    expect(await headCrowded(db.database.db, 100, ['held.test'])).toBe(false);
+    expect(await passByDomain(db.database.db, 100, ['held.test'])).toBe(false);
     // Wanting 5, the first 20 rows are all held.test's: crowded; after the held rows are gone, not.
-    expect(await headCrowded(db.database.db, 5, ['held.test'])).toBe(true);
+    expect(await passByDomain(db.database.db, 5, ['held.test'])).toBe(true);
     await db.database.db.execute(sql`update mailroom_messages set state = 'sent' where id between 3 and 300`);
-    expect(await headCrowded(db.database.db, 5, ['held.test'])).toBe(false);
+    expect(await passByDomain(db.database.db, 5, ['held.test'])).toBe(false);
     const throttle = new DomainThrottle(db.database.db, 'me', limits, BACKOFF);
     const { messages: taken } = await throttle.claim(5, 300, 10);
     expect(taken.map((t) => to.get(t.message.id))).toEqual(['o0@d0.test', 'o1@d1.test', 'o2@d2.test', 'o3@d3.test', 'o4@d0.test']);
   });
 
-  it('stays with the head scan when the statistics count more live domains than held rows to pass', async () => {
-    await crowdedQueue();
-    expect(await headCrowded(db.database.db, 10, ['held.test'])).toBe(true);
-    await seedMessages(db.database.db, 2000, { recipients: (i) => [`m${i}@many${i}.test`] });
-    await db.database.db.execute(sql`analyze mailroom_messages`);
-    // 300 held rows at the head, ~2,000 live domains: reading the held rows costs less than probing every domain.
-    expect(await headCrowded(db.database.db, 10, ['held.test'])).toBe(false);
-    const throttle = new DomainThrottle(db.database.db, 'me', { default: { concurrency: 3 }, domains: { 'held.test': { concurrency: 2 } } }, BACKOFF);
+  it('weighs the rows the head scan would read against the live domains the walk would probe', async () => {
+    const drizzle = db.database.db;
+    // One row in eight is free, each to its own domain: 50 live domains besides held.test.
+    await seedMessages(drizzle, 400, { recipients: (i) => [i % 8 === 7 ? `f${i}@free${i}.test` : `h${i}@held.test`] });
+    // Wanting 10, the 40-row look finds 5 free: the head scan reads ~80 rows, less than 51 domains × 5.
+    expect(await passByDomain(drizzle, 10, ['held.test'])).toBe(false);
+    const throttle = new DomainThrottle(drizzle, 'me', { default: { concurrency: 5 }, domains: { 'held.test': { concurrency: 2 } } }, BACKOFF);
+    await drizzle.execute(sql`update mailroom_messages set state = 'sending', lease_owner = 'other', lease_expires_at = now() + interval '1 hour' where id in (1, 2)`);
     const { messages: taken } = await throttle.claim(10, 300, 10);
-    expect(taken.map((t) => t.message.id)).toEqual([301, 302, 303, 304, 305, 306, 307, 308, 309, 310]);
+    expect(taken.map((t) => t.message.id)).toEqual([8, 16, 24, 32, 40, 48, 56, 64, 72, 80]);
+  });
+
+  it('walks when the rows to pass outnumber the live domains: a fully held head, few domains', async () => {
+    const drizzle = db.database.db;
+    await seedMessages(drizzle, 400, { recipients: (i) => [i < 300 ? `h${i}@held.test` : `f${i}@free${i % 3}.test`] });
+    expect(await passByDomain(drizzle, 10, ['held.test'])).toBe(true);
   });
 
   it('two drains claiming at once past a held head never take one row twice, and leave nothing due behind', async () => {

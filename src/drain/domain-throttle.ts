@@ -7,7 +7,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { Delivery } from './deliver.js';
 import { retryConflicts } from './guard.js';
 import { limitFor, type DomainLimits } from './domain-limits.js';
-import { candidatesDue, dueNow, headCrowded, headDue, perDomainCandidates, type Rooms } from './throttled-due.js';
+import { candidatesDue, dueNow, passByDomain, headDue, perDomainCandidates, type Rooms } from './throttled-due.js';
 
 /**
  * Per recipient domain throttles that hold across every drain sharing the database:
@@ -104,8 +104,8 @@ export class DomainThrottle {
     // Mail of held domains filling the queue's head is passed by going domain by domain (throttled-due.ts).
     const rooms: Rooms = { byDomain: roomsByDomain, otherwise: defaultRoom };
     const heldList = [...held];
-    const chosen = heldList.length > 0 && (await headCrowded(this.db, want, heldList)) ? await perDomainCandidates(this.db, want, heldList, rooms) : undefined;
-    const due = chosen ? candidatesDue(this.db, chosen) : headDue(this.db, want, heldList, rooms);
+    const chosen = heldList.length > 0 && (await passByDomain(this.db, want, heldList)) ? await perDomainCandidates(this.db, want, heldList, rooms) : undefined;
+    const due = chosen ? candidatesDue(this.db, chosen, want) : headDue(this.db, want, heldList, rooms);
     const { messages: sending, spent, takenOver } = await claimRows(this.db, due, this.owner, leaseSeconds, maxAttempts);
     const kept = await this.trim(sending);
     const claimed = await this.slots(kept);

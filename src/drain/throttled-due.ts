@@ -1,6 +1,6 @@
 import { and, eq, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Db } from '../store/database.js';
-import { DOMAIN_INDEX, LIVE_STATE, messages, recipientDomain } from '../store/schema.js';
+import { LIVE_STATE, messages, recipientDomain } from '../store/schema.js';
 import { WAITING_STATES } from '../store/states.js';
 import type { DueRows } from './claim.js';
 
@@ -18,12 +18,17 @@ import type { DueRows } from './claim.js';
  *   (domain, priority, id) index, and the first `want` of them in claim order are locked
  *   by a second statement. Its cost grows with the number of live domains instead of
  *   the held rows: 28 ms against 182 at 100,000 rows with 1,000 domains, but 121 ms with
- *   10,000. So `headCrowded` chooses it only when held rows crowd the head and outnumber
- *   the live domains by far.
+ *   10,000. So `passByDomain` chooses it only when held rows crowd the head and the head
+ *   scan would read more rows than five per live domain (and never past 10,000 domains).
  */
 
-/** How many rows of the head `headCrowded` reads per message wanted. */
+/** How many rows of the head `passByDomain` reads per message wanted. */
 const HEAD_LOOK = 4;
+
+const live = sql`from ${messages} where ${LIVE_STATE}`;
+
+/** Candidates a walk reads per message wanted: room for a drain walking beside us. */
+const CANDIDATES_PER_WANT = 2;
 
 export const dueNow = or(
   and(inArray(messages.state, [...WAITING_STATES]), lte(messages.nextAttemptAt, sql`now()`)),
@@ -70,44 +75,61 @@ export function headDue(db: Db, want: number, held: readonly string[], rooms: Ro
 /**
  * What going domain by domain costs against the head scan, measured at 100,000 queued
  * rows: about 12 µs per live domain (an index probe to find it, one to read its first
- * rows) against 2-3 µs per held row the head scan passes (a heap fetch each).
+ * rows) against 2-3 µs per row the head scan reads (a heap fetch each).
  */
 const DOMAIN_COST_IN_ROWS = 5;
+/** Past this many live domains the walk costs as much as a head scan past 50,000 held rows (120 ms): never walk. */
+const MAX_WALK_DOMAINS = 10_000;
+/** How long a count of live domains stands (they change slowly; a count probes each). */
+const DOMAIN_COUNT_MS = 30_000;
+
+/** Live domains counted (up to a cap) by a skip scan of the domain index, kept for a while per database. */
+const domainCounts = new WeakMap<Db, { at: number; count: number; cap: number }>();
+
+async function liveDomainsUpTo(db: Db, cap: number, now = Date.now()): Promise<number> {
+  const known = domainCounts.get(db);
+  if (known && now - known.at < DOMAIN_COUNT_MS && (known.count < known.cap || known.count >= cap)) return known.count;
+  const [row] = rowsOf<{ n: number }>(
+    await db.execute(sql`
+      with recursive live_domains(domain, n) as (
+        select min(${recipientDomain}), 1 ${live}
+        union all
+        select (select min(${recipientDomain}) ${live} and ${recipientDomain} > live_domains.domain), live_domains.n + 1
+        from live_domains where live_domains.domain is not null and live_domains.n < ${cap}
+      )
+      select count(*)::int as n from live_domains where domain is not null`),
+  );
+  const count = Number(row?.n ?? 0);
+  domainCounts.set(db, { at: now, count, cap });
+  return count;
+}
 
 /**
- * Whether to go domain by domain: held domains' rows crowd the head (of its first
- * `HEAD_LOOK × want` due rows, read without locks, fewer than `want` are free, and the
- * queue goes on past them), and the planner's statistics of the domain index (ANALYZE,
- * drain/statistics.ts) say the held domains have more rows than there are live domains
- * times `DOMAIN_COST_IN_ROWS`. Without statistics, crowding alone decides.
+ * Whether to go domain by domain: when held domains' rows crowd the head (of its first
+ * `HEAD_LOOK × want` due rows, read without locks, fewer than `want` are free, and the queue
+ * goes on past them) and the head scan would read more rows than `DOMAIN_COST_IN_ROWS` per
+ * live domain. The rows it would read: at the look's rate of free rows, what `want` of them
+ * take; with none free, more than the walk would cost at `MAX_WALK_DOMAINS`. The live domains
+ * are counted, not estimated: the planner keeps no statistics for a partial index's
+ * expression, and pg_stats shows an index's only to the table's owner.
  */
-export async function headCrowded(db: Db, want: number, held: readonly string[]): Promise<boolean> {
+export async function passByDomain(db: Db, want: number, held: readonly string[]): Promise<boolean> {
   const look = want * HEAD_LOOK;
-  const [row] = rowsOf<{ seen: number; free: number; live: number | null; distinct: number | null; held_share: number | null }>(
+  const [row] = rowsOf<{ seen: number; free: number }>(
     await db.execute(sql`
-      with stats as (
-        select s.n_distinct, s.most_common_vals::text::text[] as vals, s.most_common_freqs as freqs, c.reltuples
-        from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        join pg_stats s on s.schemaname = n.nspname and s.tablename = c.relname
-        where c.oid = to_regclass(${DOMAIN_INDEX})
-        limit 1
-      )
-      select count(*)::int as seen, count(*) filter (where ${notHeld(sql`recipient_domain`, held)})::int as free,
-             (select reltuples from stats)::float8 as live,
-             (select n_distinct from stats)::float8 as distinct,
-             (select coalesce(sum(f), 0) from stats, unnest(vals, freqs) as m(v, f) where v = any(${sql.param([...held])}::text[]))::float8 as held_share
-      from (
+      select count(*)::int as seen, count(*) filter (where ${notHeld(sql`recipient_domain`, held)})::int as free from (
         select ${recipientDomain} as recipient_domain from ${messages}
         where ${LIVE_STATE} and ${dueNow}
         order by ${messages.priority}, ${messages.id}
         limit ${look}
       ) head`),
   );
-  if (!row || Number(row.seen) < look || Number(row.free) >= want) return false;
-  if (row.live === null || row.distinct === null || row.held_share === null || Number(row.live) <= 0) return true;
-  const live = Number(row.live);
-  const distinct = Number(row.distinct) < 0 ? -Number(row.distinct) * live : Number(row.distinct);
-  return distinct * DOMAIN_COST_IN_ROWS < Number(row.held_share) * live;
+  const seen = Number(row?.seen ?? 0);
+  const free = Number(row?.free ?? 0);
+  if (seen < look || free >= want) return false;
+  const headRows = free > 0 ? (want * look) / free : Infinity;
+  const cap = Math.ceil(Math.min(headRows / DOMAIN_COST_IN_ROWS, MAX_WALK_DOMAINS));
+  return (await liveDomainsUpTo(db, cap)) < cap;
 }
 
 /**
@@ -117,7 +139,6 @@ export async function headCrowded(db: Db, want: number, held: readonly string[])
  * domain) comes from its own branch.
  */
 export async function perDomainCandidates(db: Db, want: number, held: readonly string[], rooms: Rooms): Promise<number[]> {
-  const live = sql`from ${messages} where ${LIVE_STATE}`;
   const rows = rowsOf<{ id: number | string }>(
     await db.execute(sql`
       with recursive live_domains(domain) as (
@@ -138,21 +159,24 @@ export async function perDomainCandidates(db: Db, want: number, held: readonly s
        -- ordered as the domain index is, so the planner reads its null entries, not the whole queue in claim order
        order by ${recipientDomain}, ${messages.priority}, ${messages.id} limit ${want})
       order by priority, id
-      limit ${want}`),
+      limit ${want * CANDIDATES_PER_WANT}`),
   );
   return rows.map((r) => Number(r.id));
 }
 
 /**
- * The candidates still due, locked. Another drain may have taken some (or all) since
- * they were read: those are skipped, and the claim takes fewer.
+ * The first `want` candidates still due, locked. Drains walking at once choose the same
+ * candidates: each skips what another has locked or taken and goes on to the next, so with
+ * `CANDIDATES_PER_WANT` times as many two drains still fill their batches. Any subset of the
+ * candidates keeps within each domain's room.
  */
-export function candidatesDue(db: Db, ids: readonly number[]): DueRows {
+export function candidatesDue(db: Db, ids: readonly number[], want: number): DueRows {
   return asDue(
     db,
     sql`select ${messages.id} as id, ${messages.state} as was from ${messages}
       where ${messages.id} = any(${sql.param([...ids])}::bigint[]) and ${LIVE_STATE} and ${dueNow}
       order by ${messages.priority}, ${messages.id}
+      limit ${want}
       for update skip locked`,
   );
 }

@@ -50,9 +50,6 @@ export function domainOf(recipients: AnyPgColumn): SQL<string | null> {
   return sql<string | null>`lower(substring(${recipients}[1] from '[^@]*$'))`;
 }
 
-/** The index of live messages by (recipient domain, priority, id): its statistics weigh the throttled claim's two ways (drain/throttled-due.ts). */
-export const DOMAIN_INDEX = 'mailroom_messages_domain_due_idx';
-
 export const messages = pgTable(
   'mailroom_messages',
   {
@@ -96,7 +93,7 @@ export const messages = pgTable(
     // Indexes on the expression, not a stored column: adding a generated column rewrites the
     // whole table under an exclusive lock, minutes of blocked enqueues on a large queue.
     index('mailroom_messages_sending_domain_idx').on(domainOf(t.recipients)).where(sql`state = 'sending'`),
-    index(DOMAIN_INDEX).on(domainOf(t.recipients), t.priority, t.id).where(LIVE_STATE),
+    index('mailroom_messages_domain_due_idx').on(domainOf(t.recipients), t.priority, t.id).where(LIVE_STATE),
   ],
 );
 
