@@ -18,7 +18,7 @@ export interface MailroomConfig {
     concurrency?: number;
     /** Seconds a claim lasts before another drain may take the message back (whole seconds). Default 300. */
     lease?: number;
-    /** Messages claimed per query. Default: the larger of 25 and 5 × concurrency (drain/defaults.ts). */
+    /** Messages claimed per query. Default: 20 × concurrency, between 25 and 500 (drain/defaults.ts). */
     batchSize?: number;
     /** At most this many messages started per second. Default: no limit. */
     rate?: number;

@@ -24,7 +24,7 @@ export interface DrainOptions {
   limit?: number;
   /** Messages sent at once (default 5); match the pool's maxConnections. */
   concurrency?: number;
-  /** Messages claimed per query (default: the larger of 25 and 5 × concurrency). */
+  /** Messages claimed per query (default: 20 × concurrency, between 25 and 500). */
   batchSize?: number;
   /** Seconds a claim lasts before another drain may take the message back (default 300). */
   leaseSeconds?: number;
