@@ -82,6 +82,12 @@ export interface Claimed {
   takenOver: number;
 }
 
+/** Due now: waiting and its time has come, or `sending` with its lease run out (its drain died). */
+export const dueNow = or(
+  and(inArray(messages.state, [...WAITING_STATES]), lte(messages.nextAttemptAt, sql`now()`)),
+  and(eq(messages.state, 'sending'), lt(messages.leaseExpiresAt, sql`now()`)),
+);
+
 /**
  * Claims up to `limit` due messages for `owner`: queued or deferred ones whose
  * time has come, and `sending` ones whose lease ran out (their drain died).
@@ -99,10 +105,7 @@ export async function claim(db: Db, owner: string, limit: number, leaseSeconds: 
       and(
         // The partial index's predicate, so the planner can use it (ordered, no sort).
         LIVE_STATE,
-        or(
-          and(inArray(messages.state, [...WAITING_STATES]), lte(messages.nextAttemptAt, sql`now()`)),
-          and(eq(messages.state, 'sending'), lt(messages.leaseExpiresAt, sql`now()`)),
-        ),
+        dueNow,
       ),
     )
     .orderBy(messages.priority, messages.id)

@@ -2,12 +2,12 @@ import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Db } from '../store/database.js';
 import { domains, LIVE_STATE, messages, recipientDomain } from '../store/schema.js';
 import { WAITING_STATES } from '../store/states.js';
-import { claimRows, release, type Claimed, type ClaimedMessage } from './claim.js';
+import { claimRows, dueNow, release, type Claimed, type ClaimedMessage } from './claim.js';
 import type { BackoffOptions } from './backoff.js';
 import type { Delivery } from './deliver.js';
 import { retryConflicts } from './guard.js';
 import { limitFor, type DomainLimits } from './domain-limits.js';
-import { candidatesDue, dueNow, passByDomain, headDue, perDomainCandidates, type Rooms } from './throttled-due.js';
+import { candidatesDue, passByDomain, headDue, perDomainCandidates, type Rooms } from './throttled-due.js';
 
 /**
  * Per recipient domain throttles that hold across every drain sharing the database:
