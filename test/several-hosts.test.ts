@@ -8,6 +8,7 @@ import { seedMessages, stateCounts } from './helpers/seed.js';
 import { makeHosts, type TestHost } from './helpers/netns-hosts.js';
 import { BIN } from './helpers/cli.js';
 import { waitFor } from './helpers/wait.js';
+import { inFlightBound } from '../src/drain/defaults.js';
 
 // Three drains on three hosts (network namespaces with their own addresses) share one
 // Postgres and one receiver; one host's link is cut mid-run. Postgres only: the embedded
@@ -74,7 +75,7 @@ describe.runIf(POSTGRES && !unavailable)('drains on several hosts', () => {
       // Every message arrived; a second copy only of what the cut host had in flight (sent, outcome never recorded).
       expect(server.counts.size).toBe(COUNT);
       const duplicates = server.duplicates();
-      expect(duplicates.length).toBeLessThanOrEqual(2 * CONCURRENCY);
+      expect(duplicates.length).toBeLessThanOrEqual(inFlightBound(CONCURRENCY));
       const cutIds = new Set(server.delivered.filter((d) => d.peer === cutHost.address).map((d) => d.messageId));
       for (const { messageId, count } of duplicates) {
         expect(count).toBe(2);

@@ -9,7 +9,7 @@ import { LeaseKeeper } from './lease.js';
 import { isConnectionLost, QueryGuard } from './guard.js';
 import { freshenStatistics } from './statistics.js';
 import { newOwner } from './owner.js';
-import { DRAIN_DEFAULTS, defaultBatchSize } from './defaults.js';
+import { DRAIN_DEFAULTS, defaultBatchSize, unwrittenPerLane } from './defaults.js';
 import { StopRules } from './stop-rules.js';
 import { ClaimAhead } from './claim-ahead.js';
 import { OneAtATime, Pacer, runLane, type LaneContext } from './lane.js';
@@ -120,6 +120,7 @@ export async function drain(db: Db, options: DrainOptions): Promise<DrainResult>
     pacer: options.rate ? new Pacer(options.rate, deadline) : undefined,
     large: new OneAtATime(),
     throttle,
+    unwritten: unwrittenPerLane(concurrency),
     count: (outcome) => result[outcome]++,
     late: [],
     onDelivery: options.onDelivery,

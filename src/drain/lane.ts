@@ -61,6 +61,8 @@ export interface LaneContext {
   large: OneAtATime;
   /** Per-domain limits and back-off (domain-throttle.ts), when any is set. */
   throttle?: DomainThrottle | undefined;
+  /** Outcomes a lane may have unwritten, its message under way included (`unwrittenPerLane`): the in-flight bound's share. */
+  unwritten: number;
   /** Counts each outcome as soon as it is known: `--max-deferred` must see it before the next send. */
   count: (outcome: Outcome) => void;
   /** Messages not sent because our lease was running out: given back like the untried. */
@@ -109,16 +111,18 @@ async function domainOutcome(lane: LaneContext, throttle: DomainThrottle, messag
  * is empty or a stop rule holds. Resolves once every message it took is sent and its
  * outcome written.
  *
- * At most one unwritten outcome per lane besides the message it is sending: a killed
- * drain resends at most two messages per lane, all with their Message-IDs. A message
- * counts from its final dot (before it the server keeps nothing), so the next message's
- * envelope and bytes go out while the last outcome but one is still being written, and
- * only its dot waits for that write: the lane overlaps the commit instead of waiting
- * for it (other transporters wait before sending, see sendStored).
+ * At most `lane.unwritten` messages per lane are sent or being sent with their outcome
+ * unwritten: a killed drain resends at most that many per lane, all with their
+ * Message-IDs (the in-flight bound, drain/defaults.ts). A message counts from its final
+ * dot (before it the server keeps nothing), so the next message's envelope and bytes go
+ * out while the oldest unwritten outcome is still being written, and only its dot waits
+ * for that write: the lane overlaps the commits instead of waiting for them (other
+ * transporters wait before sending, see sendStored).
  */
 export async function runLane(lane: LaneContext): Promise<void> {
-  let last: Promise<void> = Promise.resolve();
-  let beforeLast: Promise<void> = Promise.resolve();
+  // The writes of this lane's last `unwritten` outcomes, oldest first. A message's dot waits
+  // for the oldest, so when it goes out at most `unwritten - 1` others are unwritten.
+  const writes: Promise<void>[] = [];
   for (;;) {
     if (lane.pacer) {
       await lane.pacer.turn();
@@ -130,11 +134,10 @@ export async function runLane(lane: LaneContext): Promise<void> {
       if (lane.lease.holds(item.message.id)) lane.late.push(item.message.id); // else another drain's now
       continue;
     }
-    const { written } = await sendOne(lane, item.message, item.blocked, beforeLast);
-    await beforeLast; // a write that failed stops the lane here
-    beforeLast = last;
-    last = written;
+    const oldest = writes.length >= lane.unwritten ? writes.shift()! : Promise.resolve();
+    const { written } = await sendOne(lane, item.message, item.blocked, oldest);
+    await oldest; // a write that failed stops the lane here
+    writes.push(written);
   }
-  await beforeLast;
-  await last;
+  await Promise.all(writes);
 }
