@@ -6,7 +6,6 @@ import { acquireLock } from './lock.js';
 import { checkEmbeddedFolder, startFailureAdvice } from './embedded-folder.js';
 import { redact } from './redact.js';
 import { decodeCredential } from './url-credentials.js';
-import { pgliteBytea } from './pglite-bytea.js';
 import { ConfigError, DatabaseError } from '../errors.js';
 import { loadOptional } from '../optional.js';
 
@@ -184,7 +183,7 @@ function openPglite(folder: string): Promise<Database> {
 
 async function startPglite(folder: string, onClose: (close: () => Promise<void>) => Promise<void>): Promise<Database> {
   // Loaded only when used: a Postgres deployment never pays for the WebAssembly build.
-  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([importPglite(), import('drizzle-orm/pglite')]);
+  const [, { drizzle: drizzlePglite }, { PGliteThread }] = await Promise.all([importPglite(), import('drizzle-orm/pglite'), import('./pglite-thread.js')]);
   const release = acquireLock(`${folder}.lock`, folder);
   try {
     checkEmbeddedFolder(folder); // never initialise a damaged or foreign folder
@@ -192,32 +191,31 @@ async function startPglite(folder: string, onClose: (close: () => Promise<void>)
     release();
     throw error;
   }
+  let client: Awaited<ReturnType<typeof PGliteThread.open>> | undefined;
   try {
-    const client = await PGlite.create({
-      dataDir: folder,
-      ...pgliteBytea,
-      // PGlite zeroes its whole buffer pool at start: the default 128 MB was 140 MB of RSS
-      // before the first query. A queue reads each row once or twice; 16 MB is plenty.
-      startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
-    });
-    const db: Db = drizzlePglite(client);
+    // PGlite zeroes its whole buffer pool at start: the default 128 MB was 140 MB of RSS
+    // before the first query. A queue reads each row once or twice; 16 MB is plenty.
+    client = await PGliteThread.open(folder, ['-c', 'shared_buffers=16MB']);
+    const db: Db = drizzlePglite(client as never); // the thread's client has the calls the driver makes
     await migrateMailroom(db);
+    const open = client;
     return {
       db,
       kind: 'pglite',
       label: `file:${folder}`,
       migrate: () => migrateMailroom(db),
-      listen: (channel, onNotify) => client.listen(channel, onNotify),
+      listen: (channel, onNotify) => open.listen(channel, onNotify),
       close: () =>
         onClose(async () => {
           try {
-            await client.close();
+            await open.close();
           } finally {
             release();
           }
         }),
     };
   } catch (error) {
+    await client?.close().catch(() => {});
     release();
     throw new DatabaseError(`Cannot open the embedded database at ${folder}: ${describe(error)}${startFailureAdvice(folder, error)}`, { cause: error });
   }
