@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThread } from '../thread.js';
 import type { PostedError, Reply, Request } from './pglite-worker.js';
 
 /** Drizzle's query options: row mode and parsers by type id (its parsers only keep values as text). */
@@ -27,19 +26,6 @@ function revive(posted: PostedError): Error {
 }
 
 type Call = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
-
-/**
- * The worker's module: compiled beside this one, or (run from the sources, under tsx or
- * vitest) its .ts, imported through tsx's API: a worker does not inherit the loader.
- */
-function startWorker(): Worker {
-  const source = new URL('./pglite-worker.ts', import.meta.url);
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./pglite-worker.js', import.meta.url));
-  // The API's ESM build: its CommonJS one, which require.resolve names, misplaces its own import.
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const load = `import(${JSON.stringify(tsx)}).then(({ tsImport }) => tsImport(${JSON.stringify(source.href)}, ${JSON.stringify(source.href)}))`;
-  return new Worker(load, { eval: true });
-}
 
 /**
  * The process's one thread for its embedded databases (pglite-worker.ts), started at the
@@ -103,7 +89,7 @@ export class PGliteThread {
 
   /** Opens the database in the thread (started now if need be); rejects with PGlite's own error if it cannot. */
   static async open(dataDir: string, startParams: string[]): Promise<PGliteThread> {
-    link ??= new Link(startWorker());
+    link ??= new Link(startThread(import.meta.url, 'pglite-worker'));
     const db = (await link.call({ op: 'open', dataDir, startParams })) as number;
     return new PGliteThread(link, db);
   }

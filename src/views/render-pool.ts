@@ -1,7 +1,8 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { RenderError } from '../errors.js';
+import { startThread } from '../thread.js';
 import { renderErrorOf } from './render-error.js';
 import type { ViewOptions } from './mail-view.js';
 import type { RenderedMail } from './mail-view.js';
@@ -31,22 +32,6 @@ export interface RenderPool {
 type Reply = { id: number; rendered: RenderedMail } | { id: number; error: { name: string; message: string } };
 interface Pending { request: RenderRequest; resolve(r: RenderedMail): void; reject(e: Error): void }
 
-// The thread's file sits next to this one (.ts from source, .js when built). Workers do not
-// inherit the parent's tsx hooks, so a small CommonJS boot script registers tsx first.
-// Worked out when a pool starts, not at import: bundlers that turn this module into CommonJS
-// (react-email's `email export` of a template importing mailroom) leave import.meta.url empty.
-const entry = () => new URL(`./render-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
-const BOOT = `const { workerData } = require('node:worker_threads');
-(workerData.tsx ? import(workerData.tsx).then((m) => m.register()) : Promise.resolve()).then(() => import(workerData.entry));`;
-
-function tsxApi(): string | null {
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    return null;
-  }
-}
-
 function moduleUrl(module: string | URL): string {
   if (module instanceof URL) return module.href;
   return /^(file|data):/.test(module) ? module : pathToFileURL(module).href;
@@ -64,7 +49,7 @@ export function createRenderPool(options: { size?: number } = {}): RenderPool {
   let closed = false;
 
   const spawn = () => {
-    const thread = new Worker(BOOT, { eval: true, workerData: { tsx: tsxApi(), entry: entry() } });
+    const thread = startThread(import.meta.url, 'render-thread');
     const jobs = new Map<number, Pending>();
     threads.set(thread, jobs); // messages wait in the port until the thread has booted
     thread.on('message', (reply: Reply) => {
