@@ -54,14 +54,15 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     throw error;
   });
   // postgres.js can throw from a socket callback when the server vanishes mid-transaction
-  // (porsager/postgres#1208): still one line and a non-zero exit, never a bare stack.
+  // (porsager/postgres#1208): still one line and a non-zero exit, never a bare stack, worded
+  // as the drain's own report of a lost connection (guard.ts), whichever of the two sees it first.
   // Only a lost connection, or the driver's own socket callback, is reported as a lost
   // database; anything else uncaught is reported as what it is.
   process.on('uncaughtException', (error) => {
     const fromDriver = /[\\/]node_modules[\\/]postgres[\\/]/.test(String((error as Error)?.stack));
     fail(
       isConnectionLost(error) || fromDriver
-        ? new DatabaseError(`Lost the database connection: ${(error as Error).message}. Claimed messages come back when their lease ends.`, { cause: error })
+        ? new DatabaseError(`Lost the database connection mid-run (${(error as Error).message}). Claimed messages come back when their lease ends.`, { cause: error })
         : error,
     );
     process.exit(1);
