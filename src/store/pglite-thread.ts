@@ -99,14 +99,11 @@ export class PGliteThread {
     const request: Call = { op: 'query', db: this.db, sql, params, rowMode: options.rowMode, asText, ...(tx === undefined ? {} : { tx }) };
     const results = (await this.link.call(request)) as Results;
     // Bytes arrive as Uint8Array (posting drops Buffer's prototype): wrapped again, no copy.
-    const bytea = results.fields.filter((field) => field.dataTypeID === BYTEA);
-    if (bytea.length) {
-      const keys = options.rowMode === 'array' ? results.fields.flatMap((field, i) => (field.dataTypeID === BYTEA ? [i] : [])) : bytea.map((field) => field.name);
-      for (const row of results.rows as Record<string | number, unknown>[]) {
-        for (const key of keys) {
-          const value = row[key];
-          if (value instanceof Uint8Array) row[key] = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-        }
+    const keys = results.fields.flatMap<string | number>((field, i) => (field.dataTypeID !== BYTEA ? [] : options.rowMode === 'array' ? [i] : [field.name]));
+    for (const row of keys.length ? (results.rows as Record<string | number, unknown>[]) : []) {
+      for (const key of keys) {
+        const value = row[key];
+        if (value instanceof Uint8Array) row[key] = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
       }
     }
     return results;
