@@ -125,10 +125,26 @@ function serve(port: NonNullable<typeof parentPort>): void {
 
   port.on('message', (request: Request) => {
     answer(request).then(
-      (value) => port.postMessage({ id: request.id, ok: true, value } satisfies Reply),
+      (value) => port.postMessage({ id: request.id, ok: true, value } satisfies Reply, request.op === 'query' ? ownBuffers(value as { rows: unknown[] }) : []),
       (error) => port.postMessage({ id: request.id, ok: false, error: postError(error) } satisfies Reply),
     );
   });
+}
+
+/**
+ * The byte values that own their whole buffer, to move rather than copy: a reply's bytes
+ * otherwise sit in memory twice until this thread collects its copy (six concurrent reads of
+ * a 50 MB message in the preview peaked +20-25 MB higher). Small ones share Node's pool and
+ * are copied.
+ */
+function ownBuffers({ rows }: { rows: unknown[] }): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const row of rows) {
+    for (const value of Object.values(row as object)) {
+      if (value instanceof Uint8Array && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength && value.buffer instanceof ArrayBuffer) buffers.add(value.buffer);
+    }
+  }
+  return [...buffers];
 }
 
 /** Thrown inside PGlite's transaction callback to roll it back; never leaves this thread. */
