@@ -181,6 +181,11 @@ describe.each(ALL)('the suppression list on $name', (backend) => {
         { address: 'old.block@example.com', reason: 'asked in 2025' },
       ]);
       expect(await db.select().from(suppressions)).toHaveLength(2);
+      // Blocking an address that already bounced keeps the bounce's record, not the block's note.
+      await suppress(db, { address: 'Gone@example.com', reason: 'hard-bounce', source: 'bounce', note: '5.1.1 user unknown' });
+      await blockAddress(db, 'gone@example.com', 'trap');
+      expect(await listSuppressions(db, { reason: 'hard-bounce' })).toMatchObject([{ address: 'gone@example.com', topic: '', source: 'bounce', note: '5.1.1 user unknown' }]);
+      expect(await listBlocked(db)).toContainEqual(expect.objectContaining({ address: 'gone@example.com', reason: 'hard-bounce: 5.1.1 user unknown' }));
     } finally {
       await drop();
     }

@@ -10,7 +10,9 @@ export { normalizeAddress };
 
 /**
  * Never mail `address` again (compared case-insensitively): queued and future messages to it
- * fail for that recipient instead of being sent. Blocking it again updates `reason`.
+ * fail for that recipient instead of being sent. Blocking it again updates `reason`; an
+ * address already suppressed for a bounce or complaint keeps that record (what the receiver
+ * said is worth more than a note, and it is just as blocked).
  * The same as `suppress(db, { address, reason: 'manual', note: reason })`.
  */
 export async function blockAddress(db: Db, address: string, reason = ''): Promise<void> {
@@ -19,7 +21,7 @@ export async function blockAddress(db: Db, address: string, reason = ''): Promis
     await db
       .update(suppressions)
       .set({ reason: 'manual', note: reason })
-      .where(and(eq(suppressions.address, normalizeAddress(address)), eq(suppressions.topic, '')));
+      .where(and(eq(suppressions.address, normalizeAddress(address)), eq(suppressions.topic, ''), eq(suppressions.reason, 'manual')));
   }
 }
 
