@@ -23,3 +23,8 @@ export const pgliteBytea = {
     },
   },
 };
+
+/** Where a result's bytea values sit in each row: column indexes in array mode, else names. */
+export function byteaKeys(fields: { name: string; dataTypeID: number }[], rowMode?: 'array' | 'object'): (string | number)[] {
+  return fields.flatMap<string | number>((field, i) => (field.dataTypeID !== BYTEA ? [] : rowMode === 'array' ? [i] : [field.name]));
+}

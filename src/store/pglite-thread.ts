@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { startThread } from '../thread.js';
+import { byteaKeys } from './pglite-bytea.js';
 import type { PostedError, Reply, Request } from './pglite-worker.js';
 
 /** Drizzle's query options: row mode and parsers by type id (its parsers only keep values as text). */
@@ -15,8 +16,6 @@ interface Results {
   affectedRows?: number;
 }
 
-/** Postgres's type id for bytea: posted as a Uint8Array, handed on as the Buffer PGlite's own parser would give. */
-const BYTEA = 17;
 
 /** A posted error back as an Error with its fields (`code`, `detail`, …), which mailroom's error handling reads. */
 function revive(posted: PostedError): Error {
@@ -99,7 +98,7 @@ export class PGliteThread {
     const request: Call = { op: 'query', db: this.db, sql, params, rowMode: options.rowMode, asText, ...(tx === undefined ? {} : { tx }) };
     const results = (await this.link.call(request)) as Results;
     // Bytes arrive as Uint8Array (posting drops Buffer's prototype): wrapped again, no copy.
-    const keys = results.fields.flatMap<string | number>((field, i) => (field.dataTypeID !== BYTEA ? [] : options.rowMode === 'array' ? [i] : [field.name]));
+    const keys = byteaKeys(results.fields, options.rowMode);
     for (const row of keys.length ? (results.rows as Record<string | number, unknown>[]) : []) {
       for (const key of keys) {
         const value = row[key];

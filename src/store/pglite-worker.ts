@@ -15,8 +15,8 @@
  * (`asText`, Drizzle's timestamps and intervals), bytea always arrives as bytes.
  */
 import { parentPort } from 'node:worker_threads';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { pgliteBytea } from './pglite-bytea.js';
+import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
+import { byteaKeys, pgliteBytea } from './pglite-bytea.js';
 
 /** What the main thread asks. */
 export type Request =
@@ -125,22 +125,23 @@ function serve(port: NonNullable<typeof parentPort>): void {
 
   port.on('message', (request: Request) => {
     answer(request).then(
-      (value) => port.postMessage({ id: request.id, ok: true, value } satisfies Reply, request.op === 'query' ? ownBuffers(value as { rows: unknown[] }) : []),
+      (value) => port.postMessage({ id: request.id, ok: true, value } satisfies Reply, request.op === 'query' ? ownBuffers(value as Results, request.rowMode) : []),
       (error) => port.postMessage({ id: request.id, ok: false, error: postError(error) } satisfies Reply),
     );
   });
 }
 
 /**
- * The byte values that own their whole buffer, to move rather than copy: a reply's bytes
- * otherwise sit in memory twice until this thread collects its copy (six concurrent reads of
- * a 50 MB message in the preview peaked +20-25 MB higher). Small ones share Node's pool and
- * are copied.
+ * The bytea values that own their whole buffer, moved to the main thread rather than copied,
+ * so a reply's bytes are not held twice until this thread's next collection. Small ones
+ * share Node's buffer pool and are copied.
  */
-function ownBuffers({ rows }: { rows: unknown[] }): ArrayBuffer[] {
+function ownBuffers({ rows, fields }: Results, rowMode: 'array' | 'object' | undefined): ArrayBuffer[] {
+  const keys = byteaKeys(fields, rowMode);
   const buffers = new Set<ArrayBuffer>();
-  for (const row of rows) {
-    for (const value of Object.values(row as object)) {
+  for (const row of keys.length ? (rows as Record<string | number, unknown>[]) : []) {
+    for (const key of keys) {
+      const value = row[key];
       if (value instanceof Uint8Array && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength && value.buffer instanceof ArrayBuffer) buffers.add(value.buffer);
     }
   }
